@@ -1,0 +1,101 @@
+// Every inbound event goes through here: rate limit → known event → allowed sender → size →
+// schema → handler, answered exactly once through the ack envelope. Handlers only see valid input.
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type ErrorBody, HubError } from '../src/contract/errors.js';
+import { type EventName, eventSchemas, parseOrThrow } from '../src/contract/schemas.js';
+import { payloadBytes } from './payload-size.js';
+import type { EventHandler, EventHandlers, HubSocket, RoomDeps } from './types.js';
+
+export interface DispatcherOptions {
+  maxEventBytes: number;
+  rate: { points: number; windowS: number };
+}
+
+const isKnownEvent = (e: string): e is EventName => Object.hasOwn(eventSchemas, e);
+
+export class Dispatcher {
+  private readonly handlers = new Map<string, EventHandler<EventName>>();
+  private readonly limiter: RateLimiterMemory;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: Pick<RoomDeps, 'metrics' | 'logger'>,
+    private readonly opts: DispatcherOptions,
+  ) {
+    this.limiter = new RateLimiterMemory({ points: opts.rate.points, duration: opts.rate.windowS });
+  }
+
+  register(handlers: EventHandlers): void {
+    for (const [event, handler] of Object.entries(handlers)) {
+      if (this.handlers.has(event)) throw new Error(`event ${event} has two handlers`);
+      this.handlers.set(event, handler as EventHandler<EventName>);
+    }
+  }
+
+  attach(socket: HubSocket): void {
+    socket.onAny((event: string, ...args: unknown[]) => void this.dispatch(socket, event, args));
+    socket.on('disconnect', () => void this.limiter.delete(socket.id));
+  }
+
+  /** Resolves once no event is being handled (used by the SIGTERM drain). */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async dispatch(socket: HubSocket, event: string, args: unknown[]): Promise<void> {
+    const label = isKnownEvent(event) ? event : '<unknown>';
+    const ack = args.at(-1);
+    if (typeof ack !== 'function') {
+      this.deps.metrics.events.inc({ event: label, outcome: 'no_ack' });
+      await this.limiter.consume(socket.id).catch(() => undefined);
+      return;
+    }
+    const stopTimer = this.deps.metrics.eventDuration.startTimer({ event: label });
+    this.inFlight++;
+    let response: { ok: true } | { ok: false; error: ErrorBody };
+    try {
+      const data = await this.run(socket, event, args.slice(0, -1));
+      response = { ...data, ok: true };
+    } catch (err) {
+      response = { ok: false, error: this.toErrorBody(err, event) };
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+    this.deps.metrics.events.inc({ event: label, outcome: response.ok ? 'ok' : response.error.code });
+    stopTimer();
+    try {
+      (ack as (r: unknown) => void)(response);
+    } catch (err) {
+      this.deps.logger.warn({ err, event: label }, 'ack failed');
+    }
+  }
+
+  private async run(socket: HubSocket, event: string, args: unknown[]): Promise<object> {
+    try {
+      await this.limiter.consume(socket.id);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        throw new HubError('RATE_LIMITED', `too many events; retry in ${Math.ceil(err.msBeforeNext / 1000)} s`);
+      }
+      throw err;
+    }
+    const handler = isKnownEvent(event) ? this.handlers.get(event) : undefined;
+    if (!handler) throw new HubError('BAD_REQUEST', `unknown event "${event.slice(0, 64)}"`);
+    if (!handler.from.includes(socket.data.principal.kind)) {
+      throw new HubError('FORBIDDEN', `a ${socket.data.principal.kind} cannot send ${event}`);
+    }
+    if (args.length !== 1) throw new HubError('BAD_REQUEST', 'send exactly one payload object and an ack callback');
+    if (payloadBytes(args[0], this.opts.maxEventBytes) > this.opts.maxEventBytes) {
+      throw new HubError('TOO_LARGE', `payload exceeds ${this.opts.maxEventBytes} bytes`);
+    }
+    return handler.handle(parseOrThrow(eventSchemas[event as EventName], args[0]) as never, socket);
+  }
+
+  private toErrorBody(err: unknown, event: string): ErrorBody {
+    if (err instanceof HubError) return err.toBody();
+    this.deps.logger.error({ err, event: isKnownEvent(event) ? event : '<unknown>' }, 'event handler failed');
+    return { code: 'INTERNAL', message: 'internal error' };
+  }
+}

@@ -1,0 +1,36 @@
+// Mounts the room modules on the Socket.IO server: joins on connect, cleanup on disconnect, and
+// the events each module answers, all through one dispatcher.
+import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
+import { familyRoom } from './family.js';
+import { sessionRoom } from './session.js';
+import type { HubSocket, RoomDeps, RoomModule } from './types.js';
+
+export type { HubServer, HubSocket, SocketData } from './types.js';
+
+export function mountRooms(deps: RoomDeps, opts: DispatcherOptions): Dispatcher {
+  const modules: RoomModule[] = [sessionRoom(deps), familyRoom(deps)];
+  const dispatcher = new Dispatcher(deps, opts);
+  for (const m of modules) if (m.handlers) dispatcher.register(m.handlers);
+
+  deps.io.on('connection', (socket: HubSocket) => {
+    const kind = socket.data.principal.kind;
+    deps.metrics.connections.inc({ kind });
+    // Listen before the async joins, so no early event is lost.
+    dispatcher.attach(socket);
+    const joined = (async () => {
+      for (const m of modules) await m.onConnect?.(socket);
+    })().catch((err: unknown) => {
+      deps.logger.error({ err }, 'socket setup failed');
+      socket.disconnect(true);
+    });
+    socket.on('disconnect', () => {
+      deps.metrics.connections.dec({ kind });
+      void joined
+        .then(async () => {
+          for (const m of modules) await m.onDisconnect?.(socket);
+        })
+        .catch((err: unknown) => deps.logger.error({ err }, 'socket cleanup failed'));
+    });
+  });
+  return dispatcher;
+}

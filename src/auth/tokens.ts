@@ -1,0 +1,96 @@
+// Access tokens: JWTs the hub signs (HS256) for users and watches, and, optionally, JWTs from an
+// outside issuer (RS256/ES256, verified by public key) accepted as users. Algorithms are pinned
+// per key, so `alg: none` and the HS256-with-a-public-key confusion are both refused.
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { unauthorized } from '../contract/errors.js';
+import type { PrincipalKind } from '../contract/models.js';
+
+export interface VerifiedToken {
+  kind: PrincipalKind;
+  /** User or device id; for outside tokens, the issuer's subject (see `external`). */
+  id: string;
+  ver: number;
+  /** Expiry, milliseconds since the epoch. */
+  expiresAt: number;
+  scopes: string[];
+  external?: { subject: string; email: string | undefined; name: string | undefined };
+}
+
+export interface TokenServiceOptions {
+  secret: string;
+  accessTtlS: number;
+  deviceTtlS: number;
+  external?: { issuer: string; publicKey: string; audience: string | undefined } | undefined;
+  clock: () => number;
+}
+
+const HUB_ISSUER = 'kidwatch-hub';
+
+export class TokenService {
+  constructor(private readonly opts: TokenServiceOptions) {}
+
+  signUser(userId: string, ver: number, scopes: string[] = []): string {
+    return this.sign('user', userId, ver, this.opts.accessTtlS, scopes);
+  }
+
+  signDevice(deviceId: string, ver: number): string {
+    return this.sign('device', deviceId, ver, this.opts.deviceTtlS, []);
+  }
+
+  private sign(typ: PrincipalKind, sub: string, ver: number, ttlS: number, scopes: string[]): string {
+    const iat = Math.floor(this.opts.clock() / 1000);
+    const payload: Record<string, unknown> = { sub, typ, ver, iat, exp: iat + ttlS, jti: randomUUID() };
+    if (scopes.length > 0) payload.scope = scopes.join(' ');
+    return jwt.sign(payload, this.opts.secret, { algorithm: 'HS256', issuer: HUB_ISSUER });
+  }
+
+  /** Verifies signature, algorithm, issuer and expiry; throws UNAUTHORIZED otherwise. */
+  verify(token: string): VerifiedToken {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw unauthorized('missing token');
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded.payload !== 'object') throw unauthorized('malformed token');
+    const ext = this.opts.external;
+    const clockTimestamp = Math.floor(this.opts.clock() / 1000);
+    let claims: jwt.JwtPayload;
+    try {
+      if (ext && decoded.payload.iss === ext.issuer) {
+        claims = jwt.verify(token, ext.publicKey, {
+          algorithms: ['RS256', 'ES256'],
+          issuer: ext.issuer,
+          ...(ext.audience ? { audience: ext.audience } : {}),
+          clockTimestamp,
+        }) as jwt.JwtPayload;
+        return this.externalUser(claims);
+      }
+      claims = jwt.verify(token, this.opts.secret, { algorithms: ['HS256'], issuer: HUB_ISSUER, clockTimestamp }) as jwt.JwtPayload;
+    } catch (err) {
+      throw unauthorized(err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token');
+    }
+    const { sub, typ, ver, exp } = claims;
+    if (typeof sub !== 'string' || (typ !== 'user' && typ !== 'device') || typeof ver !== 'number' || typeof exp !== 'number') {
+      throw unauthorized('invalid token claims');
+    }
+    return { kind: typ, id: sub, ver, expiresAt: exp * 1000, scopes: scopesOf(claims) };
+  }
+
+  private externalUser(claims: jwt.JwtPayload): VerifiedToken {
+    const { sub, exp, iss } = claims;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || typeof exp !== 'number') {
+      throw unauthorized('invalid token claims');
+    }
+    const str = (v: unknown) => (typeof v === 'string' && v.length <= 254 ? v : undefined);
+    return {
+      kind: 'user',
+      id: sub,
+      ver: 0,
+      expiresAt: exp * 1000,
+      scopes: [],
+      external: { subject: `${String(iss)}|${sub}`, email: str(claims.email), name: str(claims.name) ?? str(claims.preferred_username) },
+    };
+  }
+}
+
+function scopesOf(claims: jwt.JwtPayload): string[] {
+  return typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+}

@@ -1,0 +1,126 @@
+// The one reader of process.env. Every variable the hub understands is declared here with its
+// default and its bounds; a bad value stops the start with a message naming the variable.
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Environment variable name → schema. The keys are the documented variables (docs/config.md). */
+export const envSchema = {
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  HUB_NODE_ID: optionalText,
+  HUB_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: optionalText.refine(
+    (v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:)/.test(v),
+    'must start with postgres://, postgresql:// or sqlite:',
+  ),
+  REDIS_URL: optionalText.refine(
+    (v) => v === undefined || /^rediss?:\/\//.test(v),
+    'must start with redis:// or rediss://',
+  ),
+  HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HUB_JWT_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+  HUB_ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
+  HUB_REFRESH_TOKEN_TTL_S: int(60, 365 * 86_400).default(30 * 86_400),
+  HUB_DEVICE_TOKEN_TTL_S: int(60, 5 * 365 * 86_400).default(365 * 86_400),
+  HUB_EXTERNAL_ISSUER: optionalText,
+  HUB_EXTERNAL_ISSUER_PUBLIC_KEY: optionalText,
+  HUB_EXTERNAL_AUDIENCE: optionalText,
+  HUB_PROVISIONING_KEY: optionalText.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  HUB_BINDING_CODE_TTL_S: int(60, 30 * 86_400).default(86_400),
+  HUB_INVITE_TTL_S: int(60, 30 * 86_400).default(7 * 86_400),
+  HUB_SOCKET_RATE_POINTS: int(1, 100_000).default(30),
+  HUB_SOCKET_RATE_WINDOW_S: int(1, 3600).default(1),
+  HUB_HTTP_AUTH_RATE_PER_MIN: int(1, 100_000).default(60),
+  HUB_MAX_EVENT_BYTES: int(1024, 64 * 1024 * 1024).default(16 * 1024),
+  HUB_MAX_HTTP_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
+  HUB_DRAIN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  HUB_H3_RES: int(0, 15).default(9),
+} as const;
+
+export const ENV_VARS = Object.keys(envSchema) as (keyof typeof envSchema)[];
+
+const schema = z.object(envSchema).superRefine((v, ctx) => {
+  if (Boolean(v.HUB_EXTERNAL_ISSUER) !== Boolean(v.HUB_EXTERNAL_ISSUER_PUBLIC_KEY)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_EXTERNAL_ISSUER_PUBLIC_KEY'],
+      message: 'HUB_EXTERNAL_ISSUER and HUB_EXTERNAL_ISSUER_PUBLIC_KEY must be set together',
+    });
+  }
+});
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly nodeId: string | undefined;
+  readonly dataDir: string;
+  /** `sqlite:<path>` or `postgres://…`; the default is a SQLite file in the data dir. */
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly logLevel: Env['HUB_LOG_LEVEL'];
+  /** Unset: main.ts creates one in the data dir on first start and keeps it. */
+  readonly jwtSecret: string | undefined;
+  readonly accessTokenTtlS: number;
+  readonly refreshTokenTtlS: number;
+  readonly deviceTokenTtlS: number;
+  readonly externalIssuer: { issuer: string; publicKey: string; audience: string | undefined } | undefined;
+  readonly provisioningKey: string | undefined;
+  readonly bindingCodeTtlS: number;
+  readonly inviteTtlS: number;
+  readonly socketRate: { points: number; windowS: number };
+  readonly httpAuthRatePerMin: number;
+  readonly maxEventBytes: number;
+  readonly maxHttpBodyBytes: number;
+  readonly drainTimeoutMs: number;
+  readonly h3Resolution: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked = Object.fromEntries(ENV_VARS.map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0] ?? 'config')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  // PEM keys are often passed on one line with literal "\n".
+  const publicKey = e.HUB_EXTERNAL_ISSUER_PUBLIC_KEY?.replace(/\\n/g, '\n');
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    nodeId: e.HUB_NODE_ID,
+    dataDir: e.HUB_DATA_DIR,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${e.HUB_DATA_DIR.replace(/\/$/, '')}/hub.sqlite`,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.HUB_LOG_LEVEL,
+    jwtSecret: e.HUB_JWT_SECRET,
+    accessTokenTtlS: e.HUB_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: e.HUB_REFRESH_TOKEN_TTL_S,
+    deviceTokenTtlS: e.HUB_DEVICE_TOKEN_TTL_S,
+    externalIssuer:
+      e.HUB_EXTERNAL_ISSUER && publicKey
+        ? Object.freeze({ issuer: e.HUB_EXTERNAL_ISSUER, publicKey, audience: e.HUB_EXTERNAL_AUDIENCE })
+        : undefined,
+    provisioningKey: e.HUB_PROVISIONING_KEY,
+    bindingCodeTtlS: e.HUB_BINDING_CODE_TTL_S,
+    inviteTtlS: e.HUB_INVITE_TTL_S,
+    socketRate: Object.freeze({ points: e.HUB_SOCKET_RATE_POINTS, windowS: e.HUB_SOCKET_RATE_WINDOW_S }),
+    httpAuthRatePerMin: e.HUB_HTTP_AUTH_RATE_PER_MIN,
+    maxEventBytes: e.HUB_MAX_EVENT_BYTES,
+    maxHttpBodyBytes: e.HUB_MAX_HTTP_BODY_BYTES,
+    drainTimeoutMs: e.HUB_DRAIN_TIMEOUT_MS,
+    h3Resolution: e.HUB_H3_RES,
+  });
+}

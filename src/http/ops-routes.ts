@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import type { HttpDeps } from './types.js';
+
+export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    if (!deps.isAccepting()) return reply.status(503).send({ status: 'draining' });
+    try {
+      await deps.store.ping();
+    } catch {
+      return reply.status(503).send({ status: 'store unreachable' });
+    }
+    return { status: 'ready' };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
+}

@@ -1,0 +1,23 @@
+import type { Accounts } from '../auth/accounts.js';
+import type { Access } from '../auth/access.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { RoomControl } from '../cluster/room-control.js';
+import type { Config } from '../config.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+
+export interface HttpDeps {
+  config: Config;
+  store: Store;
+  accounts: Accounts;
+  authenticator: Authenticator;
+  access: Access;
+  tokens: TokenService;
+  roomControl: RoomControl;
+  metrics: HubMetrics;
+  clock: () => number;
+  newId: () => string;
+  /** False once the node is draining. */
+  isAccepting: () => boolean;
+}

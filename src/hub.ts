@@ -1,0 +1,155 @@
+// createHub(deps, config): the Fastify HTTP API and the Socket.IO server on one port, with the
+// socket auth middleware and the rooms mounted. No listening, no process handling: main.ts and
+// the tests decide that.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import { mountRooms, type HubServer } from '../rooms/index.js';
+import { Access } from './auth/access.js';
+import { Accounts } from './auth/accounts.js';
+import { Authenticator } from './auth/authenticator.js';
+import { TokenService } from './auth/tokens.js';
+import { MemoryPresence, type PresenceTracker } from './cluster/presence.js';
+import { socketRoomControl } from './cluster/room-control.js';
+import type { Config } from './config.js';
+import { type ErrorCode, HubError } from './contract/errors.js';
+import { authRoutes } from './http/auth-routes.js';
+import { deviceRoutes } from './http/device-routes.js';
+import { installErrorHandlers } from './http/errors.js';
+import { familyRoutes } from './http/family-routes.js';
+import { opsRoutes } from './http/ops-routes.js';
+import type { HttpDeps } from './http/types.js';
+import { HubMetrics } from './metrics.js';
+import type { Store } from './store/store.js';
+
+export interface HubDeps {
+  store: Store;
+  logger: Logger;
+  /** The HS256 secret for the hub's own tokens (main.ts resolves the config default). */
+  jwtSecret: string;
+  presence?: PresenceTracker;
+  clock?: () => number;
+}
+
+export interface Hub {
+  readonly app: FastifyInstance;
+  readonly io: HubServer;
+  readonly tokens: TokenService;
+  readonly metrics: HubMetrics;
+  /** Starts listening; resolves with the bound port (use port 0 in tests). */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops taking new work, tells clients to reconnect elsewhere, finishes in-flight acks, disconnects. */
+  drain(): Promise<void>;
+  /** Drains (if not yet) and closes the servers. The store is the caller's to close. */
+  close(): Promise<void>;
+}
+
+const RECONNECT_AFTER_MS = 1000;
+
+export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
+  const { store, logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const newId = () => randomUUID();
+  const metrics = new HubMetrics();
+  const tokens = new TokenService({
+    secret: deps.jwtSecret,
+    accessTtlS: config.accessTokenTtlS,
+    deviceTtlS: config.deviceTokenTtlS,
+    external: config.externalIssuer,
+    clock,
+  });
+  const authenticator = new Authenticator(tokens, store, clock, newId);
+  const access = new Access(store);
+  let accepting = true;
+
+  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: config.maxHttpBodyBytes });
+  const io: HubServer = new Server(app.server, {
+    serveClient: false,
+    maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes + 64 * 1024),
+  });
+  const roomControl = socketRoomControl(io);
+
+  io.use((socket, next) => {
+    const reject = (code: ErrorCode, message: string) => {
+      metrics.connectRejections.inc({ code });
+      next(Object.assign(new Error(message), { data: { code, message } }));
+    };
+    if (!accepting) return reject('UNAVAILABLE', 'this node is shutting down; reconnect');
+    const auth: unknown = socket.handshake.auth;
+    const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
+    authenticator.authenticate(token).then(
+      (ctx) => {
+        socket.data = { principal: ctx.principal, expiresAt: ctx.expiresAt, scopes: ctx.scopes };
+        next();
+      },
+      (err: unknown) => {
+        if (err instanceof HubError) return reject(err.code, err.message);
+        logger.error({ err }, 'socket authentication failed');
+        reject('INTERNAL', 'internal error');
+      },
+    );
+  });
+
+  const presence = deps.presence ?? new MemoryPresence();
+  const dispatcher = mountRooms(
+    { io, store, access, presence, roomControl, metrics, logger, clock },
+    { maxEventBytes: config.maxEventBytes, rate: config.socketRate },
+  );
+
+  const httpDeps: HttpDeps = {
+    config,
+    store,
+    accounts: new Accounts({ store, tokens, refreshTtlS: config.refreshTokenTtlS, clock, newId }),
+    authenticator,
+    access,
+    tokens,
+    roomControl,
+    metrics,
+    clock,
+    newId,
+    isAccepting: () => accepting,
+  };
+  installErrorHandlers(app, logger);
+  app.addHook('onResponse', async (req, reply) => {
+    // Route patterns, never raw URLs: these carry invite codes and ids.
+    const route = req.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe({ method: req.method, route, status: reply.statusCode }, seconds);
+    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
+  });
+  opsRoutes(app, httpDeps);
+  authRoutes(app, httpDeps);
+  deviceRoutes(app, httpDeps);
+  familyRoutes(app, httpDeps);
+
+  let drained: Promise<void> | undefined;
+  const drain = () =>
+    (drained ??= (async () => {
+      accepting = false;
+      io.local.emit('server:draining', { reconnectAfterMs: RECONNECT_AFTER_MS });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([dispatcher.idle(), new Promise((r) => (timer = setTimeout(r, config.drainTimeoutMs)))]);
+      clearTimeout(timer);
+      io.local.disconnectSockets(true);
+    })());
+
+  app.addHook('preClose', async () => {
+    await drain();
+    io.engine.close();
+  });
+
+  return {
+    app,
+    io,
+    tokens,
+    metrics,
+    async listen(port = config.port, host = config.host) {
+      await app.listen({ port, host });
+      const address = app.server.address();
+      return typeof address === 'object' && address ? address.port : port;
+    },
+    drain,
+    close: () => app.close(),
+  };
+}

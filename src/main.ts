@@ -1,0 +1,69 @@
+// Composition root: config → logger → store → hub → listen, and the SIGTERM drain. The only file
+// that chooses implementations.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, type Config, loadConfig } from './config.js';
+import { createHub } from './hub.js';
+import { createLogger } from './logger.js';
+import { openStore } from './store/store.js';
+
+/** HUB_JWT_SECRET, or a random secret created once in the data dir and kept there. */
+function jwtSecret(config: Config): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  const path = join(config.dataDir, 'jwt-secret');
+  mkdirSync(config.dataDir, { recursive: true });
+  try {
+    writeFileSync(path, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, config.nodeId);
+  const store = await openStore(config.databaseUrl);
+  const hub = await createHub({ store, logger, jwtSecret: jwtSecret(config) }, config);
+  const port = await hub.listen();
+  logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    const hardStop = setTimeout(() => process.exit(1), config.drainTimeoutMs + 5000);
+    hardStop.unref();
+    hub
+      .close()
+      .then(() => store.close())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`hub failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

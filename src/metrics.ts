@@ -1,0 +1,43 @@
+// Prometheus metrics of one hub. Each hub has its own registry (tests run several in one process).
+// Labels never carry ids or personal data: event names come from the contract's fixed list.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class HubMetrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({
+    name: 'hub_socket_connections',
+    help: 'Connected sockets on this node',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly connectRejections = new Counter({
+    name: 'hub_socket_connect_rejected_total',
+    help: 'Socket handshakes refused',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly events = new Counter({
+    name: 'hub_socket_events_total',
+    help: 'Inbound socket events by name and outcome (ok, an error code, or no_ack)',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly eventDuration = new Histogram({
+    name: 'hub_socket_event_duration_seconds',
+    help: 'Time from an inbound event to its ack',
+    labelNames: ['event'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'hub_http_request_duration_seconds',
+    help: 'HTTP request latency by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

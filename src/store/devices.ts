@@ -1,0 +1,127 @@
+import type { Kysely, Selectable } from 'kysely';
+import { conflict, notFound } from '../contract/errors.js';
+import { PERMISSION_NAMES, type Permissions } from '../contract/models.js';
+import type { Database, DevicesTable } from './schema.js';
+
+export type DeviceRow = Selectable<DevicesTable>;
+
+export function permissionsOf(row: DeviceRow): Permissions {
+  return {
+    location: row.perm_location === 1,
+    camera: row.perm_camera === 1,
+    microphone: row.perm_microphone === 1,
+    contacts: row.perm_contacts === 1,
+  };
+}
+
+const NO_PERMISSIONS = { perm_location: 0, perm_camera: 0, perm_microphone: 0, perm_contacts: 0 };
+
+export interface Registration {
+  newId: string;
+  imei: string;
+  model: string;
+  bindingCodeHash: string;
+  bindingCodeExpiresAt: number;
+  now: number;
+}
+
+export class DeviceRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Registers a watch, or re-registers a known IMEI: its token version goes up (the old device
+   * token stops working) and it gets a fresh binding code. An existing binding is kept.
+   */
+  register(r: Registration): Promise<DeviceRow> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx.selectFrom('devices').selectAll().where('imei', '=', r.imei).executeTakeFirst();
+      if (!existing) {
+        const row: DeviceRow = {
+          id: r.newId,
+          imei: r.imei,
+          model: r.model,
+          token_version: 0,
+          binding_code_hash: r.bindingCodeHash,
+          binding_code_expires_at: r.bindingCodeExpiresAt,
+          family_id: null,
+          child_name: null,
+          bound_at: null,
+          ...NO_PERMISSIONS,
+          created_at: r.now,
+        };
+        await tx.insertInto('devices').values(row).execute();
+        return row;
+      }
+      const update = {
+        model: r.model,
+        token_version: existing.token_version + 1,
+        binding_code_hash: r.bindingCodeHash,
+        binding_code_expires_at: r.bindingCodeExpiresAt,
+      };
+      await tx.updateTable('devices').set(update).where('id', '=', existing.id).execute();
+      return { ...existing, ...update };
+    });
+  }
+
+  findById(id: string): Promise<DeviceRow | undefined> {
+    return this.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listByFamily(familyId: string): Promise<DeviceRow[]> {
+    return this.db.selectFrom('devices').selectAll().where('family_id', '=', familyId).orderBy('bound_at').execute();
+  }
+
+  /**
+   * Binds the watch showing this code to a family. The code is single use: the update that binds
+   * also clears it, so two families racing with the same code cannot both win.
+   */
+  async bindByCode(codeHash: string, familyId: string, childName: string, now: number): Promise<DeviceRow> {
+    const device = await this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('binding_code_hash', '=', codeHash)
+      .executeTakeFirst();
+    if (!device || (device.binding_code_expires_at ?? 0) <= now) {
+      throw notFound('binding code is unknown, already used or expired; show a new code on the watch');
+    }
+    if (device.family_id !== null) throw conflict('this watch is bound to a family; its owner must remove it first');
+    const r = await this.db
+      .updateTable('devices')
+      .set({
+        family_id: familyId,
+        child_name: childName,
+        bound_at: now,
+        binding_code_hash: null,
+        binding_code_expires_at: null,
+        ...NO_PERMISSIONS,
+      })
+      .where('id', '=', device.id)
+      .where('binding_code_hash', '=', codeHash)
+      .where('family_id', 'is', null)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw notFound('binding code is unknown, already used or expired');
+    return (await this.findById(device.id))!;
+  }
+
+  /** Unbinds a watch from its family; its permissions go back to all off. */
+  async unbind(deviceId: string, familyId: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('devices')
+      .set({ family_id: null, child_name: null, bound_at: null, ...NO_PERMISSIONS })
+      .where('id', '=', deviceId)
+      .where('family_id', '=', familyId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async setPermissions(deviceId: string, familyId: string, p: Permissions): Promise<DeviceRow | undefined> {
+    const set = Object.fromEntries(PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]));
+    const r = await this.db
+      .updateTable('devices')
+      .set(set)
+      .where('id', '=', deviceId)
+      .where('family_id', '=', familyId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1 ? this.findById(deviceId) : undefined;
+  }
+}

@@ -1,0 +1,105 @@
+import type { Kysely, Selectable } from 'kysely';
+import { conflict, notFound } from '../contract/errors.js';
+import type { MemberView, Role } from '../contract/models.js';
+import type { Database, FamiliesTable, InvitesTable } from './schema.js';
+import { isUniqueViolation } from './errors.js';
+
+export type FamilyRow = Selectable<FamiliesTable>;
+export type InviteRow = Selectable<InvitesTable>;
+
+export class FamilyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Creates a family with its creator as owner, in one transaction. */
+  create(id: string, name: string, ownerId: string, now: number): Promise<FamilyRow> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = { id, name, created_at: now };
+      await tx.insertInto('families').values(row).execute();
+      await tx.insertInto('family_members').values({ family_id: id, user_id: ownerId, role: 'owner', joined_at: now }).execute();
+      return row;
+    });
+  }
+
+  findById(id: string): Promise<FamilyRow | undefined> {
+    return this.db.selectFrom('families').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listForUser(userId: string): Promise<(FamilyRow & { role: Role })[]> {
+    return this.db
+      .selectFrom('family_members as m')
+      .innerJoin('families as f', 'f.id', 'm.family_id')
+      .select(['f.id', 'f.name', 'f.created_at', 'm.role'])
+      .where('m.user_id', '=', userId)
+      .orderBy('f.created_at')
+      .execute() as Promise<(FamilyRow & { role: Role })[]>;
+  }
+
+  async familyIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('family_members').select('family_id').where('user_id', '=', userId).execute();
+    return rows.map((r) => r.family_id);
+  }
+
+  async roleOf(familyId: string, userId: string): Promise<Role | undefined> {
+    const row = await this.db
+      .selectFrom('family_members')
+      .select('role')
+      .where('family_id', '=', familyId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.role as Role | undefined;
+  }
+
+  async members(familyId: string): Promise<MemberView[]> {
+    const rows = await this.db
+      .selectFrom('family_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['m.user_id', 'u.nickname', 'm.role', 'm.joined_at'])
+      .where('m.family_id', '=', familyId)
+      .orderBy('m.joined_at')
+      .execute();
+    return rows.map((r) => ({ userId: r.user_id, nickname: r.nickname, role: r.role as Role, joinedAt: r.joined_at }));
+  }
+
+  /** Removes a member; refuses to leave a family without an owner. */
+  removeMember(familyId: string, userId: string): Promise<void> {
+    return this.db.transaction().execute(async (tx) => {
+      const members = await tx.selectFrom('family_members').select(['user_id', 'role']).where('family_id', '=', familyId).execute();
+      const target = members.find((m) => m.user_id === userId);
+      if (!target) throw notFound('no such member');
+      const owners = members.filter((m) => m.role === 'owner').length;
+      if (target.role === 'owner' && owners === 1) throw conflict('a family needs an owner: name another owner first');
+      await tx.deleteFrom('family_members').where('family_id', '=', familyId).where('user_id', '=', userId).execute();
+    });
+  }
+
+  async createInvite(invite: Omit<InviteRow, 'used_at' | 'used_by'>): Promise<void> {
+    await this.db.insertInto('invites').values({ ...invite, used_at: null, used_by: null }).execute();
+  }
+
+  /** Accepts an invite: single use, unexpired, and not for a family the user is already in. */
+  acceptInvite(codeHash: string, userId: string, now: number): Promise<{ familyId: string; role: Role }> {
+    return this.db.transaction().execute(async (tx) => {
+      const invite = await tx.selectFrom('invites').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+      if (!invite || invite.used_at !== null || invite.expires_at <= now) {
+        throw notFound('invite code is unknown, already used or expired');
+      }
+      const r = await tx
+        .updateTable('invites')
+        .set({ used_at: now, used_by: userId })
+        .where('code_hash', '=', codeHash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw notFound('invite code is unknown, already used or expired');
+      try {
+        await tx
+          .insertInto('family_members')
+          .values({ family_id: invite.family_id, user_id: userId, role: invite.role, joined_at: now })
+          .execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('already a member of this family');
+        throw err;
+      }
+      return { familyId: invite.family_id, role: invite.role as Role };
+    });
+  }
+}

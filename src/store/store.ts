@@ -1,0 +1,41 @@
+// The store: one repository per aggregate over one Kysely database.
+import { sql } from 'kysely';
+import { type DialectName, openDatabase } from './db.js';
+import { DeviceRepository } from './devices.js';
+import { FamilyRepository } from './families.js';
+import { migrateToLatest } from './migrations.js';
+import { SessionRepository } from './sessions.js';
+import { UserRepository } from './users.js';
+
+export interface Store {
+  readonly dialect: DialectName;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly devices: DeviceRepository;
+  readonly families: FamilyRepository;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies pending migrations and returns the repositories. */
+export async function openStore(url: string): Promise<Store> {
+  const { db, dialect } = openDatabase(url);
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return {
+    dialect,
+    users: new UserRepository(db),
+    sessions: new SessionRepository(db),
+    devices: new DeviceRepository(db),
+    families: new FamilyRepository(db),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
