@@ -13,6 +13,7 @@ export const envSchema = {
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   HUB_NODE_ID: optionalText,
+  HUB_TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   HUB_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: optionalText.refine(
     (v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:)/.test(v),
@@ -60,6 +61,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly nodeId: string | undefined;
+  /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits per IP). */
+  readonly trustProxy: boolean;
   readonly dataDir: string;
   /** `sqlite:<path>` or `postgres://…`; the default is a SQLite file in the data dir. */
   readonly databaseUrl: string;
@@ -101,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     nodeId: e.HUB_NODE_ID,
+    trustProxy: e.HUB_TRUST_PROXY,
     dataDir: e.HUB_DATA_DIR,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${e.HUB_DATA_DIR.replace(/\/$/, '')}/hub.sqlite`,
     redisUrl: e.REDIS_URL,

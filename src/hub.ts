@@ -63,7 +63,10 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   const access = new Access(store);
   let accepting = true;
 
-  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: config.maxHttpBodyBytes });
+  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true,
+    bodyLimit: config.maxHttpBodyBytes,
+    trustProxy: config.trustProxy,
+   });
   const io: HubServer = new Server(app.server, {
     serveClient: false,
     maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes + 64 * 1024),

@@ -1,0 +1,53 @@
+# kidwatch-hub container image.
+#
+#   docker build -t kidwatch-hub .
+#   docker run -p 3000:3000 -v hubdata:/data kidwatch-hub
+#
+# Stages: `toolchain` (node + compilers for native addons), `build` (all deps, TypeScript → dist/),
+# `deps` (production node_modules only), and the final runtime image (no compilers, no dev deps,
+# runs as the unprivileged `node` user). All stages share one Debian base so that the native
+# addons compiled in `deps` (better-sqlite3, later mediasoup) match the runtime's glibc.
+
+# --- toolchain: python3/make/g++ for node-gyp when no prebuilt binary fits ---------------------
+FROM node:20-bookworm-slim AS toolchain
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+
+# --- build: full install (dev deps for tsc), then compile to dist/ ------------------------------
+FROM toolchain AS build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY rooms ./rooms
+RUN npm run build
+
+# --- deps: production dependencies only, native addons built here ------------------------------
+FROM toolchain AS deps
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+# --- runtime ------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production HUB_DATA_DIR=/data
+WORKDIR /app
+# Code and dependencies stay root-owned (read-only for the process); only /data is writable.
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# The directory must be created and chowned before VOLUME, or the ownership is lost; a fresh
+# named volume mounted here inherits it.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+EXPOSE 3000
+# Liveness only (/readyz is for load balancers). No curl in slim images: node's global fetch.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# The hub drains on SIGTERM (HUB_DRAIN_TIMEOUT_MS, 10 s by default): give it longer than that
+# before the SIGKILL (`docker stop -t 30`, compose `stop_grace_period`).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/src/main.js"]
