@@ -1,6 +1,6 @@
 /**
- * Approximate wire size of a decoded event payload, in bytes. Stops counting once past `limit`
- * so a huge payload costs no more than the limit to measure.
+ * Approximate wire size of a decoded event payload, in bytes. Stops once past `limit`, so a huge
+ * payload costs about the limit to measure, whatever its size.
  */
 export function payloadBytes(value: unknown, limit: number): number {
   let total = 0;
@@ -12,11 +12,16 @@ export function payloadBytes(value: unknown, limit: number): number {
     else if (Buffer.isBuffer(v) || v instanceof ArrayBuffer || ArrayBuffer.isView(v)) total += (v as ArrayBuffer).byteLength;
     else if (Array.isArray(v)) {
       total += 2;
-      for (const item of v) stack.push(item);
+      for (let i = 0; i < v.length && total <= limit; i++) {
+        total += 1;
+        stack.push(v[i]);
+      }
     } else if (typeof v === 'object') {
-      for (const [k, item] of Object.entries(v)) {
+      for (const k in v) {
+        if (total > limit) break;
+        if (!Object.hasOwn(v, k)) continue;
         total += Buffer.byteLength(k) + 4;
-        stack.push(item);
+        stack.push((v as Record<string, unknown>)[k]);
       }
     } else total += 8;
   }

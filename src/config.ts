@@ -2,7 +2,13 @@
 // default and its bounds; a bad value stops the start with a message naming the variable.
 import { z } from 'zod';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const optionalText = z
   .string()
   .optional()

@@ -2,7 +2,7 @@
 // socket auth middleware and the rooms mounted. No listening, no process handling: main.ts and
 // the tests decide that.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { mountRooms, type HubServer } from '../rooms/index.js';
@@ -63,10 +63,13 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   const access = new Access(store);
   let accepting = true;
 
-  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true,
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Our onResponse hook logs route patterns; Fastify's own lines would log raw URLs.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxHttpBodyBytes,
     trustProxy: config.trustProxy,
-   });
+  });
   const io: HubServer = new Server(app.server, {
     serveClient: false,
     maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes + 64 * 1024),

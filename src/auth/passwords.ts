@@ -16,17 +16,19 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
+/** False for a wrong password and for a stored value that is not a well-formed hash (never throws). */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: 64 * 1024 * 1024,
-  });
-  return timingSafeEqual(key, expected);
+  const expected = Buffer.from(hash ?? '', 'base64');
+  const cost = { N: Number(n), r: Number(r), p: Number(p) };
+  if (scheme !== 'scrypt' || !salt || expected.length !== KEY_LEN) return false;
+  if (![cost.N, cost.r, cost.p].every(Number.isSafeInteger)) return false;
+  try {
+    const key = await scrypt(password, Buffer.from(salt, 'base64'), KEY_LEN, { ...cost, maxmem: 64 * 1024 * 1024 });
+    return timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
 }
 
 /** A hash of a fixed password, verified against when the account does not exist, so login takes as long either way. */

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { conflict, notFound } from '../contract/errors.js';
 import { PERMISSION_NAMES, type Permissions } from '../contract/models.js';
 import type { Database, DevicesTable } from './schema.js';
+import { isUniqueViolation } from './errors.js';
 
 export type DeviceRow = Selectable<DevicesTable>;
 
@@ -32,7 +33,17 @@ export class DeviceRepository {
    * Registers a watch, or re-registers a known IMEI: its token version goes up (the old device
    * token stops working) and it gets a fresh binding code. An existing binding is kept.
    */
-  register(r: Registration): Promise<DeviceRow> {
+  async register(r: Registration): Promise<DeviceRow> {
+    try {
+      return await this.registerOnce(r);
+    } catch (err) {
+      // A concurrent first registration of the same IMEI won the insert: this one re-registers.
+      if (isUniqueViolation(err)) return this.registerOnce(r);
+      throw err;
+    }
+  }
+
+  private registerOnce(r: Registration): Promise<DeviceRow> {
     return this.db.transaction().execute(async (tx) => {
       const existing = await tx.selectFrom('devices').selectAll().where('imei', '=', r.imei).executeTakeFirst();
       if (!existing) {

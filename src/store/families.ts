@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { conflict, notFound } from '../contract/errors.js';
 import type { MemberView, Role } from '../contract/models.js';
+import type { DialectName } from './db.js';
 import type { Database, FamiliesTable, InvitesTable } from './schema.js';
 import { isUniqueViolation } from './errors.js';
 
@@ -8,7 +9,10 @@ export type FamilyRow = Selectable<FamiliesTable>;
 export type InviteRow = Selectable<InvitesTable>;
 
 export class FamilyRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   /** Creates a family with its creator as owner, in one transaction. */
   create(id: string, name: string, ownerId: string, now: number): Promise<FamilyRow> {
@@ -63,6 +67,11 @@ export class FamilyRepository {
   /** Removes a member; refuses to leave a family without an owner. */
   removeMember(familyId: string, userId: string): Promise<void> {
     return this.db.transaction().execute(async (tx) => {
+      // Two owners removed at once must not both see "another owner is left": lock the family.
+      // (SQLite runs one write transaction at a time already.)
+      if (this.dialect === 'postgres') {
+        await tx.selectFrom('families').select('id').where('id', '=', familyId).forUpdate().execute();
+      }
       const members = await tx.selectFrom('family_members').select(['user_id', 'role']).where('family_id', '=', familyId).execute();
       const target = members.find((m) => m.user_id === userId);
       if (!target) throw notFound('no such member');

@@ -32,7 +32,7 @@ export async function openStore(url: string): Promise<Store> {
     users: new UserRepository(db),
     sessions: new SessionRepository(db),
     devices: new DeviceRepository(db),
-    families: new FamilyRepository(db),
+    families: new FamilyRepository(db, dialect),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,0 +1,265 @@
+// Test helpers: a real hub on an ephemeral port, real HTTP (fetch) and the real socket.io-client.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
+import { createHub, type Hub } from '../../src/hub.js';
+import { createLogger } from '../../src/logger.js';
+import { openStore, type Store } from '../../src/store/store.js';
+
+export const PROVISIONING_KEY = 'test-provisioning-key-0123456789';
+export const JWT_SECRET = 'test-jwt-secret-0123456789-0123456789-abcdef';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A clock the test can move forward; it follows real time otherwise. */
+export class TestClock {
+  private offset = 0;
+  readonly now = () => Date.now() + this.offset;
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+export interface TestHub {
+  url: string;
+  hub: Hub;
+  store: Store;
+  config: Config;
+  clock: TestClock;
+  /** Everything the hub logged, one JSON line per entry. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface StartHubOptions {
+  env?: Record<string, string>;
+  databaseUrl?: string;
+}
+
+export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-test-'));
+  const config = loadConfig({
+    HUB_DATA_DIR: dir,
+    HUB_PROVISIONING_KEY: PROVISIONING_KEY,
+    HUB_LOG_LEVEL: 'info',
+    HUB_DRAIN_TIMEOUT_MS: '2000',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    ...opts.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, 'test', sink);
+  const store = await openStore(config.databaseUrl);
+  const clock = new TestClock();
+  const hub = await createHub({ store, logger, jwtSecret: JWT_SECRET, clock: clock.now }, config);
+  const port = await hub.listen(0, '127.0.0.1');
+  const sockets: ClientSocket[] = [];
+  openSockets.set(`http://127.0.0.1:${port}`, sockets);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hub,
+    store,
+    config,
+    clock,
+    logs,
+    async close() {
+      for (const s of sockets) s.disconnect();
+      await hub.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const openSockets = new Map<string, ClientSocket[]>();
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** One HTTP call with a JSON body and an optional bearer token. */
+export async function api<T = any>(
+  t: Pick<TestHub, 'url'>,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  } else if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(t.url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as T) : (undefined as T), headers: res.headers };
+}
+
+let counter = 0;
+const unique = () => `${process.pid}-${Date.now()}-${++counter}`;
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export async function registerUser(t: TestHub, nickname = 'Parent'): Promise<TestUser> {
+  const email = `user-${unique()}@example.test`;
+  const password = 'correct horse battery';
+  const r = await api(t, 'POST', '/v1/auth/register', { body: { email, password, nickname } });
+  if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return { id: r.body.user.id, email, password, accessToken: r.body.accessToken, refreshToken: r.body.refreshToken };
+}
+
+/** A random IMEI with a valid Luhn check digit. */
+export function randomImei(): string {
+  const body = Array.from({ length: 14 }, () => Math.floor(Math.random() * 10)).join('');
+  for (let check = 0; check < 10; check++) {
+    const imei = body + check;
+    let sum = 0;
+    for (let i = 0; i < 15; i++) {
+      let d = Number(imei[i]);
+      if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+    if (sum % 10 === 0) return imei;
+  }
+  throw new Error('unreachable');
+}
+
+export interface TestWatch {
+  deviceId: string;
+  deviceToken: string;
+  bindingCode: string;
+  imei: string;
+}
+
+export async function provisionWatch(t: TestHub, imei = randomImei()): Promise<TestWatch> {
+  const r = await api(t, 'POST', '/v1/devices/register', {
+    body: { imei, model: 'KW-7' },
+    headers: { 'x-provisioning-key': PROVISIONING_KEY },
+  });
+  if (r.status !== 201) throw new Error(`provision failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return { ...r.body, imei };
+}
+
+export async function createFamily(t: TestHub, owner: TestUser, name = 'The Smiths'): Promise<string> {
+  const r = await api(t, 'POST', '/v1/families', { token: owner.accessToken, body: { name } });
+  if (r.status !== 201) throw new Error(`create family failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id as string;
+}
+
+export async function bindWatch(t: TestHub, owner: TestUser, familyId: string, watch: TestWatch): Promise<void> {
+  const r = await api(t, 'POST', `/v1/families/${familyId}/devices`, {
+    token: owner.accessToken,
+    body: { bindingCode: watch.bindingCode, childName: 'Mia' },
+  });
+  if (r.status !== 201) throw new Error(`bind failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** Invites a new user into the family with the role and returns them. */
+export async function addMember(t: TestHub, owner: TestUser, familyId: string, role: string): Promise<TestUser> {
+  const invite = await api(t, 'POST', `/v1/families/${familyId}/invites`, { token: owner.accessToken, body: { role } });
+  if (invite.status !== 201) throw new Error(`invite failed: ${invite.status}`);
+  const member = await registerUser(t, role);
+  const r = await api(t, 'POST', `/v1/invites/${invite.body.code}/accept`, { token: member.accessToken });
+  if (r.status !== 200) throw new Error(`accept failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return member;
+}
+
+/** A family with an owner and a bound watch whose location permission is on. */
+export async function familyWithWatch(t: TestHub) {
+  const owner = await registerUser(t, 'Owner');
+  const familyId = await createFamily(t, owner);
+  const watch = await provisionWatch(t);
+  await bindWatch(t, owner, familyId, watch);
+  return { owner, familyId, watch };
+}
+
+/** Connects with the websocket transport; rejects with the connect_error's data. */
+export function connect(t: Pick<TestHub, 'url'>, token: unknown): Promise<ClientSocket> {
+  const socket: ClientSocket = ioClient(t.url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  openSockets.get(t.url)?.push(socket);
+  const history: [string, unknown][] = [];
+  histories.set(socket, history);
+  socket.onAny((event: string, payload: unknown) => history.push([event, payload]));
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err: Error & { data?: unknown }) => {
+      socket.close();
+      reject(Object.assign(err, { data: err.data }));
+    });
+  });
+}
+
+/** The connect_error data of a handshake that must fail. */
+export async function connectError(t: Pick<TestHub, 'url'>, token: unknown): Promise<{ code: string; message: string }> {
+  try {
+    const s = await connect(t, token);
+    s.close();
+  } catch (err) {
+    return (err as { data: { code: string; message: string } }).data;
+  }
+  throw new Error('connect succeeded but should have failed');
+}
+
+const histories = new WeakMap<ClientSocket, [string, unknown][]>();
+
+/** Every event the socket received since it was created, oldest first. */
+export function received<T = any>(socket: ClientSocket, event: string): T[] {
+  return (histories.get(socket) ?? []).filter(([e]) => e === event).map(([, p]) => p as T);
+}
+
+/**
+ * Resolves with the first `event` whose payload satisfies `predicate`, arriving from now on;
+ * with `{ past: true }`, one that arrived earlier counts too (e.g. what the hub sends on connect).
+ */
+export function waitFor<T = any>(
+  socket: ClientSocket,
+  event: string,
+  predicate: (payload: T) => boolean = () => true,
+  opts: { past?: boolean; timeoutMs?: number } = {},
+): Promise<T> {
+  const earlier = opts.past ? received<T>(socket, event).find(predicate) : undefined;
+  if (earlier !== undefined) return Promise.resolve(earlier);
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  return new Promise((resolve, reject) => {
+    const s = socket as unknown as Socket;
+    const timer = setTimeout(() => {
+      s.off(event, listener);
+      reject(new Error(`timed out waiting for ${event}`));
+    }, timeoutMs);
+    const listener = (payload: T) => {
+      if (!predicate(payload)) return;
+      clearTimeout(timer);
+      s.off(event, listener);
+      resolve(payload);
+    };
+    s.on(event, listener);
+  });
+}
+
+/** Emits with an ack and resolves with the response. */
+export function request<T = any>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
+  return (socket as unknown as Socket).timeout(5000).emitWithAck(event, ...args) as Promise<T>;
+}
