@@ -46,6 +46,8 @@ export interface Hub {
 }
 
 const RECONNECT_AFTER_MS = 1000;
+const DRAIN_POLL_MS = 50;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   const { store, logger } = deps;
@@ -129,14 +131,17 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   deviceRoutes(app, httpDeps);
   familyRoutes(app, httpDeps);
 
+  // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends
+  // them to another node), give them until the drain timeout to leave while their requests are
+  // still served, then wait for in-flight handlers and disconnect whoever is left.
   let drained: Promise<void> | undefined;
   const drain = () =>
     (drained ??= (async () => {
       accepting = false;
       io.local.emit('server:draining', { reconnectAfterMs: RECONNECT_AFTER_MS });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([dispatcher.idle(), new Promise((r) => (timer = setTimeout(r, config.drainTimeoutMs)))]);
-      clearTimeout(timer);
+      const deadline = Date.now() + config.drainTimeoutMs;
+      while (io.of('/').sockets.size > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
+      await Promise.race([dispatcher.idle(), sleep(Math.max(0, deadline - Date.now()))]);
       io.local.disconnectSockets(true);
     })());
 
