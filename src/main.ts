@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, config.nodeId);
   const store = await openStore(config.databaseUrl);
   const hub = await createHub({ store, logger, jwtSecret: jwtSecret(config) }, config);
+  if (config.redisUrl) logger.warn('REDIS_URL is set, but cluster mode is not implemented yet: run a single node');
   const port = await hub.listen();
   logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');
 
