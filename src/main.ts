@@ -46,8 +46,10 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'draining');
     const hardStop = setTimeout(() => process.exit(1), config.drainTimeoutMs + 5000);
     hardStop.unref();
+    // Drain first, while Fastify still answers (its close answers everything with 503).
     hub
-      .close()
+      .drain()
+      .then(() => hub.close())
       .then(() => store.close())
       .then(
         () => {
