@@ -1,14 +1,25 @@
 // Mounts the room modules on the Socket.IO server: joins on connect, cleanup on disconnect, and
 // the events each module answers, all through one dispatcher.
+import { alertRoom } from './alert.js';
+import { areaRoom } from './area.js';
+import { commandRoom } from './command.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { familyRoom } from './family.js';
+import { locationRoom } from './location.js';
 import { sessionRoom } from './session.js';
 import type { HubSocket, RoomDeps, RoomModule } from './types.js';
 
 export type { HubServer, HubSocket, SocketData } from './types.js';
 
 export function mountRooms(deps: RoomDeps, opts: DispatcherOptions): Dispatcher {
-  const modules: RoomModule[] = [sessionRoom(deps), familyRoom(deps)];
+  const modules: RoomModule[] = [
+    sessionRoom(deps),
+    familyRoom(deps),
+    locationRoom(deps),
+    alertRoom(deps),
+    areaRoom(deps),
+    commandRoom(deps),
+  ];
   const dispatcher = new Dispatcher(deps, opts);
   for (const m of modules) if (m.handlers) dispatcher.register(m.handlers);
 

@@ -23,7 +23,8 @@ export function sessionRoom(deps: Pick<RoomDeps, 'clock'>): RoomModule {
 
   return {
     async onConnect(socket) {
-      await socket.join(rooms.of(socket.data.principal));
+      const { principal, sessionId } = socket.data;
+      await socket.join(sessionId ? [rooms.of(principal), rooms.session(sessionId)] : rooms.of(principal));
       schedule(socket);
     },
     async onDisconnect(socket) {

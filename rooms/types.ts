@@ -7,6 +7,7 @@ import type { PresenceTracker } from '../src/cluster/presence.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/contract/events.js';
 import type { Principal, PrincipalKind } from '../src/contract/models.js';
 import type { EventName, EventPayload } from '../src/contract/schemas.js';
+import type { LocationServices } from '../src/location/index.js';
 import type { HubMetrics } from '../src/metrics.js';
 import type { Store } from '../src/store/store.js';
 
@@ -14,6 +15,7 @@ export interface SocketData {
   principal: Principal;
   expiresAt: number;
   scopes: string[];
+  sessionId: string | undefined;
 }
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -23,6 +25,7 @@ export interface RoomDeps {
   io: HubServer;
   store: Store;
   access: Access;
+  location: LocationServices;
   presence: PresenceTracker;
   roomControl: RoomControl;
   metrics: HubMetrics;

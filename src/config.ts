@@ -43,10 +43,22 @@ export const envSchema = {
   HUB_SOCKET_RATE_POINTS: int(1, 100_000).default(30),
   HUB_SOCKET_RATE_WINDOW_S: int(1, 3600).default(1),
   HUB_HTTP_AUTH_RATE_PER_MIN: int(1, 100_000).default(60),
-  HUB_MAX_EVENT_BYTES: int(1024, 64 * 1024 * 1024).default(16 * 1024),
+  HUB_MAX_EVENT_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   HUB_MAX_HTTP_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   HUB_DRAIN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   HUB_H3_RES: int(0, 15).default(9),
+  HUB_RETENTION_LOCATION_DAYS: int(1, 3650).default(30),
+  HUB_FIX_MAX_FUTURE_S: int(0, 86_400).default(300),
+  HUB_FIX_BATCH_MAX_ROWS: int(1, 10_000).default(500),
+  HUB_FIX_BATCH_MAX_DELAY_MS: int(0, 1000).default(4),
+  HUB_GEOFENCE_MARGIN_M: int(0, 1000).default(5),
+  HUB_MAX_GEOFENCES_PER_FAMILY: int(1, 10_000).default(100),
+  HUB_LOW_BATTERY_PERCENT: int(1, 99).default(15),
+  HUB_LOCATION_INTERVAL_S: int(5, 86_400).default(60),
+  HUB_OFFLINE_AFTER_INTERVALS: int(1, 1000).default(5),
+  HUB_SOS_RENOTIFY_S: int(1, 86_400).default(60),
+  HUB_AREA_STATS_INTERVAL_S: int(1, 3600).default(5),
+  HUB_AREA_ACTIVE_WINDOW_S: int(10, 86_400).default(600),
 } as const;
 
 export const ENV_VARS = Object.keys(envSchema) as (keyof typeof envSchema)[];
@@ -89,6 +101,21 @@ export interface Config {
   readonly maxHttpBodyBytes: number;
   readonly drainTimeoutMs: number;
   readonly h3Resolution: number;
+  readonly location: {
+    readonly retentionDays: number;
+    readonly maxFutureS: number;
+    readonly batchMaxRows: number;
+    readonly batchMaxDelayMs: number;
+    readonly geofenceMarginM: number;
+    readonly maxGeofencesPerFamily: number;
+    readonly lowBatteryPercent: number;
+    /** The report interval a watch is assumed to use (until a set_interval command says otherwise). */
+    readonly intervalS: number;
+    readonly offlineAfterIntervals: number;
+    readonly sosRenotifyS: number;
+    readonly areaStatsIntervalS: number;
+    readonly areaActiveWindowS: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -132,5 +159,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHttpBodyBytes: e.HUB_MAX_HTTP_BODY_BYTES,
     drainTimeoutMs: e.HUB_DRAIN_TIMEOUT_MS,
     h3Resolution: e.HUB_H3_RES,
+    location: Object.freeze({
+      retentionDays: e.HUB_RETENTION_LOCATION_DAYS,
+      maxFutureS: e.HUB_FIX_MAX_FUTURE_S,
+      batchMaxRows: e.HUB_FIX_BATCH_MAX_ROWS,
+      batchMaxDelayMs: e.HUB_FIX_BATCH_MAX_DELAY_MS,
+      geofenceMarginM: e.HUB_GEOFENCE_MARGIN_M,
+      maxGeofencesPerFamily: e.HUB_MAX_GEOFENCES_PER_FAMILY,
+      lowBatteryPercent: e.HUB_LOW_BATTERY_PERCENT,
+      intervalS: e.HUB_LOCATION_INTERVAL_S,
+      offlineAfterIntervals: e.HUB_OFFLINE_AFTER_INTERVALS,
+      sosRenotifyS: e.HUB_SOS_RENOTIFY_S,
+      areaStatsIntervalS: e.HUB_AREA_STATS_INTERVAL_S,
+      areaActiveWindowS: e.HUB_AREA_ACTIVE_WINDOW_S,
+    }),
   });
 }

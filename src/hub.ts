@@ -18,8 +18,11 @@ import { authRoutes } from './http/auth-routes.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandlers } from './http/errors.js';
 import { familyRoutes } from './http/family-routes.js';
+import { geofenceRoutes } from './http/geofence-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import type { HttpDeps } from './http/types.js';
+import { startLocationJobs } from './jobs/location-jobs.js';
+import { createLocationServices } from './location/index.js';
 import { HubMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
 
@@ -88,7 +91,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
     authenticator.authenticate(token).then(
       (ctx) => {
-        socket.data = { principal: ctx.principal, expiresAt: ctx.expiresAt, scopes: ctx.scopes };
+        socket.data = { principal: ctx.principal, expiresAt: ctx.expiresAt, scopes: ctx.scopes, sessionId: ctx.sessionId };
         next();
       },
       (err: unknown) => {
@@ -100,19 +103,29 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   });
 
   const presence = deps.presence ?? new MemoryPresence();
+  const location = createLocationServices({ store, access, roomControl, clock, config });
+  const stopJobs = startLocationJobs(location, config, clock, logger);
   const dispatcher = mountRooms(
-    { io, store, access, presence, roomControl, metrics, logger, clock },
+    { io, store, access, location, presence, roomControl, metrics, logger, clock },
     { maxEventBytes: config.maxEventBytes, rate: config.socketRate },
   );
 
   const httpDeps: HttpDeps = {
     config,
     store,
-    accounts: new Accounts({ store, tokens, refreshTtlS: config.refreshTokenTtlS, clock, newId }),
+    accounts: new Accounts({
+      store,
+      tokens,
+      refreshTtlS: config.refreshTokenTtlS,
+      clock,
+      newId,
+      onSessionEnded: (sid) => roomControl.endSession(sid),
+    }),
     authenticator,
     access,
     tokens,
     roomControl,
+    location,
     metrics,
     clock,
     newId,
@@ -130,6 +143,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   authRoutes(app, httpDeps);
   deviceRoutes(app, httpDeps);
   familyRoutes(app, httpDeps);
+  geofenceRoutes(app, httpDeps);
 
   // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends
   // them to another node), give them until the drain timeout to leave while their requests are
@@ -147,6 +161,8 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
 
   app.addHook('preClose', async () => {
     await drain();
+    stopJobs();
+    await location.writer.flush();
     io.engine.close();
   });
 

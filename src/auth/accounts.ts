@@ -15,6 +15,8 @@ export interface AccountsOptions {
   refreshTtlS: number;
   clock: () => number;
   newId: () => string;
+  /** A session was ended (logout, or a refresh token replayed): end its live connections. */
+  onSessionEnded: (sessionId: string) => void;
 }
 
 export class Accounts {
@@ -47,6 +49,7 @@ export class Accounts {
     if (!row || row.revoked_at !== null) throw unauthorized('refresh token revoked');
     if (row.used_at !== null || !(await sessions.markUsed(row.id, now))) {
       await sessions.revokeChain(row.chain_id, now);
+      this.o.onSessionEnded(row.chain_id);
       throw unauthorized('refresh token reused: the session was revoked, log in again');
     }
     if (row.expires_at <= now) throw unauthorized('refresh token expired');
@@ -58,7 +61,9 @@ export class Accounts {
   /** Ends the session the refresh token belongs to. Unknown tokens are accepted silently. */
   async logout(refreshToken: string): Promise<void> {
     const row = await this.o.store.sessions.findByHash(sha256(refreshToken));
-    if (row) await this.o.store.sessions.revokeChain(row.chain_id, this.o.clock());
+    if (!row) return;
+    await this.o.store.sessions.revokeChain(row.chain_id, this.o.clock());
+    this.o.onSessionEnded(row.chain_id);
   }
 
   private async issue(user: UserRow, chainId: string): Promise<TokenPair> {
@@ -72,6 +77,6 @@ export class Accounts {
       expires_at: now + this.o.refreshTtlS * 1000,
       created_at: now,
     });
-    return { accessToken: this.o.tokens.signUser(user.id, user.token_version), refreshToken };
+    return { accessToken: this.o.tokens.signUser(user.id, user.token_version, [], chainId), refreshToken };
   }
 }

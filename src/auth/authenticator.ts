@@ -10,6 +10,7 @@ export interface AuthContext {
   /** When the token expires, milliseconds since the epoch. */
   expiresAt: number;
   scopes: string[];
+  sessionId: string | undefined;
 }
 
 export class Authenticator {
@@ -23,11 +24,17 @@ export class Authenticator {
   async authenticate(token: unknown): Promise<AuthContext> {
     if (typeof token !== 'string') throw unauthorized('missing token');
     const v = this.tokens.verify(token);
-    const ctx = (id: string): AuthContext => ({ principal: { kind: v.kind, id }, expiresAt: v.expiresAt, scopes: v.scopes });
+    const ctx = (id: string): AuthContext => ({
+      principal: { kind: v.kind, id },
+      expiresAt: v.expiresAt,
+      scopes: v.scopes,
+      sessionId: v.sessionId,
+    });
     if (v.external) return ctx(await this.externalUserId(v.external));
     const current =
       v.kind === 'user' ? await this.store.users.tokenVersion(v.id) : (await this.store.devices.findById(v.id))?.token_version;
     if (current === undefined || current !== v.ver) throw unauthorized('token revoked');
+    if (v.sessionId && (await this.store.sessions.chainRevoked(v.sessionId))) throw unauthorized('session ended');
     return ctx(v.id);
   }
 

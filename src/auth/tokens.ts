@@ -1,7 +1,7 @@
 // Access tokens: JWTs the hub signs (HS256) for users and watches, and, optionally, JWTs from an
 // outside issuer (RS256/ES256, verified by public key) accepted as users. Algorithms are pinned
 // per key, so `alg: none` and the HS256-with-a-public-key confusion are both refused.
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { unauthorized } from '../contract/errors.js';
 import type { PrincipalKind } from '../contract/models.js';
@@ -14,6 +14,8 @@ export interface VerifiedToken {
   /** Expiry, milliseconds since the epoch. */
   expiresAt: number;
   scopes: string[];
+  /** The login session (refresh-token chain) a user token belongs to; ending it ends the token. */
+  sessionId?: string;
   external?: { subject: string; email: string | undefined; name: string | undefined };
 }
 
@@ -28,20 +30,24 @@ export interface TokenServiceOptions {
 const HUB_ISSUER = 'kidwatch-hub';
 
 export class TokenService {
-  constructor(private readonly opts: TokenServiceOptions) {}
+  constructor(private readonly opts: TokenServiceOptions) {
+    // A bad outside-issuer key fails the start, not every login.
+    if (opts.external) createPublicKey(opts.external.publicKey);
+  }
 
-  signUser(userId: string, ver: number, scopes: string[] = []): string {
-    return this.sign('user', userId, ver, this.opts.accessTtlS, scopes);
+  signUser(userId: string, ver: number, scopes: string[] = [], sessionId?: string): string {
+    return this.sign('user', userId, ver, this.opts.accessTtlS, scopes, sessionId);
   }
 
   signDevice(deviceId: string, ver: number): string {
     return this.sign('device', deviceId, ver, this.opts.deviceTtlS, []);
   }
 
-  private sign(typ: PrincipalKind, sub: string, ver: number, ttlS: number, scopes: string[]): string {
+  private sign(typ: PrincipalKind, sub: string, ver: number, ttlS: number, scopes: string[], sid?: string): string {
     const iat = Math.floor(this.opts.clock() / 1000);
     const payload: Record<string, unknown> = { sub, typ, ver, iat, exp: iat + ttlS, jti: randomUUID() };
     if (scopes.length > 0) payload.scope = scopes.join(' ');
+    if (sid) payload.sid = sid;
     return jwt.sign(payload, this.opts.secret, { algorithm: 'HS256', issuer: HUB_ISSUER });
   }
 
@@ -71,7 +77,8 @@ export class TokenService {
     if (typeof sub !== 'string' || (typ !== 'user' && typ !== 'device') || typeof ver !== 'number' || typeof exp !== 'number') {
       throw unauthorized('invalid token claims');
     }
-    return { kind: typ, id: sub, ver, expiresAt: exp * 1000, scopes: scopesOf(claims) };
+    const sid = typeof claims.sid === 'string' ? { sessionId: claims.sid } : {};
+    return { kind: typ, id: sub, ver, expiresAt: exp * 1000, scopes: scopesOf(claims), ...sid };
   }
 
   private externalUser(claims: jwt.JwtPayload): VerifiedToken {
@@ -86,7 +93,12 @@ export class TokenService {
       ver: 0,
       expiresAt: exp * 1000,
       scopes: [],
-      external: { subject: `${String(iss)}|${sub}`, email: str(claims.email), name: str(claims.name) ?? str(claims.preferred_username) },
+      external: {
+        subject: `${String(iss)}|${sub}`,
+        // Only an address the issuer verified is taken as the account's email.
+        email: claims.email_verified === true ? str(claims.email) : undefined,
+        name: str(claims.name) ?? str(claims.preferred_username),
+      },
     };
   }
 }

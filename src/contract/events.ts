@@ -1,13 +1,37 @@
 // Typed Socket.IO event maps shared by the server, the tests and the load generator.
-import type { ErrorBody } from './errors.js';
-import type { PresenceEntry, PresenceView } from './models.js';
+import type { ErrorBody, ErrorCode } from './errors.js';
+import type {
+  AlertView,
+  CommandView,
+  GeofenceEvent,
+  LocationEvent,
+  PresenceEntry,
+  PresenceView,
+  StoredFix,
+} from './models.js';
 import type { EventPayload } from './schemas.js';
 
 export type AckResponse<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 export type Ack<T extends object = object> = (response: AckResponse<T>) => void;
 
+export interface ReportResult {
+  accepted: number;
+  rejected: { index: number; code: ErrorCode; message: string }[];
+}
+
 export interface ClientToServerEvents {
   'presence:list': (req: EventPayload<'presence:list'>, ack: Ack<{ presence: PresenceEntry[] }>) => void;
+  'location:report': (req: EventPayload<'location:report'>, ack: Ack<ReportResult>) => void;
+  'location:latest': (req: EventPayload<'location:latest'>, ack: Ack<{ positions: LocationEvent[] }>) => void;
+  'location:history': (
+    req: EventPayload<'location:history'>,
+    ack: Ack<{ fixes: StoredFix[]; nextCursor: string | null }>,
+  ) => void;
+  'area:subscribe': (req: EventPayload<'area:subscribe'>, ack: Ack<{ cells: string[] }>) => void;
+  'area:unsubscribe': (req: EventPayload<'area:unsubscribe'>, ack: Ack<{ cells: string[] }>) => void;
+  'alert:raise': (req: EventPayload<'alert:raise'>, ack: Ack<{ alert: AlertView }>) => void;
+  'alert:ack': (req: EventPayload<'alert:ack'>, ack: Ack<{ alert: AlertView }>) => void;
+  'command:send': (req: EventPayload<'command:send'>, ack: Ack<{ command: CommandView }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -18,4 +42,15 @@ export interface ServerToClientEvents {
   'session:expired': (e: { code: 'UNAUTHORIZED'; message: string }) => void;
   /** The node is shutting down; reconnect (the balancer sends you to another node). */
   'server:draining': (e: { reconnectAfterMs: number }) => void;
+  location: (e: LocationEvent) => void;
+  geofence: (e: GeofenceEvent) => void;
+  alert: (e: AlertView) => void;
+  /** An alert was acknowledged by a guardian: stop showing it as open. */
+  'alert:acked': (e: { id: string; familyId: string; ackedBy: string; ackedAt: number }) => void;
+  /** Active watches per subscribed cell; never an identity. */
+  'area:stats': (e: { cells: Record<string, number>; ts: number }) => void;
+  /** `positions` mode only (tokens with the ops scope). */
+  'area:position': (e: LocationEvent) => void;
+  /** To a watch: a command to carry out. */
+  command: (e: { id: string; type: string; params: Record<string, unknown> }) => void;
 }

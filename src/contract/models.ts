@@ -62,3 +62,87 @@ export interface PresenceView {
 export interface PresenceEntry extends Omit<PresenceView, 'lastSeen'> {
   lastSeen: number | null;
 }
+
+export const FIX_SOURCES = ['gps', 'wifi', 'cell'] as const;
+export type FixSource = (typeof FIX_SOURCES)[number];
+
+/** A position fix as a watch reports it. */
+export interface Fix {
+  ts: number;
+  lat: number;
+  lng: number;
+  acc: number;
+  alt?: number;
+  speed?: number;
+  heading?: number;
+  battery?: number;
+  source: FixSource;
+}
+
+/** Family room ← `location`: the newest fix of a report. */
+export interface LocationEvent {
+  deviceId: string;
+  familyId: string;
+  ts: number;
+  lat: number;
+  lng: number;
+  acc: number;
+  battery: number | null;
+  source: FixSource;
+  /** H3 cell at the hub's resolution (HUB_H3_RES). */
+  cell: string;
+}
+
+export interface StoredFix extends Fix {
+  cell: string;
+}
+
+export interface GeofenceView {
+  id: string;
+  familyId: string;
+  name: string;
+  kind: 'circle' | 'polygon';
+  center?: { lat: number; lng: number };
+  radius?: number;
+  polygon?: [number, number][];
+  deviceIds: string[] | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface GeofenceEvent {
+  geofenceId: string;
+  deviceId: string;
+  familyId: string;
+  transition: 'enter' | 'exit';
+  ts: number;
+  lat: number;
+  lng: number;
+}
+
+export const DEVICE_ALERT_TYPES = ['sos', 'fall', 'removed'] as const;
+export const ALERT_TYPES = [...DEVICE_ALERT_TYPES, 'low_battery', 'offline'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+export interface AlertView {
+  id: string;
+  familyId: string;
+  deviceId: string;
+  type: AlertType;
+  ts: number;
+  lat?: number;
+  lng?: number;
+  battery?: number;
+  /** 1 the first time; re-sent SOS alerts count up. */
+  notifyCount: number;
+  ackedAt: number | null;
+  ackedBy: string | null;
+}
+
+export interface CommandView {
+  id: string;
+  deviceId: string;
+  type: string;
+  params: Record<string, unknown>;
+  status: 'sent' | 'queued' | 'done' | 'failed' | 'rejected' | 'expired';
+}

@@ -26,6 +26,7 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.post('/v1/auth/logout', async (req, reply) => {
+    await throttle(req);
     await deps.accounts.logout(parseOrThrow(refreshBody, req.body).refreshToken);
     return reply.status(204).send();
   });

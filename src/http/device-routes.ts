@@ -28,6 +28,7 @@ export function deviceRoutes(app: FastifyInstance, deps: HttpDeps): void {
       bindingCodeExpiresAt,
       now,
     });
+    deps.location.devices.invalidate(device.id);
     // The old token is dead from now on; so are the sockets that used it.
     deps.roomControl.disconnect({ kind: 'device', id: device.id });
     return reply.status(201).send({

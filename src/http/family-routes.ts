@@ -93,6 +93,7 @@ export function familyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const { bindingCode, childName } = parseOrThrow(deviceBindBody, req.body);
     await access.requireRole(fid, userId, ['owner', 'guardian']);
     const device = await store.devices.bindByCode(sha256(normalizeCode(bindingCode)), fid, childName, deps.clock());
+    deps.location.devices.invalidate(device.id);
     deps.roomControl.joinFamily({ kind: 'device', id: device.id }, fid);
     return reply.status(201).send(deviceView(device));
   });
@@ -102,6 +103,8 @@ export function familyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const { fid, did } = parseOrThrow(familyDeviceParams, req.params);
     await access.requireRole(fid, userId, ['owner']);
     if (!(await store.devices.unbind(did, fid))) throw notFound('no such watch in this family');
+    deps.location.devices.invalidate(did);
+    await deps.location.service.forgetWatch(did);
     deps.roomControl.leaveFamily({ kind: 'device', id: did }, fid);
     return reply.status(204).send();
   });
@@ -123,6 +126,9 @@ export function familyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     await access.requireRole(fid, userId, ['owner']);
     const device = await store.devices.setPermissions(did, fid, permissions);
     if (!device) throw notFound('no such watch in this family');
+    deps.location.devices.invalidate(did);
+    // Consent withdrawn: the hub stops keeping the watch's live position and fence states.
+    if (!permissions.location) await deps.location.service.forgetWatch(did);
     return deviceView(device);
   });
 }

@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { RoomControl } from '../cluster/room-control.js';
 import type { Config } from '../config.js';
+import type { LocationServices } from '../location/index.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 
@@ -15,6 +16,7 @@ export interface HttpDeps {
   access: Access;
   tokens: TokenService;
   roomControl: RoomControl;
+  location: LocationServices;
   metrics: HubMetrics;
   clock: () => number;
   newId: () => string;

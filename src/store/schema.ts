@@ -62,7 +62,77 @@ export interface InvitesTable {
   created_at: number;
 }
 
+export interface FixesTable {
+  device_id: string;
+  ts: number;
+  lat: number;
+  lng: number;
+  acc: number;
+  alt: number | null;
+  speed: number | null;
+  heading: number | null;
+  battery: number | null;
+  source: string;
+  cell: string;
+  received_at: number;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  actor_kind: string;
+  actor_id: string;
+  action: string;
+  family_id: string | null;
+  subject_kind: string | null;
+  subject_id: string | null;
+  /** JSON object. */
+  details: string;
+}
+
+export interface GeofencesTable {
+  id: string;
+  family_id: string;
+  name: string;
+  /** JSON FenceShape. */
+  shape: string;
+  /** JSON string[]; null means every watch of the family. */
+  device_ids: string | null;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GeofenceStatesTable {
+  geofence_id: string;
+  device_id: string;
+  state: string;
+  ts: number;
+}
+
+export interface AlertsTable {
+  id: string;
+  family_id: string;
+  device_id: string;
+  type: string;
+  ts: number;
+  lat: number | null;
+  lng: number | null;
+  /** JSON object or null. */
+  details: string | null;
+  created_at: number;
+  notified_at: number;
+  notify_count: number;
+  acked_at: number | null;
+  acked_by: string | null;
+}
+
 export interface Database {
+  fixes: FixesTable;
+  audit_log: AuditLogTable;
+  geofences: GeofencesTable;
+  geofence_states: GeofenceStatesTable;
+  alerts: AlertsTable;
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   devices: DevicesTable;

@@ -31,6 +31,17 @@ export class SessionRepository {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  async chainRevoked(chainId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('refresh_tokens')
+      .select('id')
+      .where('chain_id', '=', chainId)
+      .where('revoked_at', 'is not', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async revokeChain(chainId: string, now: number): Promise<void> {
     await this.db
       .updateTable('refresh_tokens')

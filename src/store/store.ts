@@ -1,8 +1,12 @@
 // The store: one repository per aggregate over one Kysely database.
 import { sql } from 'kysely';
+import { AlertRepository } from './alerts.js';
+import { AuditRepository } from './audit.js';
 import { type DialectName, openDatabase } from './db.js';
 import { DeviceRepository } from './devices.js';
 import { FamilyRepository } from './families.js';
+import { FixRepository } from './fixes.js';
+import { GeofenceRepository } from './geofences.js';
 import { migrateToLatest } from './migrations.js';
 import { SessionRepository } from './sessions.js';
 import { UserRepository } from './users.js';
@@ -13,6 +17,10 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly devices: DeviceRepository;
   readonly families: FamilyRepository;
+  readonly fixes: FixRepository;
+  readonly audit: AuditRepository;
+  readonly geofences: GeofenceRepository;
+  readonly alerts: AlertRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -33,6 +41,10 @@ export async function openStore(url: string): Promise<Store> {
     sessions: new SessionRepository(db),
     devices: new DeviceRepository(db),
     families: new FamilyRepository(db, dialect),
+    fixes: new FixRepository(db),
+    audit: new AuditRepository(db),
+    geofences: new GeofenceRepository(db),
+    alerts: new AlertRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

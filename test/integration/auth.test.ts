@@ -66,6 +66,32 @@ describe('accounts', () => {
     expect(r.status).toBe(401);
   });
 
+  it('ends the session’s access tokens and sockets on logout and on refresh-token reuse', async () => {
+    const u = await registerUser(t);
+    const other = await api(t, 'POST', '/v1/auth/login', { body: { email: u.email, password: u.password } });
+    const s = await connect(t, u.accessToken);
+    const otherSocket = await connect(t, other.body.accessToken);
+    const ended = waitFor(s, 'session:expired');
+    const closed = new Promise<string>((resolve) => s.once('disconnect', resolve));
+    expect((await api(t, 'POST', '/v1/auth/logout', { body: { refreshToken: u.refreshToken } })).status).toBe(204);
+    expect(await ended).toEqual({ code: 'UNAUTHORIZED', message: 'session ended' });
+    expect(await closed).toBe('io server disconnect');
+    expect((await api(t, 'GET', '/v1/me', { token: u.accessToken })).status).toBe(401);
+    expect((await connectError(t, u.accessToken)).code).toBe('UNAUTHORIZED');
+    // The other login is another session and carries on.
+    expect((await api(t, 'GET', '/v1/me', { token: other.body.accessToken })).status).toBe(200);
+    expect(otherSocket.connected).toBe(true);
+
+    // A replayed refresh token ends its session the same way.
+    const rotated = await api(t, 'POST', '/v1/auth/refresh', { body: { refreshToken: other.body.refreshToken } });
+    const live = await connect(t, rotated.body.accessToken);
+    const liveClosed = new Promise<string>((resolve) => live.once('disconnect', resolve));
+    await api(t, 'POST', '/v1/auth/refresh', { body: { refreshToken: other.body.refreshToken } });
+    expect(await liveClosed).toBe('io server disconnect');
+    expect((await api(t, 'GET', '/v1/me', { token: rotated.body.accessToken })).status).toBe(401);
+    otherSocket.disconnect();
+  });
+
   it('refuses an expired refresh token', async () => {
     const u = await registerUser(t);
     t.clock.advance((t.config.refreshTokenTtlS + 1) * 1000);
@@ -215,7 +241,7 @@ describe('outside issuer (third-party login)', () => {
   afterAll(() => t.close());
 
   const outside = (sub: string, extra: object = {}) =>
-    jwt.sign({ sub, email: `${sub}@mail.example.test`, name: 'Olu', ...extra }, rsa.privateKey, {
+    jwt.sign({ sub, email: `${sub}@mail.example.test`, email_verified: true, name: 'Olu', ...extra }, rsa.privateKey, {
       algorithm: 'RS256',
       issuer,
       expiresIn: 300,
@@ -238,11 +264,27 @@ describe('outside issuer (third-party login)', () => {
   it('does not take over a local account with the same email', async () => {
     const local = await registerUser(t);
     const sub = local.email.split('@')[0]!;
-    const token = jwt.sign({ sub, email: local.email }, rsa.privateKey, { algorithm: 'RS256', issuer, expiresIn: 300 });
+    const token = jwt.sign({ sub, email: local.email, email_verified: true }, rsa.privateKey, { algorithm: 'RS256', issuer, expiresIn: 300 });
     const me = await api(t, 'GET', '/v1/me', { token });
     expect(me.status).toBe(200);
     expect(me.body.user.id).not.toBe(local.id);
     expect(me.body.user.email).toBeNull();
+  });
+
+  it('takes an email only when the issuer verified it', async () => {
+    const token = jwt.sign({ sub: 'unverified-1', email: 'claimed@example.test' }, rsa.privateKey, {
+      algorithm: 'RS256',
+      issuer,
+      expiresIn: 300,
+    });
+    const me = await api(t, 'GET', '/v1/me', { token });
+    expect(me.status).toBe(200);
+    expect(me.body.user.email).toBeNull();
+    // The address stays free for its real owner.
+    const reg = await api(t, 'POST', '/v1/auth/register', {
+      body: { email: 'claimed@example.test', password: 'correct horse battery', nickname: 'Real' },
+    });
+    expect(reg.status).toBe(201);
   });
 
   it('refuses the HS256-with-public-key confusion and other keys', async () => {

@@ -49,7 +49,7 @@ describe('loadConfig defaults', () => {
     expect(cfg.refreshTokenTtlS).toBe(30 * 86_400);
     expect(cfg.deviceTokenTtlS).toBe(365 * 86_400);
     expect(cfg.socketRate).toEqual({ points: 30, windowS: 1 });
-    expect(cfg.maxEventBytes).toBe(16 * 1024);
+    expect(cfg.maxEventBytes).toBe(64 * 1024);
     expect(cfg.maxHttpBodyBytes).toBe(64 * 1024);
   });
 

@@ -197,7 +197,7 @@ describe('TokenService: own tokens', () => {
 });
 
 describe('TokenService: outside issuer', () => {
-  const outsideClaims = { sub: 'auth0|abc', email: 'pat@example.com', name: 'Pat', iat: T0_S, exp: T0_S + 3600 };
+  const outsideClaims = { sub: 'auth0|abc', email: 'pat@example.com', email_verified: true, name: 'Pat', iat: T0_S, exp: T0_S + 3600 };
 
   function rsaService(audience?: string) {
     return makeService({ external: { issuer: OUTSIDE_ISS, publicKey: rsa.publicKey, audience } });
@@ -231,7 +231,7 @@ describe('TokenService: outside issuer', () => {
 
   it('falls back to preferred_username for the name; drops an over-long email', () => {
     const { service } = rsaService();
-    const v = service.verify(signRs({ sub: 's', preferred_username: 'pat', email: `${'a'.repeat(250)}@x.io`, exp: T0_S + 60 }));
+    const v = service.verify(signRs({ sub: 's', preferred_username: 'pat', email: `${'a'.repeat(250)}@x.io`, email_verified: true, exp: T0_S + 60 }));
     expect(v.external).toEqual({ subject: `${OUTSIDE_ISS}|s`, email: undefined, name: 'pat' });
   });
 

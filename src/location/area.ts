@@ -1,0 +1,105 @@
+// Area subscriptions by H3 cell. `stats` sockets get, every few seconds, the number of active
+// watches in each subscribed cell and never an identity; `positions` sockets (ops scope only)
+// join `area:<cell>` rooms and get each watch's newest fix there.
+import { rooms } from '../cluster/room-control.js';
+import type { RoomControl } from '../cluster/room-control.js';
+import type { LocationEvent } from '../contract/models.js';
+import { cellOf, parentOf, resolutionOf } from '../geo/h3.js';
+import type { LatestPositions } from './latest.js';
+
+interface Subscriber {
+  stats: Set<string>;
+  positions: Set<string>;
+}
+
+export class AreaService {
+  private readonly subscribers = new Map<string, Subscriber>();
+  /** Resolution → number of position subscriptions at it, so a fix is published only where someone listens. */
+  private readonly positionResolutions = new Map<number, number>();
+
+  constructor(
+    private readonly latest: LatestPositions,
+    private readonly roomControl: RoomControl,
+    private readonly hubResolution: number,
+  ) {}
+
+  subscribe(socketId: string, cells: readonly string[], mode: 'stats' | 'positions'): void {
+    const sub = this.subscriber(socketId);
+    for (const cell of cells) {
+      const set = mode === 'stats' ? sub.stats : sub.positions;
+      if (set.has(cell)) continue;
+      set.add(cell);
+      if (mode === 'positions') this.countResolution(resolutionOf(cell), +1);
+    }
+  }
+
+  /** Removes the cells from both modes; returns the position cells whose rooms to leave. */
+  unsubscribe(socketId: string, cells: readonly string[]): string[] {
+    const sub = this.subscribers.get(socketId);
+    if (!sub) return [];
+    const left: string[] = [];
+    for (const cell of cells) {
+      sub.stats.delete(cell);
+      if (sub.positions.delete(cell)) {
+        this.countResolution(resolutionOf(cell), -1);
+        left.push(cell);
+      }
+    }
+    return left;
+  }
+
+  dropSocket(socketId: string): void {
+    const sub = this.subscribers.get(socketId);
+    if (sub) this.unsubscribe(socketId, [...sub.positions]);
+    this.subscribers.delete(socketId);
+  }
+
+  subscriptionCount(socketId: string): number {
+    const sub = this.subscribers.get(socketId);
+    return sub ? sub.stats.size + sub.positions.size : 0;
+  }
+
+  /** Sends a fix to the position rooms of the cells that contain it. */
+  publish(event: LocationEvent): void {
+    for (const res of this.positionResolutions.keys()) {
+      const cell = res <= this.hubResolution ? parentOf(event.cell, res) : cellOf(event.lat, event.lng, res);
+      this.roomControl.emit(rooms.area(cell), 'area:position', event);
+    }
+  }
+
+  /** Counts active watches per subscribed cell and sends each stats subscriber its cells. */
+  sendStats(now: number, activeWindowMs: number): void {
+    const wanted = new Set<number>();
+    for (const sub of this.subscribers.values()) for (const c of sub.stats) wanted.add(resolutionOf(c));
+    if (wanted.size === 0) return;
+    const counts = new Map<string, number>();
+    for (const { event, receivedAt } of this.latest.all()) {
+      if (now - receivedAt > activeWindowMs) continue;
+      for (const res of wanted) {
+        const cell = res <= this.hubResolution ? parentOf(event.cell, res) : cellOf(event.lat, event.lng, res);
+        counts.set(cell, (counts.get(cell) ?? 0) + 1);
+      }
+    }
+    for (const [socketId, sub] of this.subscribers) {
+      if (sub.stats.size === 0) continue;
+      const cells: Record<string, number> = {};
+      for (const c of sub.stats) cells[c] = counts.get(c) ?? 0;
+      this.roomControl.emit(socketId, 'area:stats', { cells, ts: now });
+    }
+  }
+
+  private subscriber(socketId: string): Subscriber {
+    let sub = this.subscribers.get(socketId);
+    if (!sub) {
+      sub = { stats: new Set(), positions: new Set() };
+      this.subscribers.set(socketId, sub);
+    }
+    return sub;
+  }
+
+  private countResolution(res: number, delta: number): void {
+    const n = (this.positionResolutions.get(res) ?? 0) + delta;
+    if (n > 0) this.positionResolutions.set(res, n);
+    else this.positionResolutions.delete(res);
+  }
+}

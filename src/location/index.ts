@@ -1,0 +1,51 @@
+// Builds the location services of one hub.
+import type { Access } from '../auth/access.js';
+import type { RoomControl } from '../cluster/room-control.js';
+import type { Config } from '../config.js';
+import { DeviceDirectory } from '../store/device-directory.js';
+import { FixWriter } from '../store/fix-writer.js';
+import type { Store } from '../store/store.js';
+import { AlertService } from './alerts.js';
+import { AreaService } from './area.js';
+import { GeofenceService } from './geofence-service.js';
+import { LatestPositions } from './latest.js';
+import { LocationService } from './service.js';
+
+export interface LocationServices {
+  devices: DeviceDirectory;
+  writer: FixWriter;
+  latest: LatestPositions;
+  geofences: GeofenceService;
+  alerts: AlertService;
+  area: AreaService;
+  service: LocationService;
+}
+
+const DAY_MS = 86_400_000;
+
+export function createLocationServices(o: {
+  store: Store;
+  access: Access;
+  roomControl: RoomControl;
+  clock: () => number;
+  config: Config;
+}): LocationServices {
+  const { store, roomControl, clock, config } = o;
+  const loc = config.location;
+  const devices = new DeviceDirectory(store);
+  const writer = new FixWriter(store.fixes, { maxRows: loc.batchMaxRows, maxDelayMs: loc.batchMaxDelayMs });
+  const latest = new LatestPositions(store);
+  const geofences = new GeofenceService(store, loc.geofenceMarginM);
+  const alerts = new AlertService(store, o.access, roomControl, clock);
+  const area = new AreaService(latest, roomControl, config.h3Resolution);
+  const service = new LocationService(
+    { devices, writer, latest, geofences, alerts, area, roomControl, clock },
+    {
+      h3Resolution: config.h3Resolution,
+      maxFutureMs: loc.maxFutureS * 1000,
+      retentionMs: loc.retentionDays * DAY_MS,
+      lowBatteryPercent: loc.lowBatteryPercent,
+    },
+  );
+  return { devices, writer, latest, geofences, alerts, area, service };
+}

@@ -1,0 +1,60 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AlertsTable, Database } from './schema.js';
+
+export type AlertRow = Selectable<AlertsTable>;
+
+export class AlertRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: AlertRow): Promise<void> {
+    await this.db.insertInto('alerts').values(row).execute();
+  }
+
+  find(id: string): Promise<AlertRow | undefined> {
+    return this.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Acknowledges an open alert of the family; false if unknown there or already acknowledged. */
+  async ack(familyId: string, id: string, by: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('alerts')
+      .set({ acked_at: now, acked_by: by })
+      .where('id', '=', id)
+      .where('family_id', '=', familyId)
+      .where('acked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Open alerts of a type last notified before `before`, oldest first. */
+  due(type: string, before: number, limit: number): Promise<AlertRow[]> {
+    return this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('type', '=', type)
+      .where('acked_at', 'is', null)
+      .where('notified_at', '<', before)
+      .orderBy('notified_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Claims a re-notification: succeeds for exactly one caller per round, so several nodes
+   * running the same job send it once.
+   */
+  async claimRenotify(id: string, seenNotifiedAt: number, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('alerts')
+      .set((eb) => ({ notified_at: now, notify_count: eb('notify_count', '+', 1) }))
+      .where('id', '=', id)
+      .where('notified_at', '=', seenNotifiedAt)
+      .where('acked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  listByFamily(familyId: string, limit: number): Promise<AlertRow[]> {
+    return this.db.selectFrom('alerts').selectAll().where('family_id', '=', familyId).orderBy('created_at', 'desc').limit(limit).execute();
+  }
+}

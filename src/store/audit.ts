@@ -1,0 +1,52 @@
+// The audit log: who read or did what to whose data, and when. Written for every read of
+// location history (and, later, remote photos and exports).
+import type { Kysely, Selectable } from 'kysely';
+import type { Principal } from '../contract/models.js';
+import type { AuditLogTable, Database } from './schema.js';
+
+export type AuditRow = Selectable<AuditLogTable>;
+
+export interface AuditEntry {
+  id: string;
+  at: number;
+  actor: Principal;
+  action: string;
+  familyId: string | null;
+  subject: Principal | null;
+  details: Record<string, unknown>;
+}
+
+export class AuditRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async record(e: AuditEntry): Promise<void> {
+    await this.db
+      .insertInto('audit_log')
+      .values({
+        id: e.id,
+        at: e.at,
+        actor_kind: e.actor.kind,
+        actor_id: e.actor.id,
+        action: e.action,
+        family_id: e.familyId,
+        subject_kind: e.subject?.kind ?? null,
+        subject_id: e.subject?.id ?? null,
+        details: JSON.stringify(e.details),
+      })
+      .execute();
+  }
+
+  /** Entries about a subject (e.g. a watch), oldest first. */
+  async forSubject(subjectId: string): Promise<AuditEntry[]> {
+    const rows = await this.db.selectFrom('audit_log').selectAll().where('subject_id', '=', subjectId).orderBy('at').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: { kind: r.actor_kind as Principal['kind'], id: r.actor_id },
+      action: r.action,
+      familyId: r.family_id,
+      subject: r.subject_id ? { kind: r.subject_kind as Principal['kind'], id: r.subject_id } : null,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
+  }
+}

@@ -1,0 +1,35 @@
+// What the hot paths need to know about a watch (its family and permissions), cached so a
+// location report does not read the devices table. Every change to a binding or a permission
+// goes through invalidate(); the cluster issue carries invalidations to the other nodes.
+import type { Permissions } from '../contract/models.js';
+import { permissionsOf } from './devices.js';
+import type { Store } from './store.js';
+
+export interface DeviceInfo {
+  id: string;
+  familyId: string | null;
+  permissions: Permissions;
+}
+
+export class DeviceDirectory {
+  private readonly cache = new Map<string, Promise<DeviceInfo | undefined>>();
+
+  constructor(private readonly store: Store) {}
+
+  get(deviceId: string): Promise<DeviceInfo | undefined> {
+    let entry = this.cache.get(deviceId);
+    if (!entry) {
+      entry = this.store.devices.findById(deviceId).then((row) =>
+        row ? { id: row.id, familyId: row.family_id, permissions: permissionsOf(row) } : undefined,
+      );
+      // A failed read is not remembered.
+      entry.catch(() => this.cache.delete(deviceId));
+      this.cache.set(deviceId, entry);
+    }
+    return entry;
+  }
+
+  invalidate(deviceId: string): void {
+    this.cache.delete(deviceId);
+  }
+}

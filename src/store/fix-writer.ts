@@ -1,0 +1,84 @@
+// Group commit for location fixes: reports arriving within a few milliseconds share one
+// transaction, and each report's ack waits for the commit that made its fixes durable. One
+// transaction is in flight at a time; what arrives meanwhile forms the next batch, so batches
+// grow by themselves under load.
+import type { FixRepository, FixRow } from './fixes.js';
+
+export interface FixWriterOptions {
+  /** Flush as soon as this many rows wait. */
+  maxRows: number;
+  /** Flush at the latest this long after the first row of a batch arrived. */
+  maxDelayMs: number;
+}
+
+interface Waiter {
+  rows: readonly FixRow[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class FixWriter {
+  private waiting: Waiter[] = [];
+  private waitingRows = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  /** Rows committed and batches run, for metrics. */
+  readonly stats = { rows: 0, batches: 0 };
+
+  constructor(
+    private readonly repo: FixRepository,
+    private readonly opts: FixWriterOptions,
+  ) {}
+
+  /** Resolves once the rows are committed. */
+  write(rows: readonly FixRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ rows, resolve, reject });
+      this.waitingRows += rows.length;
+      this.schedule();
+    });
+  }
+
+  /** Commits everything waiting; resolves when nothing is left. */
+  async flush(): Promise<void> {
+    while (this.inFlight || this.waiting.length > 0) {
+      if (!this.inFlight) this.start();
+      await this.inFlight;
+    }
+  }
+
+  private schedule(): void {
+    if (this.inFlight) return; // the running batch starts the next one when it ends
+    if (this.waitingRows >= this.opts.maxRows) {
+      this.start();
+    } else {
+      this.timer ??= setTimeout(() => this.start(), this.opts.maxDelayMs);
+    }
+  }
+
+  private start(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inFlight || this.waiting.length === 0) return;
+    const batch = this.waiting;
+    this.waiting = [];
+    this.waitingRows = 0;
+    this.inFlight = this.commit(batch).finally(() => {
+      this.inFlight = undefined;
+      if (this.waiting.length > 0) this.schedule();
+    });
+  }
+
+  private async commit(batch: Waiter[]): Promise<void> {
+    const rows = batch.flatMap((w) => w.rows);
+    try {
+      await this.repo.insertMany(rows);
+      this.stats.rows += rows.length;
+      this.stats.batches++;
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}

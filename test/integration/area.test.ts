@@ -1,0 +1,63 @@
+// Area subscriptions: counts without identities for anyone, positions for ops tokens only.
+import { cellToParent, latLngToCell } from 'h3-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestHub, connect, registerUser, request, startHub, waitFor } from '../helpers/hub.js';
+import { fix, sharingFamily } from '../helpers/location.js';
+
+const SPOT = { lat: 52.52, lng: 13.405 };
+
+describe('area subscriptions', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startHub({ env: { HUB_AREA_STATS_INTERVAL_S: '1' } });
+  });
+  afterAll(() => t.close());
+
+  it('counts active watches per cell at any resolution and never names one', async () => {
+    const a = await sharingFamily(t);
+    const b = await sharingFamily(t);
+    await request(a.watchSocket, 'location:report', fix(SPOT));
+    await request(b.watchSocket, 'location:report', fix({ lat: SPOT.lat + 0.0005, lng: SPOT.lng }));
+    const stranger = await registerUser(t);
+    const s = await connect(t, stranger.accessToken);
+    const coarse = cellToParent(latLngToCell(SPOT.lat, SPOT.lng, 9), 5);
+    const fine = latLngToCell(SPOT.lat, SPOT.lng, 12);
+    const elsewhere = latLngToCell(-33.86, 151.2, 7);
+    const sub = await request(s, 'area:subscribe', { cells: [coarse, fine, elsewhere], mode: 'stats' });
+    expect(sub).toEqual({ ok: true, cells: [coarse, fine, elsewhere] });
+    const stats = await waitFor(s, 'area:stats', (e) => e.cells[coarse] === 2, { timeoutMs: 5000 });
+    expect(stats.cells).toEqual({ [coarse]: 2, [fine]: 1, [elsewhere]: 0 });
+    const wire = JSON.stringify(stats);
+    for (const secret of [a.deviceId, b.deviceId, a.familyId, b.familyId]) expect(wire).not.toContain(secret);
+
+    await request(s, 'area:unsubscribe', { cells: [coarse, fine] });
+    const after = await waitFor(s, 'area:stats', (e) => !(coarse in e.cells), { timeoutMs: 5000 });
+    expect(after.cells).toEqual({ [elsewhere]: 0 });
+    s.disconnect();
+  });
+
+  it('refuses positions without the ops scope, bad cells and too many cells', async () => {
+    const u = await registerUser(t);
+    const s = await connect(t, u.accessToken);
+    const cell = latLngToCell(SPOT.lat, SPOT.lng, 7);
+    expect((await request(s, 'area:subscribe', { cells: [cell], mode: 'positions' })).error.code).toBe('FORBIDDEN');
+    expect((await request(s, 'area:subscribe', { cells: ['8928308280fffff0'], mode: 'stats' })).error.code).toBe('BAD_REQUEST');
+    expect((await request(s, 'area:subscribe', { cells: ['not-a-cell'], mode: 'stats' })).error.code).toBe('BAD_REQUEST');
+    const many = Array.from({ length: 501 }, () => cell);
+    expect((await request(s, 'area:subscribe', { cells: many, mode: 'stats' })).error.code).toBe('BAD_REQUEST');
+    s.disconnect();
+  });
+
+  it('streams positions in subscribed cells to ops tokens', async () => {
+    const a = await sharingFamily(t);
+    const ops = await registerUser(t);
+    const token = t.hub.tokens.signUser(ops.id, 0, ['ops']);
+    const s = await connect(t, token);
+    const cell = cellToParent(latLngToCell(SPOT.lat, SPOT.lng, 9), 6);
+    expect((await request(s, 'area:subscribe', { cells: [cell], mode: 'positions' })).ok).toBe(true);
+    const got = waitFor(s, 'area:position');
+    await request(a.watchSocket, 'location:report', fix(SPOT));
+    expect(await got).toMatchObject({ deviceId: a.deviceId, lat: SPOT.lat, lng: SPOT.lng });
+    s.disconnect();
+  });
+});
