@@ -82,6 +82,9 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
 
 const openSockets = new Map<string, ClientSocket[]>();
 
+/** Anything with a base URL: a TestHub, or a hub process started by a test. */
+export type Endpoint = Pick<TestHub, 'url'>;
+
 export interface ApiResponse<T = any> {
   status: number;
   body: T;
@@ -118,7 +121,7 @@ export interface TestUser {
   refreshToken: string;
 }
 
-export async function registerUser(t: TestHub, nickname = 'Parent'): Promise<TestUser> {
+export async function registerUser(t: Endpoint, nickname = 'Parent'): Promise<TestUser> {
   const email = `user-${unique()}@example.test`;
   const password = 'correct horse battery';
   const r = await api(t, 'POST', '/v1/auth/register', { body: { email, password, nickname } });
@@ -149,7 +152,7 @@ export interface TestWatch {
   imei: string;
 }
 
-export async function provisionWatch(t: TestHub, imei = randomImei()): Promise<TestWatch> {
+export async function provisionWatch(t: Endpoint, imei = randomImei()): Promise<TestWatch> {
   const r = await api(t, 'POST', '/v1/devices/register', {
     body: { imei, model: 'KW-7' },
     headers: { 'x-provisioning-key': PROVISIONING_KEY },
@@ -158,13 +161,13 @@ export async function provisionWatch(t: TestHub, imei = randomImei()): Promise<T
   return { ...r.body, imei };
 }
 
-export async function createFamily(t: TestHub, owner: TestUser, name = 'The Smiths'): Promise<string> {
+export async function createFamily(t: Endpoint, owner: TestUser, name = 'The Smiths'): Promise<string> {
   const r = await api(t, 'POST', '/v1/families', { token: owner.accessToken, body: { name } });
   if (r.status !== 201) throw new Error(`create family failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id as string;
 }
 
-export async function bindWatch(t: TestHub, owner: TestUser, familyId: string, watch: TestWatch): Promise<void> {
+export async function bindWatch(t: Endpoint, owner: TestUser, familyId: string, watch: TestWatch): Promise<void> {
   const r = await api(t, 'POST', `/v1/families/${familyId}/devices`, {
     token: owner.accessToken,
     body: { bindingCode: watch.bindingCode, childName: 'Mia' },
@@ -173,7 +176,7 @@ export async function bindWatch(t: TestHub, owner: TestUser, familyId: string, w
 }
 
 /** Invites a new user into the family with the role and returns them. */
-export async function addMember(t: TestHub, owner: TestUser, familyId: string, role: string): Promise<TestUser> {
+export async function addMember(t: Endpoint, owner: TestUser, familyId: string, role: string): Promise<TestUser> {
   const invite = await api(t, 'POST', `/v1/families/${familyId}/invites`, { token: owner.accessToken, body: { role } });
   if (invite.status !== 201) throw new Error(`invite failed: ${invite.status}`);
   const member = await registerUser(t, role);
@@ -183,7 +186,7 @@ export async function addMember(t: TestHub, owner: TestUser, familyId: string, r
 }
 
 /** A family with an owner and a bound watch whose location permission is on. */
-export async function familyWithWatch(t: TestHub) {
+export async function familyWithWatch(t: Endpoint) {
   const owner = await registerUser(t, 'Owner');
   const familyId = await createFamily(t, owner);
   const watch = await provisionWatch(t);

@@ -1,6 +1,6 @@
 // Location test helpers: fixes, paths and a family whose watch may share its location.
 import type { Fix } from '../../src/contract/models.js';
-import { type TestHub, api, connect, familyWithWatch } from './hub.js';
+import { type Endpoint, api, connect, familyWithWatch } from './hub.js';
 
 export function fix(over: Partial<Fix> = {}): Fix {
   return { ts: Date.now(), lat: 48.8566, lng: 2.3522, acc: 10, battery: 80, source: 'gps', ...over };
@@ -10,7 +10,7 @@ export function fix(over: Partial<Fix> = {}): Fix {
 export const dLat = (m: number) => m / 111_195;
 export const dLng = (m: number, lat: number) => m / (111_195 * Math.cos((lat * Math.PI) / 180));
 
-export async function setPermissions(t: TestHub, token: string, familyId: string, deviceId: string, location: boolean) {
+export async function setPermissions(t: Endpoint, token: string, familyId: string, deviceId: string, location: boolean) {
   const r = await api(t, 'PUT', `/v1/families/${familyId}/devices/${deviceId}/permissions`, {
     token,
     body: { location, camera: false, microphone: false, contacts: false },
@@ -19,7 +19,7 @@ export async function setPermissions(t: TestHub, token: string, familyId: string
 }
 
 /** A family whose watch has location on, with the owner's and the watch's sockets connected. */
-export async function sharingFamily(t: TestHub) {
+export async function sharingFamily(t: Endpoint) {
   const f = await familyWithWatch(t);
   await setPermissions(t, f.owner.accessToken, f.familyId, f.watch.deviceId, true);
   const parentSocket = await connect(t, f.owner.accessToken);

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, connect } from '../helpers/hub.js';
+import { PROVISIONING_KEY, api, connect, request } from '../helpers/hub.js';
+import { fix, sharingFamily } from '../helpers/location.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/src/main.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'hub-process-'));
@@ -77,5 +78,61 @@ describe('the hub process', () => {
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/PORT/);
     expect(err.stderr).toMatch(/HUB_H3_RES/);
+  });
+
+  it('loses no acknowledged fix when killed without warning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-crash-'));
+    const env = { HUB_DATA_DIR: dir, HUB_PROVISIONING_KEY: PROVISIONING_KEY, HUB_SOCKET_RATE_POINTS: '10000' };
+    try {
+      const first = await start(env);
+      const a = await sharingFamily(first);
+      const t0 = Date.now() - 500_000;
+      // Reports in flight together, so several group commits are under way when the kill lands.
+      // The kill lands as soon as a quarter of the reports are acknowledged, with the rest in
+      // flight: whatever was acknowledged must be there after the restart.
+      const acked: number[] = [];
+      let killNow: () => void = () => undefined;
+      const quarterAcked = new Promise<void>((resolve) => (killNow = resolve));
+      for (let r = 0; r < 40; r++) {
+        const fixes = Array.from({ length: 10 }, (_, i) => fix({ ts: t0 + (r * 10 + i) * 100 }));
+        void request(a.watchSocket, 'location:report', { fixes }).then(
+          (res: { ok: boolean }) => {
+            if (res.ok) acked.push(...fixes.map((f) => f.ts));
+            if (acked.length >= 100) killNow();
+          },
+          () => undefined,
+        );
+      }
+      await quarterAcked;
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(acked.length).toBeGreaterThan(0);
+
+      const second = await start(env);
+      try {
+        const parent = await connect(second, a.owner.accessToken);
+        const stored: number[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { fixes: { ts: number }[]; nextCursor: string | null } = await request(parent, 'location:history', {
+            deviceId: a.deviceId,
+            from: t0,
+            to: t0 + 400 * 100,
+            limit: 1000,
+            ...(cursor ? { cursor } : {}),
+          });
+          stored.push(...page.fixes.map((f) => f.ts));
+          cursor = page.nextCursor;
+        } while (cursor);
+        const storedSet = new Set(stored);
+        expect(acked.filter((ts) => !storedSet.has(ts))).toEqual([]);
+        parent.disconnect();
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
