@@ -1,27 +1,21 @@
-// Commands to a watch. Until the durable command queue lands (messaging issue) only `locate`
-// exists, and only for a watch that is connected: it makes the watch report at once.
-import { randomUUID } from 'node:crypto';
-import { HubError, forbidden } from '../src/contract/errors.js';
-import { rooms } from '../src/cluster/room-control.js';
+// Commands to a watch: guardians send; the watch gets what is open on every connect and reports
+// results.
 import type { RoomDeps, RoomModule } from './types.js';
 
 export function commandRoom(deps: RoomDeps): RoomModule {
-  const { access, location, roomControl } = deps;
+  const { commands } = deps;
   return {
+    async onConnect(socket) {
+      if (socket.data.principal.kind === 'device') await commands.deliverOpen(socket.data.principal.id);
+    },
     handlers: {
       'command:send': {
         from: ['user'],
-        async handle({ deviceId, type }, socket) {
-          const info = await location.devices.get(deviceId);
-          if (!info?.familyId) throw forbidden('not a watch of your family');
-          await access.requireRole(info.familyId, socket.data.principal.id, ['owner', 'guardian']);
-          if (!(await roomControl.isOnline({ kind: 'device', id: deviceId }))) {
-            throw new HubError('UNAVAILABLE', 'the watch is offline; queued commands are not supported yet');
-          }
-          const command = { id: randomUUID(), type, params: {} };
-          roomControl.emit(rooms.device(deviceId), 'command', command);
-          return { command: { ...command, deviceId, status: 'sent' as const } };
-        },
+        handle: async (req, socket) => ({ command: await commands.send(socket.data.principal, req) }),
+      },
+      'command:result': {
+        from: ['device'],
+        handle: async (req, socket) => ({ command: await commands.result(socket.data.principal, req) }),
       },
     },
   };

@@ -8,6 +8,8 @@ import type { EventHandler, EventHandlers, HubSocket, RoomDeps } from './types.j
 
 export interface DispatcherOptions {
   maxEventBytes: number;
+  /** Larger limits for some events (chat:send carries media). */
+  eventBytes?: Partial<Record<EventName, number>>;
   rate: { points: number; windowS: number };
 }
 
@@ -87,9 +89,8 @@ export class Dispatcher {
       throw new HubError('FORBIDDEN', `a ${socket.data.principal.kind} cannot send ${event}`);
     }
     if (args.length !== 1) throw new HubError('BAD_REQUEST', 'send exactly one payload object and an ack callback');
-    if (payloadBytes(args[0], this.opts.maxEventBytes) > this.opts.maxEventBytes) {
-      throw new HubError('TOO_LARGE', `payload exceeds ${this.opts.maxEventBytes} bytes`);
-    }
+    const limit = this.opts.eventBytes?.[event as EventName] ?? this.opts.maxEventBytes;
+    if (payloadBytes(args[0], limit) > limit) throw new HubError('TOO_LARGE', `payload exceeds ${limit} bytes`);
     return handler.handle(parseOrThrow(eventSchemas[event as EventName], args[0]) as never, socket);
   }
 

@@ -7,6 +7,8 @@ import type { PresenceTracker } from '../src/cluster/presence.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/contract/events.js';
 import type { Principal, PrincipalKind } from '../src/contract/models.js';
 import type { EventName, EventPayload } from '../src/contract/schemas.js';
+import type { ChatService } from '../src/chat/service.js';
+import type { CommandService } from '../src/commands/service.js';
 import type { LocationServices } from '../src/location/index.js';
 import type { HubMetrics } from '../src/metrics.js';
 import type { Store } from '../src/store/store.js';
@@ -26,6 +28,8 @@ export interface RoomDeps {
   store: Store;
   access: Access;
   location: LocationServices;
+  chat: ChatService;
+  commands: CommandService;
   presence: PresenceTracker;
   roomControl: RoomControl;
   metrics: HubMetrics;

@@ -59,11 +59,29 @@ export const envSchema = {
   HUB_SOS_RENOTIFY_S: int(1, 86_400).default(60),
   HUB_AREA_STATS_INTERVAL_S: int(1, 3600).default(5),
   HUB_AREA_ACTIVE_WINDOW_S: int(10, 86_400).default(600),
+  HUB_RETENTION_CHAT_DAYS: int(1, 3650).default(90),
+  HUB_MAX_TEXT_CHARS: int(1, 10_000).default(2000),
+  HUB_MAX_VOICE_BYTES: int(1024, 32 * 1024 * 1024).default(1024 * 1024),
+  HUB_MAX_VOICE_DURATION_S: int(1, 600).default(60),
+  HUB_MAX_IMAGE_BYTES: int(1024, 32 * 1024 * 1024).default(4 * 1024 * 1024),
+  HUB_MAX_CONTACTS: int(1, 1000).default(50),
+  HUB_COMMAND_TTL_S: int(10, 30 * 86_400).default(86_400),
+  HUB_FIELD_KEY: optionalText.refine(
+    (v) => v === undefined || Buffer.from(v, 'base64').length === 32,
+    'must be 32 bytes, base64-encoded',
+  ),
+  HUB_PUSH_WEBHOOK_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
+  HUB_PUSH_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  HUB_PUSH_INCLUDE_CONTENT: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  HUB_PUSH_MAX_ATTEMPTS: int(1, 100).default(8),
 } as const;
 
 export const ENV_VARS = Object.keys(envSchema) as (keyof typeof envSchema)[];
 
 const schema = z.object(envSchema).superRefine((v, ctx) => {
+  if (v.HUB_PUSH_WEBHOOK_URL && !v.HUB_PUSH_WEBHOOK_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['HUB_PUSH_WEBHOOK_SECRET'], message: 'must be set with HUB_PUSH_WEBHOOK_URL (it signs each call)' });
+  }
   if (Boolean(v.HUB_EXTERNAL_ISSUER) !== Boolean(v.HUB_EXTERNAL_ISSUER_PUBLIC_KEY)) {
     ctx.addIssue({
       code: 'custom',
@@ -115,6 +133,23 @@ export interface Config {
     readonly sosRenotifyS: number;
     readonly areaStatsIntervalS: number;
     readonly areaActiveWindowS: number;
+  };
+  readonly chat: {
+    readonly retentionDays: number;
+    readonly maxTextChars: number;
+    readonly maxVoiceBytes: number;
+    readonly maxVoiceDurationMs: number;
+    readonly maxImageBytes: number;
+  };
+  readonly commands: { readonly maxContacts: number; readonly defaultTtlS: number };
+  /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
+  readonly fieldKey: Buffer | undefined;
+  readonly push: {
+    readonly webhookUrl: string | undefined;
+    readonly webhookSecret: string | undefined;
+    /** Put message text and coordinates in push payloads (off: ids and kinds only). */
+    readonly includeContent: boolean;
+    readonly maxAttempts: number;
   };
 }
 
@@ -172,6 +207,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sosRenotifyS: e.HUB_SOS_RENOTIFY_S,
       areaStatsIntervalS: e.HUB_AREA_STATS_INTERVAL_S,
       areaActiveWindowS: e.HUB_AREA_ACTIVE_WINDOW_S,
+    }),
+    chat: Object.freeze({
+      retentionDays: e.HUB_RETENTION_CHAT_DAYS,
+      maxTextChars: e.HUB_MAX_TEXT_CHARS,
+      maxVoiceBytes: e.HUB_MAX_VOICE_BYTES,
+      maxVoiceDurationMs: e.HUB_MAX_VOICE_DURATION_S * 1000,
+      maxImageBytes: e.HUB_MAX_IMAGE_BYTES,
+    }),
+    commands: Object.freeze({ maxContacts: e.HUB_MAX_CONTACTS, defaultTtlS: e.HUB_COMMAND_TTL_S }),
+    fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
+    push: Object.freeze({
+      webhookUrl: e.HUB_PUSH_WEBHOOK_URL,
+      webhookSecret: e.HUB_PUSH_WEBHOOK_SECRET,
+      includeContent: e.HUB_PUSH_INCLUDE_CONTENT,
+      maxAttempts: e.HUB_PUSH_MAX_ATTEMPTS,
     }),
   });
 }

@@ -8,10 +8,13 @@ import { Server } from 'socket.io';
 import { mountRooms, type HubServer } from '../rooms/index.js';
 import { Access } from './auth/access.js';
 import { Accounts } from './auth/accounts.js';
+import { FieldCipher } from './auth/field-crypto.js';
 import { Authenticator } from './auth/authenticator.js';
 import { TokenService } from './auth/tokens.js';
+import { ChatService } from './chat/service.js';
 import { MemoryPresence, type PresenceTracker } from './cluster/presence.js';
 import { socketRoomControl } from './cluster/room-control.js';
+import { CommandService } from './commands/service.js';
 import type { Config } from './config.js';
 import { type ErrorCode, HubError } from './contract/errors.js';
 import { authRoutes } from './http/auth-routes.js';
@@ -19,11 +22,16 @@ import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandlers } from './http/errors.js';
 import { familyRoutes } from './http/family-routes.js';
 import { geofenceRoutes } from './http/geofence-routes.js';
+import { mediaRoutes } from './http/media-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import type { HttpDeps } from './http/types.js';
 import { startLocationJobs } from './jobs/location-jobs.js';
+import { startMessagingJobs } from './jobs/messaging-jobs.js';
 import { createLocationServices } from './location/index.js';
 import { HubMetrics } from './metrics.js';
+import { familyNotifier } from './push/family-notifier.js';
+import { PushOutbox, createPushProvider } from './push/index.js';
+import type { PushProvider } from './push/types.js';
 import type { Store } from './store/store.js';
 
 export interface HubDeps {
@@ -31,6 +39,10 @@ export interface HubDeps {
   logger: Logger;
   /** The HS256 secret for the hub's own tokens (main.ts resolves the config default). */
   jwtSecret: string;
+  /** The AES-256-GCM key for sensitive fields (main.ts resolves the config default). */
+  fieldKey: Buffer;
+  /** Defaults to the provider the config chooses. */
+  pushProvider?: PushProvider;
   presence?: PresenceTracker;
   clock?: () => number;
 }
@@ -77,7 +89,9 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   });
   const io: HubServer = new Server(app.server, {
     serveClient: false,
-    maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes + 64 * 1024),
+    // Socket.IO closes a connection whose message is larger: above every per-event limit, so
+    // an oversize event gets a TOO_LARGE answer instead.
+    maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes, config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 128 * 1024,
   });
   const roomControl = socketRoomControl(io);
 
@@ -103,11 +117,31 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   });
 
   const presence = deps.presence ?? new MemoryPresence();
-  const location = createLocationServices({ store, access, roomControl, clock, config });
-  const stopJobs = startLocationJobs(location, config, clock, logger);
+  const outbox = new PushOutbox(store.push, deps.pushProvider ?? createPushProvider(config, logger), {
+    maxAttempts: config.push.maxAttempts,
+    includeContent: config.push.includeContent,
+    clock,
+    newId,
+    logger,
+  });
+  const notifyOffline = familyNotifier(store, presence, (userIds, n) => outbox.enqueue(userIds, n));
+  const location = createLocationServices({ store, access, roomControl, notifyOffline, clock, config });
+  const chat = new ChatService(
+    { store, access, devices: location.devices, roomControl, notifyOffline, clock },
+    config.chat,
+  );
+  const commands = new CommandService(
+    { store, access, devices: location.devices, roomControl, cipher: new FieldCipher(deps.fieldKey), clock },
+    { maxContacts: config.commands.maxContacts, defaultTtlMs: config.commands.defaultTtlS * 1000 },
+  );
+  const stopJobs = [
+    startLocationJobs(location, config, clock, logger),
+    startMessagingJobs({ store, commands, outbox, config, clock, logger }),
+  ];
+  const mediaEventBytes = Math.max(config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 64 * 1024;
   const dispatcher = mountRooms(
-    { io, store, access, location, presence, roomControl, metrics, logger, clock },
-    { maxEventBytes: config.maxEventBytes, rate: config.socketRate },
+    { io, store, access, location, chat, commands, presence, roomControl, metrics, logger, clock },
+    { maxEventBytes: config.maxEventBytes, eventBytes: { 'chat:send': mediaEventBytes }, rate: config.socketRate },
   );
 
   const httpDeps: HttpDeps = {
@@ -144,6 +178,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   deviceRoutes(app, httpDeps);
   familyRoutes(app, httpDeps);
   geofenceRoutes(app, httpDeps);
+  mediaRoutes(app, httpDeps);
 
   // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends
   // them to another node), give them until the drain timeout to leave while their requests are
@@ -161,7 +196,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
 
   app.addHook('preClose', async () => {
     await drain();
-    stopJobs();
+    stopJobs.forEach((stop) => stop());
     await location.writer.flush();
     io.engine.close();
   });

@@ -8,13 +8,12 @@ import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { openStore } from './store/store.js';
 
-/** HUB_JWT_SECRET, or a random secret created once in the data dir and kept there. */
-function jwtSecret(config: Config): string {
-  if (config.jwtSecret) return config.jwtSecret;
-  const path = join(config.dataDir, 'jwt-secret');
+/** A secret from the data dir, created at random on first start and kept (mode 0600). */
+function keptSecret(config: Config, file: string, make: () => string): string {
+  const path = join(config.dataDir, file);
   mkdirSync(config.dataDir, { recursive: true });
   try {
-    writeFileSync(path, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
+    writeFileSync(path, make(), { flag: 'wx', mode: 0o600 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -34,7 +33,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, config.nodeId);
   const store = await openStore(config.databaseUrl);
-  const hub = await createHub({ store, logger, jwtSecret: jwtSecret(config) }, config);
+  const jwtSecret = config.jwtSecret ?? keptSecret(config, 'jwt-secret', () => randomBytes(48).toString('base64url'));
+  const fieldKey =
+    config.fieldKey ?? Buffer.from(keptSecret(config, 'field-key', () => randomBytes(32).toString('base64')), 'base64');
+  const hub = await createHub({ store, logger, jwtSecret, fieldKey }, config);
   if (config.redisUrl) logger.warn('REDIS_URL is set, but cluster mode is not implemented yet: run a single node');
   const port = await hub.listen();
   logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');

@@ -5,6 +5,8 @@ import type {
   CommandView,
   GeofenceEvent,
   LocationEvent,
+  MessageView,
+  Principal,
   PresenceEntry,
   PresenceView,
   StoredFix,
@@ -32,6 +34,10 @@ export interface ClientToServerEvents {
   'alert:raise': (req: EventPayload<'alert:raise'>, ack: Ack<{ alert: AlertView }>) => void;
   'alert:ack': (req: EventPayload<'alert:ack'>, ack: Ack<{ alert: AlertView }>) => void;
   'command:send': (req: EventPayload<'command:send'>, ack: Ack<{ command: CommandView }>) => void;
+  'command:result': (req: EventPayload<'command:result'>, ack: Ack<{ command: CommandView }>) => void;
+  'chat:send': (req: EventPayload<'chat:send'>, ack: Ack<{ message: MessageView }>) => void;
+  'chat:sync': (req: EventPayload<'chat:sync'>, ack: Ack<{ messages: MessageView[]; hasMore: boolean }>) => void;
+  'chat:read': (req: EventPayload<'chat:read'>, ack: Ack<{ seq: number }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -51,6 +57,10 @@ export interface ServerToClientEvents {
   'area:stats': (e: { cells: Record<string, number>; ts: number }) => void;
   /** `positions` mode only (tokens with the ops scope). */
   'area:position': (e: LocationEvent) => void;
-  /** To a watch: a command to carry out. */
-  command: (e: { id: string; type: string; params: Record<string, unknown> }) => void;
+  /** To a watch: a command to carry out (again after a reconnect until it sends a result). */
+  command: (e: { id: string; type: string; params: Record<string, unknown>; expiresAt: number }) => void;
+  /** A command of the family's watch changed status. */
+  'command:update': (e: { command: CommandView }) => void;
+  'chat:message': (e: { message: MessageView }) => void;
+  'chat:read': (e: { conversationId: string; seq: number; by: Principal; at: number }) => void;
 }

@@ -139,10 +139,53 @@ export interface AlertView {
   ackedBy: string | null;
 }
 
+export const COMMAND_TYPES = [
+  'locate',
+  'find',
+  'photo',
+  'power_off',
+  'set_interval',
+  'set_contacts',
+  'set_sos_numbers',
+  'set_quiet_hours',
+  'voice_reminder',
+] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+export type CommandStatus = 'queued' | 'sent' | 'done' | 'failed' | 'rejected' | 'expired';
+
 export interface CommandView {
   id: string;
   deviceId: string;
-  type: string;
+  familyId: string;
+  type: CommandType;
   params: Record<string, unknown>;
-  status: 'sent' | 'queued' | 'done' | 'failed' | 'rejected' | 'expired';
+  status: CommandStatus;
+  result: Record<string, unknown> | null;
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  updatedAt: number;
+}
+
+export const MESSAGE_KINDS = ['text', 'voice', 'image'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+export interface MediaView {
+  id: string;
+  mime: string;
+  bytes: number;
+  durationMs?: number;
+  /** GET it with a bearer token of a family member or watch. */
+  url: string;
+}
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  seq: number;
+  sender: Principal;
+  kind: MessageKind;
+  text?: string;
+  media?: MediaView;
+  ts: number;
 }

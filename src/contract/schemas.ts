@@ -3,7 +3,7 @@
 // string and array is bounded.
 import { z } from 'zod';
 import { HubError } from './errors.js';
-import { DEVICE_ALERT_TYPES, FIX_SOURCES, PERMISSION_NAMES, ROLES } from './models.js';
+import { COMMAND_TYPES, DEVICE_ALERT_TYPES, FIX_SOURCES, MESSAGE_KINDS, PERMISSION_NAMES, ROLES } from './models.js';
 
 const id = z.string().min(1).max(128);
 const email = z.string().trim().toLowerCase().max(254).pipe(z.email());
@@ -71,6 +71,10 @@ export const fixSchema = z.strictObject({
 export const MAX_FIXES_PER_REPORT = 100;
 export const MAX_AREA_CELLS = 500;
 export const MAX_HISTORY_LIMIT = 1000;
+export const MAX_SYNC_LIMIT = 500;
+
+/** Binary data as Socket.IO delivers it to Node: a Buffer (or any byte view). */
+const binary = z.custom<Uint8Array>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'must be binary data');
 
 const latLng = z.strictObject({ lat, lng });
 export const geofenceBody = z
@@ -118,9 +122,69 @@ export const eventSchemas = {
   'area:unsubscribe': z.strictObject({ cells: z.array(z.string().max(16)).min(1).max(MAX_AREA_CELLS) }),
   'alert:raise': z.strictObject({ type: z.enum(DEVICE_ALERT_TYPES), ts: epochMs, lat: lat.optional(), lng: lng.optional() }),
   'alert:ack': z.strictObject({ id }),
-  // The command queue comes with messaging; until then only `locate` exists.
-  'command:send': z.strictObject({ deviceId: id, type: z.literal('locate'), params: z.strictObject({}).optional(), ttlMs: z.number().int().min(1000).max(86_400_000).optional() }),
+  'chat:send': z.strictObject({
+    conversationId: id,
+    clientMsgId: z.string().min(1).max(64),
+    kind: z.enum(MESSAGE_KINDS),
+    text: z.string().min(1).optional(),
+    media: z
+      .strictObject({
+        data: binary,
+        mime: z.string().max(64),
+        durationMs: z.number().int().positive().max(3_600_000).optional(),
+      })
+      .optional(),
+  }),
+  'chat:sync': z.strictObject({
+    conversationId: id,
+    afterSeq: z.number().int().min(0),
+    limit: z.number().int().min(1).max(MAX_SYNC_LIMIT).optional(),
+  }),
+  'chat:read': z.strictObject({ conversationId: id, seq: z.number().int().min(0) }),
+  // Params are checked per type by commandParams() (some bounds come from the config).
+  'command:send': z.strictObject({
+    deviceId: id,
+    type: z.enum(COMMAND_TYPES),
+    params: z.record(z.string(), z.unknown()).optional(),
+    ttlMs: z.number().int().min(10_000).max(30 * 86_400_000).optional(),
+  }),
+  'command:result': z.strictObject({
+    id,
+    status: z.enum(['done', 'failed', 'rejected']),
+    result: z.record(z.string(), z.unknown()).optional(),
+  }),
 } as const;
+
+const phone = z.string().regex(/^\+?[0-9][0-9 ()-]{2,19}$/, 'must be a phone number');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+
+/** The params schema of each command type; `maxContacts` comes from the config. */
+export function commandParams(maxContacts: number) {
+  const none = z.strictObject({});
+  return {
+    locate: none,
+    find: none,
+    photo: none,
+    power_off: none,
+    set_interval: z.strictObject({ seconds: z.number().int().min(10).max(86_400) }),
+    set_contacts: z.strictObject({
+      contacts: z.array(z.strictObject({ name: z.string().trim().min(1).max(64), phone })).max(maxContacts),
+    }),
+    set_sos_numbers: z.strictObject({ numbers: z.array(phone).min(1).max(5) }),
+    set_quiet_hours: z.strictObject({
+      ranges: z
+        .array(
+          z.strictObject({
+            days: z.array(z.number().int().min(0).max(6)).min(1).max(7),
+            start: hhmm,
+            end: hhmm,
+          }),
+        )
+        .max(10),
+    }),
+    voice_reminder: z.strictObject({ mediaId: id, at: epochMs.optional() }),
+  } as const;
+}
 
 export type EventName = keyof typeof eventSchemas;
 export type EventPayload<E extends EventName> = z.infer<(typeof eventSchemas)[E]>;

@@ -7,6 +7,7 @@ import type { AlertType, AlertView } from '../contract/models.js';
 import type { Access } from '../auth/access.js';
 import { type RoomControl, rooms } from '../cluster/room-control.js';
 import type { AlertRow } from '../store/alerts.js';
+import type { FamilyNotifier } from '../push/family-notifier.js';
 import type { Store } from '../store/store.js';
 
 export function alertView(r: AlertRow): AlertView {
@@ -40,6 +41,7 @@ export class AlertService {
     private readonly store: Store,
     private readonly access: Access,
     private readonly roomControl: RoomControl,
+    private readonly notifyOffline: FamilyNotifier,
     private readonly clock: () => number,
   ) {}
 
@@ -63,6 +65,15 @@ export class AlertService {
     await this.store.alerts.insert(row);
     const view = alertView(row);
     this.roomControl.emit(rooms.family(a.familyId), 'alert', view);
+    await this.notifyOffline(a.familyId, null, {
+      kind: 'alert',
+      familyId: a.familyId,
+      ts: a.ts,
+      alertId: row.id,
+      alertType: a.type,
+      deviceId: a.deviceId,
+      ...(a.lat !== undefined && a.lng !== undefined ? { lat: a.lat, lng: a.lng } : {}),
+    });
     return view;
   }
 

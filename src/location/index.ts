@@ -2,6 +2,7 @@
 import type { Access } from '../auth/access.js';
 import type { RoomControl } from '../cluster/room-control.js';
 import type { Config } from '../config.js';
+import type { FamilyNotifier } from '../push/family-notifier.js';
 import { DeviceDirectory } from '../store/device-directory.js';
 import { FixWriter } from '../store/fix-writer.js';
 import type { Store } from '../store/store.js';
@@ -27,6 +28,7 @@ export function createLocationServices(o: {
   store: Store;
   access: Access;
   roomControl: RoomControl;
+  notifyOffline: FamilyNotifier;
   clock: () => number;
   config: Config;
 }): LocationServices {
@@ -36,7 +38,7 @@ export function createLocationServices(o: {
   const writer = new FixWriter(store.fixes, { maxRows: loc.batchMaxRows, maxDelayMs: loc.batchMaxDelayMs });
   const latest = new LatestPositions(store);
   const geofences = new GeofenceService(store, loc.geofenceMarginM);
-  const alerts = new AlertService(store, o.access, roomControl, clock);
+  const alerts = new AlertService(store, o.access, roomControl, o.notifyOffline, clock);
   const area = new AreaService(latest, roomControl, config.h3Resolution);
   const service = new LocationService(
     { devices, writer, latest, geofences, alerts, area, roomControl, clock },

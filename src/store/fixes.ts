@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, FixesTable } from './schema.js';
 
 export type FixRow = Selectable<FixesTable>;
@@ -35,6 +35,13 @@ export class FixRepository {
       .orderBy('ts')
       .limit(limit)
       .execute();
+  }
+
+  /** Deletes up to `batch` fixes older than `before`; returns how many. */
+  async purgeOlderThan(before: number, batch: number): Promise<number> {
+    const r = await sql`DELETE FROM fixes WHERE (device_id, ts) IN
+      (SELECT device_id, ts FROM fixes WHERE ts < ${before} LIMIT ${batch})`.execute(this.db);
+    return Number(r.numAffectedRows ?? 0);
   }
 
   latest(deviceId: string): Promise<FixRow | undefined> {

@@ -19,9 +19,12 @@ export class GeofenceRepository {
 
   async delete(familyId: string, id: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
+      // The family check comes first: another family naming this id must touch nothing.
+      const owned = await tx.selectFrom('geofences').select('id').where('id', '=', id).where('family_id', '=', familyId).executeTakeFirst();
+      if (!owned) return false;
       await tx.deleteFrom('geofence_states').where('geofence_id', '=', id).execute();
-      const r = await tx.deleteFrom('geofences').where('id', '=', id).where('family_id', '=', familyId).executeTakeFirst();
-      return Number(r.numDeletedRows) === 1;
+      await tx.deleteFrom('geofences').where('id', '=', id).execute();
+      return true;
     });
   }
 

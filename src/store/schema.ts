@@ -128,6 +128,13 @@ export interface AlertsTable {
 }
 
 export interface Database {
+  conversations: ConversationsTable;
+  media: MediaTable;
+  media_blobs: MediaBlobsTable;
+  messages: MessagesTable;
+  read_positions: ReadPositionsTable;
+  commands: CommandsTable;
+  push_outbox: PushOutboxTable;
   fixes: FixesTable;
   audit_log: AuditLogTable;
   geofences: GeofencesTable;
@@ -139,4 +146,73 @@ export interface Database {
   families: FamiliesTable;
   family_members: FamilyMembersTable;
   invites: InvitesTable;
+}
+
+export interface ConversationsTable {
+  id: string;
+  family_id: string;
+  last_seq: number;
+  created_at: number;
+}
+
+export interface MediaTable {
+  id: string;
+  family_id: string;
+  mime: string;
+  bytes: number;
+  duration_ms: number | null;
+  created_at: number;
+}
+
+export interface MediaBlobsTable {
+  id: string;
+  data: Buffer;
+}
+
+export interface MessagesTable {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_kind: string;
+  sender_id: string;
+  client_msg_id: string;
+  kind: string;
+  text: string | null;
+  media_id: string | null;
+  ts: number;
+}
+
+export interface ReadPositionsTable {
+  conversation_id: string;
+  reader_kind: string;
+  reader_id: string;
+  seq: number;
+  at: number;
+}
+
+export interface CommandsTable {
+  id: string;
+  device_id: string;
+  family_id: string;
+  type: string;
+  params: string;
+  status: string;
+  result: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  updated_at: number;
+}
+
+export interface PushOutboxTable {
+  id: string;
+  user_id: string;
+  /** JSON PushNotification. */
+  payload: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  sent_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
 }

@@ -2,11 +2,15 @@
 import { sql } from 'kysely';
 import { AlertRepository } from './alerts.js';
 import { AuditRepository } from './audit.js';
+import { CommandRepository } from './commands.js';
 import { type DialectName, openDatabase } from './db.js';
 import { DeviceRepository } from './devices.js';
 import { FamilyRepository } from './families.js';
 import { FixRepository } from './fixes.js';
 import { GeofenceRepository } from './geofences.js';
+import { DatabaseMediaBlobs, type MediaBlobs } from './media-blobs.js';
+import { MessageRepository } from './messages.js';
+import { PushOutboxRepository } from './push-outbox.js';
 import { migrateToLatest } from './migrations.js';
 import { SessionRepository } from './sessions.js';
 import { UserRepository } from './users.js';
@@ -21,6 +25,10 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly geofences: GeofenceRepository;
   readonly alerts: AlertRepository;
+  readonly messages: MessageRepository;
+  readonly mediaBlobs: MediaBlobs;
+  readonly commands: CommandRepository;
+  readonly push: PushOutboxRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -30,7 +38,7 @@ export interface Store {
 export async function openStore(url: string): Promise<Store> {
   const { db, dialect } = openDatabase(url);
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, dialect);
   } catch (err) {
     await db.destroy();
     throw err;
@@ -45,6 +53,10 @@ export async function openStore(url: string): Promise<Store> {
     audit: new AuditRepository(db),
     geofences: new GeofenceRepository(db),
     alerts: new AlertRepository(db),
+    messages: new MessageRepository(db),
+    mediaBlobs: new DatabaseMediaBlobs(db),
+    commands: new CommandRepository(db),
+    push: new PushOutboxRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -12,6 +12,7 @@ import { openStore, type Store } from '../../src/store/store.js';
 
 export const PROVISIONING_KEY = 'test-provisioning-key-0123456789';
 export const JWT_SECRET = 'test-jwt-secret-0123456789-0123456789-abcdef';
+export const FIELD_KEY = Buffer.alloc(32, 7);
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -60,7 +61,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
   const logger = createLogger(config.logLevel, 'test', sink);
   const store = await openStore(config.databaseUrl);
   const clock = new TestClock();
-  const hub = await createHub({ store, logger, jwtSecret: JWT_SECRET, clock: clock.now }, config);
+  const hub = await createHub({ store, logger, jwtSecret: JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now }, config);
   const port = await hub.listen(0, '127.0.0.1');
   const sockets: ClientSocket[] = [];
   openSockets.set(`http://127.0.0.1:${port}`, sockets);

@@ -1,0 +1,155 @@
+// The servers under test, each in a child process: the real hub (dist/src/main.js) and the bare
+// relay (dist/loadtest/relay.js). Both are killed if this process exits without stopping them.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const PROVISIONING_KEY = 'bench-provisioning-key-0123456789';
+
+const HUB_MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+const RELAY_MAIN = fileURLToPath(new URL('../relay.js', import.meta.url));
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export interface Server {
+  name: string;
+  pid: number;
+  url: string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (or signal). */
+  stop(graceMs?: number): Promise<string>;
+}
+
+/** The child's environment: ours, minus anything that configures a hub, plus `env`. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(HUB_|DATABASE_URL$|REDIS_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(k)),
+  );
+  return { ...base, ...env };
+}
+
+function launch(name: string, args: string[], env: Record<string, string>, logPath: string, portOf: (line: string) => number | undefined, timeoutMs: number) {
+  const child = spawn(process.execPath, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  const log = createWriteStream(logPath);
+  child.stderr!.pipe(log, { end: false });
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve(signal ?? String(code));
+    }),
+  );
+  const port = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms (log: ${logPath})`)), timeoutMs);
+    void exited.then((how) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${how}) before listening (log: ${logPath})`));
+    });
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      log.write(`${line}\n`);
+      const p = portOf(line);
+      if (p !== undefined) {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+  });
+  const stop = async (graceMs = 15_000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const how = await exited;
+      clearTimeout(timer);
+      log.end();
+      return how;
+    }
+    log.end();
+    return exited;
+  };
+  return { child, port, stop };
+}
+
+export interface HubOptions {
+  databaseUrl?: string;
+  /** Write a V8 CPU profile of the hub into this directory (node --cpu-prof). */
+  cpuProfDir?: string;
+  env?: Record<string, string>;
+}
+
+export interface HubServer extends Server {
+  dataDir: string;
+  logPath: string;
+  /** The .cpuprofile files written into cpuProfDir (after stop). */
+  profiles(): string[];
+  /** performance.now() at spawn: CPU profiles start about then. */
+  spawnedAt: number;
+}
+
+export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-'));
+  const logPath = join(dataDir, 'hub.log');
+  const env: Record<string, string> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    HUB_DATA_DIR: dataDir,
+    HUB_PROVISIONING_KEY: PROVISIONING_KEY,
+    // The load must not be rate-limited: budgets far above what the benchmark sends.
+    HUB_SOCKET_RATE_POINTS: '100000',
+    HUB_HTTP_AUTH_RATE_PER_MIN: '100000',
+    HUB_ACCESS_TOKEN_TTL_S: '7200',
+    HUB_DRAIN_TIMEOUT_MS: '2000',
+    HUB_LOG_LEVEL: 'info',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    ...opts.env,
+  };
+  const args = [...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []), HUB_MAIN];
+  const spawnedAt = performance.now();
+  const { child, port, stop } = launch(
+    'hub',
+    args,
+    env,
+    logPath,
+    (line) => {
+      if (!line.includes('hub listening')) return undefined;
+      try {
+        return (JSON.parse(line) as { port?: number }).port;
+      } catch {
+        return undefined;
+      }
+    },
+    30_000,
+  );
+  const p = await port;
+  return {
+    name: 'hub',
+    pid: child.pid!,
+    url: `http://127.0.0.1:${p}`,
+    stop,
+    dataDir,
+    logPath,
+    spawnedAt,
+    profiles: () => (opts.cpuProfDir ? readdirSync(opts.cpuProfDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(opts.cpuProfDir!, f)) : []),
+  };
+}
+
+export async function startRelay(logDir: string): Promise<Server> {
+  const { child, port, stop } = launch(
+    'relay',
+    [RELAY_MAIN],
+    {},
+    join(logDir, 'relay.log'),
+    (line) => {
+      const m = /^\{"port":(\d+)\}$/.exec(line);
+      return m ? Number(m[1]) : undefined;
+    },
+    10_000,
+  );
+  const p = await port;
+  return { name: 'relay', pid: child.pid!, url: `http://127.0.0.1:${p}`, stop };
+}

@@ -1,0 +1,163 @@
+// Family chat: one conversation per family (its id is the family id). Text, voice and images;
+// ids and gap-free seqs from the store; idempotent per sender and clientMsgId; acked once durable,
+// then told to the family room and pushed to members with no connection.
+import { randomUUID } from 'node:crypto';
+import type { Access } from '../auth/access.js';
+import { type RoomControl, rooms } from '../cluster/room-control.js';
+import { HubError, badRequest, forbidden } from '../contract/errors.js';
+import type { MessageKind, MessageView, Principal } from '../contract/models.js';
+import type { EventPayload } from '../contract/schemas.js';
+import type { DeviceDirectory } from '../store/device-directory.js';
+import type { MediaRow, MessageRow } from '../store/messages.js';
+import type { Store } from '../store/store.js';
+import { type MediaLimits, checkMedia } from './media-check.js';
+
+export interface ChatOptions extends MediaLimits {
+  maxTextChars: number;
+}
+
+/** Tells family members who have no connection (push). */
+export type OfflineNotifier = (
+  familyId: string,
+  except: Principal,
+  n: { kind: 'message'; familyId: string; ts: number; conversationId: string; messageId: string; seq: number; text?: string },
+) => Promise<void>;
+
+export const mediaUrl = (id: string) => `/v1/media/${id}`;
+
+export function messageView(row: MessageRow, media: MediaRow | undefined): MessageView {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    sender: { kind: row.sender_kind as Principal['kind'], id: row.sender_id },
+    kind: row.kind as MessageKind,
+    ...(row.text !== null ? { text: row.text } : {}),
+    ...(media
+      ? {
+          media: {
+            id: media.id,
+            mime: media.mime,
+            bytes: media.bytes,
+            ...(media.duration_ms !== null ? { durationMs: media.duration_ms } : {}),
+            url: mediaUrl(media.id),
+          },
+        }
+      : {}),
+    ts: row.ts,
+  };
+}
+
+export class ChatService {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      access: Access;
+      devices: DeviceDirectory;
+      roomControl: RoomControl;
+      notifyOffline: OfflineNotifier;
+      clock: () => number;
+    },
+    private readonly opts: ChatOptions,
+  ) {}
+
+  async send(sender: Principal, req: EventPayload<'chat:send'>): Promise<MessageView> {
+    const familyId = req.conversationId;
+    await this.requireSender(sender, familyId, req.kind);
+    const { store } = this.deps;
+    const earlier = await store.messages.findByClientId(sender.kind, sender.id, req.clientMsgId);
+    if (earlier) return this.view(earlier);
+
+    const now = this.deps.clock();
+    let media: MediaRow | null = null;
+    let data: Buffer | undefined;
+    if (req.kind === 'text') {
+      if (req.text === undefined || req.media) throw badRequest('a text message has text and no media');
+      if (req.text.length > this.opts.maxTextChars) throw new HubError('TOO_LARGE', `text is longer than ${this.opts.maxTextChars} characters`);
+    } else {
+      if (!req.media || req.text !== undefined) throw badRequest(`a ${req.kind} message has media and no text`);
+      data = Buffer.from(req.media.data);
+      const checked = checkMedia(req.kind, req.media.mime, data, req.media.durationMs, this.opts);
+      media = {
+        id: randomUUID(),
+        family_id: familyId,
+        mime: checked.mime,
+        bytes: checked.bytes,
+        duration_ms: checked.durationMs ?? null,
+        created_at: now,
+      };
+      await store.mediaBlobs.put(media.id, data);
+    }
+    const { row, created } = await store.messages
+      .append({
+        id: randomUUID(),
+        conversationId: familyId,
+        familyId,
+        senderKind: sender.kind,
+        senderId: sender.id,
+        clientMsgId: req.clientMsgId,
+        kind: req.kind,
+        text: req.kind === 'text' ? req.text! : null,
+        media,
+        ts: now,
+      })
+      .catch(async (err: unknown) => {
+        if (media) await store.mediaBlobs.delete([media.id]);
+        throw err;
+      });
+    if (!created) {
+      // Lost a race with the same send: drop our copy of the bytes, answer with the first.
+      if (media) await store.mediaBlobs.delete([media.id]);
+      return this.view(row);
+    }
+    const message = messageView(row, media ?? undefined);
+    this.deps.roomControl.emit(rooms.family(familyId), 'chat:message', { message });
+    await this.deps.notifyOffline(familyId, sender, {
+      kind: 'message',
+      familyId,
+      ts: row.ts,
+      conversationId: familyId,
+      messageId: row.id,
+      seq: row.seq,
+      ...(row.text !== null ? { text: row.text } : {}),
+    });
+    return message;
+  }
+
+  async sync(reader: Principal, req: EventPayload<'chat:sync'>): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+    await this.deps.access.requireInFamily(reader, req.conversationId);
+    const limit = req.limit ?? 100;
+    const rows = await this.deps.store.messages.after(req.conversationId, req.afterSeq, limit + 1);
+    const page = rows.slice(0, limit);
+    const media = new Map(
+      (await this.deps.store.messages.mediaByIds(page.flatMap((r) => (r.media_id ? [r.media_id] : [])))).map((m) => [m.id, m]),
+    );
+    return { messages: page.map((r) => messageView(r, r.media_id ? media.get(r.media_id) : undefined)), hasMore: rows.length > limit };
+  }
+
+  async read(reader: Principal, req: EventPayload<'chat:read'>): Promise<{ seq: number }> {
+    await this.deps.access.requireInFamily(reader, req.conversationId);
+    const last = await this.deps.store.messages.lastSeq(req.conversationId);
+    if (req.seq > last) throw badRequest(`seq ${req.seq} is past the last message (${last})`);
+    const now = this.deps.clock();
+    const seq = await this.deps.store.messages.markRead(req.conversationId, reader.kind, reader.id, req.seq, now);
+    this.deps.roomControl.emit(rooms.family(req.conversationId), 'chat:read', { conversationId: req.conversationId, seq, by: reader, at: now });
+    return { seq };
+  }
+
+  /** Owners and guardians send; viewers do not. A watch sends voice only with its microphone on, photos only with its camera on. */
+  private async requireSender(sender: Principal, familyId: string, kind: MessageKind): Promise<void> {
+    if (sender.kind === 'user') {
+      await this.deps.access.requireRole(familyId, sender.id, ['owner', 'guardian']);
+      return;
+    }
+    const info = await this.deps.devices.get(sender.id);
+    if (info?.familyId !== familyId) throw forbidden('this watch is not in that family');
+    if (kind === 'voice' && !info.permissions.microphone) throw new HubError('CONSENT_REQUIRED', 'the microphone permission is off for this watch');
+    if (kind === 'image' && !info.permissions.camera) throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
+  }
+
+  private async view(row: MessageRow): Promise<MessageView> {
+    return messageView(row, row.media_id ? await this.deps.store.messages.mediaById(row.media_id) : undefined);
+  }
+}

@@ -1,0 +1,156 @@
+// The durable per-watch command queue: guardians send, the watch gets each command at once if
+// connected or on its next connect (in order, again until it answers), reports a result, and the
+// family hears every status change. Contact lists and SOS numbers are encrypted at rest; every
+// remote photo is audit-logged.
+import { randomUUID } from 'node:crypto';
+import type { Access } from '../auth/access.js';
+import { FieldCipher } from '../auth/field-crypto.js';
+import { type RoomControl, rooms } from '../cluster/room-control.js';
+import { HubError, badRequest, forbidden, notFound } from '../contract/errors.js';
+import type { CommandStatus, CommandType, CommandView, Principal } from '../contract/models.js';
+import { type EventPayload, commandParams, parseOrThrow } from '../contract/schemas.js';
+import type { CommandRow } from '../store/commands.js';
+import type { DeviceDirectory } from '../store/device-directory.js';
+import type { Store } from '../store/store.js';
+
+const ENCRYPTED_TYPES: ReadonlySet<CommandType> = new Set(['set_contacts', 'set_sos_numbers']);
+
+export interface CommandOptions {
+  maxContacts: number;
+  defaultTtlMs: number;
+}
+
+export class CommandService {
+  private readonly schemas: ReturnType<typeof commandParams>;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      access: Access;
+      devices: DeviceDirectory;
+      roomControl: RoomControl;
+      cipher: FieldCipher;
+      clock: () => number;
+    },
+    private readonly opts: CommandOptions,
+  ) {
+    this.schemas = commandParams(opts.maxContacts);
+  }
+
+  async send(user: Principal, req: EventPayload<'command:send'>): Promise<CommandView> {
+    const { store, devices, access } = this.deps;
+    const info = await devices.get(req.deviceId);
+    if (!info?.familyId) throw forbidden('not a watch of your family');
+    await access.requireRole(info.familyId, user.id, ['owner', 'guardian']);
+    const params = parseOrThrow(this.schemas[req.type], req.params ?? {}) as Record<string, unknown>;
+    if (req.type === 'photo' && !info.permissions.camera) throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
+    if (req.type === 'set_contacts' && !info.permissions.contacts) {
+      throw new HubError('CONSENT_REQUIRED', 'the contacts permission is off for this watch');
+    }
+    if (req.type === 'voice_reminder') {
+      const media = await store.messages.mediaById(String(params.mediaId));
+      if (media?.family_id !== info.familyId || !media.mime.startsWith('audio/')) throw badRequest('mediaId: not a voice note of this family');
+    }
+    const now = this.deps.clock();
+    const row: CommandRow = {
+      id: randomUUID(),
+      device_id: req.deviceId,
+      family_id: info.familyId,
+      type: req.type,
+      params: this.seal(req.type, params),
+      status: 'queued',
+      result: null,
+      created_by: user.id,
+      created_at: now,
+      expires_at: now + (req.ttlMs ?? this.opts.defaultTtlMs),
+      updated_at: now,
+    };
+    await store.commands.insert(row);
+    if (req.type === 'photo') {
+      await store.audit.record({
+        id: randomUUID(),
+        at: now,
+        actor: user,
+        action: 'command.photo',
+        familyId: info.familyId,
+        subject: { kind: 'device', id: req.deviceId },
+        details: { commandId: row.id },
+      });
+    }
+    this.tellFamily(row);
+    if (await this.deps.roomControl.isOnline({ kind: 'device', id: req.deviceId })) {
+      await this.deliver(req.deviceId, [row]);
+      return this.view({ ...row, status: 'sent' });
+    }
+    return this.view(row);
+  }
+
+  /** Sends a connected watch everything it still has to do, oldest first. */
+  async deliverOpen(deviceId: string): Promise<void> {
+    await this.deliver(deviceId, await this.deps.store.commands.open(deviceId, this.deps.clock()));
+  }
+
+  async result(device: Principal, req: EventPayload<'command:result'>): Promise<CommandView> {
+    const now = this.deps.clock();
+    const result = req.result ? JSON.stringify(req.result) : null;
+    if (!(await this.deps.store.commands.finish(req.id, device.id, req.status, result, now))) {
+      const row = await this.deps.store.commands.find(req.id);
+      if (row?.device_id !== device.id) throw notFound('no such command for this watch');
+      throw new HubError('CONFLICT', `the command is already ${row.status}`);
+    }
+    const row = (await this.deps.store.commands.find(req.id))!;
+    this.tellFamily(row);
+    return this.view(row);
+  }
+
+  /** Expires open commands past their ttl and tells the families. */
+  async expireDue(): Promise<number> {
+    const expired = await this.deps.store.commands.expire(this.deps.clock(), 500);
+    for (const row of expired) this.tellFamily(row);
+    return expired.length;
+  }
+
+  private async deliver(deviceId: string, rows: CommandRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      this.deps.roomControl.emit(rooms.device(deviceId), 'command', {
+        id: row.id,
+        type: row.type,
+        params: this.unseal(row.params),
+        expiresAt: row.expires_at,
+      });
+    }
+    const queued = rows.filter((r) => r.status === 'queued');
+    await this.deps.store.commands.markSent(queued.map((r) => r.id), this.deps.clock());
+    for (const row of queued) this.tellFamily({ ...row, status: 'sent' });
+  }
+
+  private tellFamily(row: CommandRow): void {
+    this.deps.roomControl.emit(rooms.family(row.family_id), 'command:update', { command: this.view(row) });
+  }
+
+  private seal(type: CommandType, params: Record<string, unknown>): string {
+    const json = JSON.stringify(params);
+    return ENCRYPTED_TYPES.has(type) ? this.deps.cipher.encrypt(json) : json;
+  }
+
+  private unseal(stored: string): Record<string, unknown> {
+    return JSON.parse(FieldCipher.isEncrypted(stored) ? this.deps.cipher.decrypt(stored) : stored) as Record<string, unknown>;
+  }
+
+  private view(row: CommandRow): CommandView {
+    return {
+      id: row.id,
+      deviceId: row.device_id,
+      familyId: row.family_id,
+      type: row.type as CommandType,
+      params: this.unseal(row.params),
+      status: row.status as CommandStatus,
+      result: row.result ? (JSON.parse(row.result) as Record<string, unknown>) : null,
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      updatedAt: row.updated_at,
+    };
+  }
+}

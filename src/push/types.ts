@@ -1,0 +1,35 @@
+// What a push says and who sends it. Providers see only what the outbox hands them; with
+// HUB_PUSH_INCLUDE_CONTENT off that is ids and kinds, never message text or coordinates.
+
+export interface PushNotification {
+  kind: 'message' | 'alert' | 'ring';
+  familyId: string;
+  ts: number;
+  conversationId?: string;
+  messageId?: string;
+  seq?: number;
+  alertId?: string;
+  alertType?: string;
+  deviceId?: string;
+  callId?: string;
+  text?: string;
+  lat?: number;
+  lng?: number;
+}
+
+/** Identifies one delivery attempt of one outbox row; the receiver dedupes by `id`. */
+export interface PushDelivery {
+  /** The outbox row id: the same on every retry of the row. */
+  id: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+export interface PushProvider {
+  readonly name: string;
+  /**
+   * Sends one push to one user. Throws to ask for a retry. `delivery` is always passed by the
+   * outbox; providers that do not need it may ignore it.
+   */
+  send(userId: string, n: PushNotification, delivery?: PushDelivery): Promise<void>;
+}

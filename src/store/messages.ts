@@ -1,0 +1,142 @@
+// Conversations, messages, media metadata and read positions. A message's seq is allocated in
+// the transaction that inserts it, by bumping the conversation's last_seq: the row lock makes
+// concurrent senders (on any node) take turns, so seqs have no gaps and no duplicates.
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, MediaTable, MessagesTable } from './schema.js';
+import { isUniqueViolation } from './errors.js';
+
+export type MessageRow = Selectable<MessagesTable>;
+export type MediaRow = Selectable<MediaTable>;
+
+export interface NewMessage {
+  id: string;
+  conversationId: string;
+  familyId: string;
+  senderKind: string;
+  senderId: string;
+  clientMsgId: string;
+  kind: string;
+  text: string | null;
+  media: MediaRow | null;
+  ts: number;
+}
+
+export class MessageRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  findByClientId(senderKind: string, senderId: string, clientMsgId: string): Promise<MessageRow | undefined> {
+    return this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('sender_kind', '=', senderKind)
+      .where('sender_id', '=', senderId)
+      .where('client_msg_id', '=', clientMsgId)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Appends a message (and its media row). Returns the stored row and whether it is new: a
+   * retry with the same sender and clientMsgId returns the first one.
+   */
+  async append(m: NewMessage): Promise<{ row: MessageRow; created: boolean }> {
+    const existing = await this.findByClientId(m.senderKind, m.senderId, m.clientMsgId);
+    if (existing) return { row: existing, created: false };
+    try {
+      const row = await this.db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('conversations')
+          .values({ id: m.conversationId, family_id: m.familyId, last_seq: 0, created_at: m.ts })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+        const { last_seq: seq } = await tx
+          .updateTable('conversations')
+          .set({ last_seq: sql`last_seq + 1` })
+          .where('id', '=', m.conversationId)
+          .returning('last_seq')
+          .executeTakeFirstOrThrow();
+        if (m.media) await tx.insertInto('media').values(m.media).execute();
+        const row: MessageRow = {
+          id: m.id,
+          conversation_id: m.conversationId,
+          seq: Number(seq),
+          sender_kind: m.senderKind,
+          sender_id: m.senderId,
+          client_msg_id: m.clientMsgId,
+          kind: m.kind,
+          text: m.text,
+          media_id: m.media?.id ?? null,
+          ts: m.ts,
+        };
+        await tx.insertInto('messages').values(row).execute();
+        return row;
+      });
+      return { row, created: true };
+    } catch (err) {
+      // The same send raced itself (a retry on another connection): the first one stands.
+      if (!isUniqueViolation(err)) throw err;
+      const first = await this.findByClientId(m.senderKind, m.senderId, m.clientMsgId);
+      if (!first) throw err;
+      return { row: first, created: false };
+    }
+  }
+
+  /** Messages after a seq, in order. */
+  after(conversationId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {
+    return this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+  }
+
+  async lastSeq(conversationId: string): Promise<number> {
+    const row = await this.db.selectFrom('conversations').select('last_seq').where('id', '=', conversationId).executeTakeFirst();
+    return row ? Number(row.last_seq) : 0;
+  }
+
+  mediaById(id: string): Promise<MediaRow | undefined> {
+    return this.db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  mediaByIds(ids: readonly string[]): Promise<MediaRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('media').selectAll().where('id', 'in', ids).execute();
+  }
+
+  /** Moves a reader's position forward (never back); returns the position now stored. */
+  async markRead(conversationId: string, readerKind: string, readerId: string, seq: number, now: number): Promise<number> {
+    await this.db
+      .insertInto('read_positions')
+      .values({ conversation_id: conversationId, reader_kind: readerKind, reader_id: readerId, seq, at: now })
+      .onConflict((oc) =>
+        oc.columns(['conversation_id', 'reader_kind', 'reader_id']).doUpdateSet({
+          seq: sql`CASE WHEN excluded.seq > read_positions.seq THEN excluded.seq ELSE read_positions.seq END`,
+          at: now,
+        }),
+      )
+      .execute();
+    const row = await this.db
+      .selectFrom('read_positions')
+      .select('seq')
+      .where('conversation_id', '=', conversationId)
+      .where('reader_kind', '=', readerKind)
+      .where('reader_id', '=', readerId)
+      .executeTakeFirstOrThrow();
+    return Number(row.seq);
+  }
+
+  /** Deletes messages older than `before` and the media they carried, a batch at a time. */
+  async purgeOlderThan(before: number, batch: number): Promise<{ messages: number; media: string[] }> {
+    return this.db.transaction().execute(async (tx) => {
+      const old = await tx.selectFrom('messages').select(['id', 'media_id']).where('ts', '<', before).limit(batch).execute();
+      if (old.length === 0) return { messages: 0, media: [] };
+      const media = old.map((m) => m.media_id).filter((id): id is string => id !== null);
+      await tx.deleteFrom('messages').where('id', 'in', old.map((m) => m.id)).execute();
+      if (media.length > 0) await tx.deleteFrom('media').where('id', 'in', media).execute();
+      return { messages: old.length, media };
+    });
+  }
+}
