@@ -1,5 +1,8 @@
 // Alerts raised by watches and acknowledged by guardians.
-import { forbidden } from '../src/contract/errors.js';
+import { badRequest, forbidden } from '../src/contract/errors.js';
+
+/** A watch that was offline may raise an alert late, but not days late. */
+const ALERT_MAX_AGE_MS = 86_400_000;
 import type { RoomDeps, RoomModule } from './types.js';
 
 export function alertRoom(deps: RoomDeps): RoomModule {
@@ -9,6 +12,10 @@ export function alertRoom(deps: RoomDeps): RoomModule {
       'alert:raise': {
         from: ['device'],
         async handle({ type, ts, lat, lng }, socket) {
+          const now = deps.clock();
+          if (ts > now + deps.config.location.maxFutureS * 1000 || ts < now - ALERT_MAX_AGE_MS) {
+            throw badRequest('ts is too far from the hub’s clock');
+          }
           const deviceId = socket.data.principal.id;
           const info = await location.devices.get(deviceId);
           if (!info?.familyId) throw forbidden('this watch is not bound to a family');

@@ -1,7 +1,7 @@
 // Family rooms: every member's and bound watch's sockets join `family:<fid>` on connect. The room
 // is told when a principal comes online for the first time or goes offline for the last time,
 // and a new socket is told who is online already.
-import { rooms } from '../src/cluster/room-control.js';
+import { familyRoomsOf, rooms } from '../src/cluster/room-control.js';
 import type { Principal, PresenceEntry } from '../src/contract/models.js';
 import type { HubSocket, RoomDeps, RoomModule } from './types.js';
 
@@ -40,7 +40,7 @@ export function familyRoom(deps: RoomDeps): RoomModule {
     async onConnect(socket) {
       const p = socket.data.principal;
       const familyIds = await access.familiesOf(p);
-      await socket.join(familyIds.map(rooms.family));
+      await socket.join(familyIds.flatMap((fid) => familyRoomsOf(p, fid)));
       const now = clock();
       if (await presence.connected(p, now)) {
         for (const fid of familyIds) {

@@ -49,7 +49,7 @@ export function locationRoom(deps: RoomDeps): RoomModule {
           const positions: LocationEvent[] = [];
           for (const d of devices) {
             if (d.perm_location !== 1) continue;
-            const latest = await location.latest.get(d.id, familyId);
+            const latest = await location.latest.get(d.id, familyId, d.bound_at ?? 0);
             if (latest) positions.push(latest.event);
           }
           return { positions };
@@ -67,7 +67,7 @@ export function locationRoom(deps: RoomDeps): RoomModule {
           const afterTs = cursor === undefined ? undefined : decodeCursor(cursor);
           const pageSize = limit ?? DEFAULT_HISTORY_LIMIT;
           // One extra row tells whether another page exists.
-          const rows = await store.fixes.history(deviceId, from, to, afterTs, pageSize + 1);
+          const rows = await store.fixes.history(deviceId, from, to, afterTs, pageSize + 1, info.boundAt);
           const page = rows.slice(0, pageSize);
           await store.audit.record({
             id: randomUUID(),

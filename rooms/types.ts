@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { Access } from '../src/auth/access.js';
+import type { Config } from '../src/config.js';
 import type { RoomControl } from '../src/cluster/room-control.js';
 import type { PresenceTracker } from '../src/cluster/presence.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/contract/events.js';
@@ -35,6 +36,7 @@ export interface RoomDeps {
   metrics: HubMetrics;
   logger: Logger;
   clock: () => number;
+  config: Config;
 }
 
 export interface EventHandler<E extends EventName> {

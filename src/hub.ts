@@ -140,7 +140,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   ];
   const mediaEventBytes = Math.max(config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 64 * 1024;
   const dispatcher = mountRooms(
-    { io, store, access, location, chat, commands, presence, roomControl, metrics, logger, clock },
+    { io, store, access, location, chat, commands, presence, roomControl, metrics, logger, clock, config },
     { maxEventBytes: config.maxEventBytes, eventBytes: { 'chat:send': mediaEventBytes }, rate: config.socketRate },
   );
 

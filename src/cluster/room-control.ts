@@ -6,6 +6,11 @@ import type { Principal } from '../contract/models.js';
 
 export const rooms = {
   family: (fid: string) => `family:${fid}`,
+  /**
+   * The family's people (not its watches): where the children's positions, fence crossings,
+   * alerts and command updates go, so one child's watch never learns where a sibling is.
+   */
+  guardians: (fid: string) => `family:${fid}:people`,
   /** Area rooms are named by H3 cell only: no person, watch or family in the name. */
   area: (cell: string) => `area:${cell}`,
   user: (uid: string) => `user:${uid}`,
@@ -14,6 +19,11 @@ export const rooms = {
   session: (sid: string) => `session:${sid}`,
   of: (p: Principal) => (p.kind === 'user' ? `user:${p.id}` : `device:${p.id}`),
 };
+
+/** The rooms a principal's sockets are in for a family. */
+export function familyRoomsOf(p: Principal, familyId: string): string[] {
+  return p.kind === 'user' ? [rooms.family(familyId), rooms.guardians(familyId)] : [rooms.family(familyId)];
+}
 
 export interface RoomControl {
   joinFamily(p: Principal, familyId: string): void;
@@ -31,9 +41,9 @@ export interface RoomControl {
 
 export function socketRoomControl(io: Server<any, ServerToClientEvents>): RoomControl {
   return {
-    joinFamily: (p, fid) => io.in(rooms.of(p)).socketsJoin(rooms.family(fid)),
+    joinFamily: (p, fid) => io.in(rooms.of(p)).socketsJoin(familyRoomsOf(p, fid)),
     leaveFamily: (p, fid) => {
-      io.in(rooms.of(p)).socketsLeave(rooms.family(fid));
+      io.in(rooms.of(p)).socketsLeave(familyRoomsOf(p, fid));
       io.to(rooms.of(p)).emit('family:removed', { familyId: fid });
     },
     disconnect: (p) => io.in(rooms.of(p)).disconnectSockets(true),

@@ -126,7 +126,7 @@ export class CommandService {
   }
 
   private tellFamily(row: CommandRow): void {
-    this.deps.roomControl.emit(rooms.family(row.family_id), 'command:update', { command: this.view(row) });
+    this.deps.roomControl.emit(rooms.guardians(row.family_id), 'command:update', { command: this.view(row) });
   }
 
   private seal(type: CommandType, params: Record<string, unknown>): string {

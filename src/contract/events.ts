@@ -3,6 +3,7 @@ import type { ErrorBody, ErrorCode } from './errors.js';
 import type {
   AlertView,
   CommandView,
+  Fix,
   GeofenceEvent,
   LocationEvent,
   MessageView,
@@ -23,7 +24,7 @@ export interface ReportResult {
 
 export interface ClientToServerEvents {
   'presence:list': (req: EventPayload<'presence:list'>, ack: Ack<{ presence: PresenceEntry[] }>) => void;
-  'location:report': (req: EventPayload<'location:report'>, ack: Ack<ReportResult>) => void;
+  'location:report': (req: Fix | { fixes: Fix[] }, ack: Ack<ReportResult>) => void;
   'location:latest': (req: EventPayload<'location:latest'>, ack: Ack<{ positions: LocationEvent[] }>) => void;
   'location:history': (
     req: EventPayload<'location:history'>,

@@ -84,7 +84,7 @@ export const geofenceBody = z
     center: latLng.optional(),
     radius: z.number().optional(),
     polygon: z.array(z.tuple([lat, lng])).max(500).optional(),
-    deviceIds: z.array(id).max(100).nullable().optional(),
+    deviceIds: z.array(id).min(1).max(100).nullable().optional(),
   })
   .superRefine((g, ctx) => {
     const circle = g.center !== undefined && g.radius !== undefined && g.polygon === undefined;

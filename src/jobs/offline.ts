@@ -12,6 +12,8 @@ export function newlyOffline(all: Iterable<Latest>, now: number, silenceMs: numb
   for (const l of all) {
     const id = l.event.deviceId;
     seen.add(id);
+    // Read back from the store after a start: not a report this node saw, so no silence to judge.
+    if (l.fromStore) continue;
     if (now - l.receivedAt < silenceMs) {
       raised.delete(id);
       continue;

@@ -64,7 +64,7 @@ export class AlertService {
     };
     await this.store.alerts.insert(row);
     const view = alertView(row);
-    this.roomControl.emit(rooms.family(a.familyId), 'alert', view);
+    this.roomControl.emit(rooms.guardians(a.familyId), 'alert', view);
     await this.notifyOffline(a.familyId, null, {
       kind: 'alert',
       familyId: a.familyId,
@@ -84,7 +84,7 @@ export class AlertService {
     await this.access.requireRole(row.family_id, userId, ['owner', 'guardian']);
     const now = this.clock();
     if (await this.store.alerts.ack(row.family_id, alertId, userId, now)) {
-      this.roomControl.emit(rooms.family(row.family_id), 'alert:acked', {
+      this.roomControl.emit(rooms.guardians(row.family_id), 'alert:acked', {
         id: alertId,
         familyId: row.family_id,
         ackedBy: userId,
@@ -100,7 +100,7 @@ export class AlertService {
     let sent = 0;
     for (const row of await this.store.alerts.due('sos', now - renotifyMs, 100)) {
       if (!(await this.store.alerts.claimRenotify(row.id, row.notified_at, now))) continue;
-      this.roomControl.emit(rooms.family(row.family_id), 'alert', {
+      this.roomControl.emit(rooms.guardians(row.family_id), 'alert', {
         ...alertView(row),
         notifyCount: row.notify_count + 1,
       });

@@ -20,7 +20,6 @@ export class AreaService {
   constructor(
     private readonly latest: LatestPositions,
     private readonly roomControl: RoomControl,
-    private readonly hubResolution: number,
   ) {}
 
   subscribe(socketId: string, cells: readonly string[], mode: 'stats' | 'positions'): void {
@@ -54,15 +53,20 @@ export class AreaService {
     this.subscribers.delete(socketId);
   }
 
-  subscriptionCount(socketId: string): number {
+  /** How many cells the socket would hold after subscribing to these (repeats count once). */
+  countAfter(socketId: string, cells: readonly string[], mode: 'stats' | 'positions'): number {
     const sub = this.subscribers.get(socketId);
-    return sub ? sub.stats.size + sub.positions.size : 0;
+    const held = new Set([...(sub?.stats ?? []), ...(sub?.positions ?? [])]);
+    const target = mode === 'stats' ? sub?.stats : sub?.positions;
+    let added = 0;
+    for (const c of new Set(cells)) if (!target?.has(c) && !held.has(c)) added++;
+    return held.size + added;
   }
 
   /** Sends a fix to the position rooms of the cells that contain it. */
   publish(event: LocationEvent): void {
     for (const res of this.positionResolutions.keys()) {
-      const cell = res <= this.hubResolution ? parentOf(event.cell, res) : cellOf(event.lat, event.lng, res);
+      const cell = this.cellAt(event, res);
       this.roomControl.emit(rooms.area(cell), 'area:position', event);
     }
   }
@@ -76,7 +80,7 @@ export class AreaService {
     for (const { event, receivedAt } of this.latest.all()) {
       if (now - receivedAt > activeWindowMs) continue;
       for (const res of wanted) {
-        const cell = res <= this.hubResolution ? parentOf(event.cell, res) : cellOf(event.lat, event.lng, res);
+        const cell = this.cellAt(event, res);
         counts.set(cell, (counts.get(cell) ?? 0) + 1);
       }
     }
@@ -86,6 +90,11 @@ export class AreaService {
       for (const c of sub.stats) cells[c] = counts.get(c) ?? 0;
       this.roomControl.emit(socketId, 'area:stats', { cells, ts: now });
     }
+  }
+
+  /** The fix's cell at `res`: the H3 parent of its stored cell, or from its position if finer. */
+  private cellAt(event: LocationEvent, res: number): string {
+    return res <= resolutionOf(event.cell) ? parentOf(event.cell, res) : cellOf(event.lat, event.lng, res);
   }
 
   private subscriber(socketId: string): Subscriber {

@@ -39,7 +39,7 @@ export function createLocationServices(o: {
   const latest = new LatestPositions(store);
   const geofences = new GeofenceService(store, loc.geofenceMarginM);
   const alerts = new AlertService(store, o.access, roomControl, o.notifyOffline, clock);
-  const area = new AreaService(latest, roomControl, config.h3Resolution);
+  const area = new AreaService(latest, roomControl);
   const service = new LocationService(
     { devices, writer, latest, geofences, alerts, area, roomControl, clock },
     {

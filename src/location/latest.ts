@@ -16,10 +16,11 @@ export class LatestPositions {
 
   constructor(private readonly store: Store) {}
 
-  async get(deviceId: string, familyId: string): Promise<Latest | undefined> {
+  /** The watch's newest position in its current family (bound since `boundAt`). */
+  async get(deviceId: string, familyId: string, boundAt: number): Promise<Latest | undefined> {
     const known = this.byDevice.get(deviceId);
     if (known !== undefined) return known ?? undefined;
-    const row = await this.store.fixes.latest(deviceId);
+    const row = await this.store.fixes.latest(deviceId, boundAt);
     const loaded: Latest | null = row
       ? {
           event: {

@@ -58,7 +58,7 @@ export class LocationService {
 
     const rows = accepted.map((f) => this.row(deviceId, f, now));
     await this.deps.writer.write(rows);
-    await this.perWatch.run(deviceId, () => this.afterStore(familyId, deviceId, rows, now));
+    await this.perWatch.run(deviceId, () => this.afterStore(familyId, info.boundAt, deviceId, rows, now));
     return { accepted: accepted.length, rejected };
   }
 
@@ -79,10 +79,10 @@ export class LocationService {
     };
   }
 
-  private async afterStore(familyId: string, deviceId: string, rows: FixRow[], now: number): Promise<void> {
+  private async afterStore(familyId: string, boundAt: number, deviceId: string, rows: FixRow[], now: number): Promise<void> {
     const sorted = rows.length > 1 ? [...rows].sort((a, b) => a.ts - b.ts) : rows;
     const newest = sorted[sorted.length - 1]!;
-    const previous = await this.deps.latest.get(deviceId, familyId);
+    const previous = await this.deps.latest.get(deviceId, familyId, boundAt);
     // The family never sees time go backwards: a late batch is stored, not broadcast. (A
     // position read from the store may be this very report's, written a moment ago.)
     if (!previous || newest.ts > previous.event.ts || (previous.fromStore && newest.ts === previous.event.ts)) {
@@ -98,7 +98,7 @@ export class LocationService {
         cell: newest.cell,
       };
       this.deps.latest.set(deviceId, { event, receivedAt: now });
-      this.deps.roomControl.emit(rooms.family(familyId), 'location', event);
+      this.deps.roomControl.emit(rooms.guardians(familyId), 'location', event);
       this.deps.area.publish(event);
       await this.checkBattery(familyId, deviceId, newest);
     } else {
@@ -107,7 +107,7 @@ export class LocationService {
     }
     const transitions = await this.deps.geofences.evaluate(familyId, deviceId, sorted);
     for (const t of transitions) {
-      this.deps.roomControl.emit(rooms.family(familyId), 'geofence', { ...t, deviceId, familyId });
+      this.deps.roomControl.emit(rooms.guardians(familyId), 'geofence', { ...t, deviceId, familyId });
     }
   }
 

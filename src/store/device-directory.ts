@@ -8,6 +8,8 @@ import type { Store } from './store.js';
 export interface DeviceInfo {
   id: string;
   familyId: string | null;
+  /** When the current binding began: data from before it belong to another family. */
+  boundAt: number;
   permissions: Permissions;
 }
 
@@ -20,7 +22,7 @@ export class DeviceDirectory {
     let entry = this.cache.get(deviceId);
     if (!entry) {
       entry = this.store.devices.findById(deviceId).then((row) =>
-        row ? { id: row.id, familyId: row.family_id, permissions: permissionsOf(row) } : undefined,
+        row ? { id: row.id, familyId: row.family_id, boundAt: row.bound_at ?? 0, permissions: permissionsOf(row) } : undefined,
       );
       // A failed read is not remembered.
       entry.catch(() => this.cache.delete(deviceId));

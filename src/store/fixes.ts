@@ -23,12 +23,23 @@ export class FixRepository {
     });
   }
 
-  /** Fixes with from ≤ ts ≤ to and ts > afterTs, oldest first. */
-  history(deviceId: string, from: number, to: number, afterTs: number | undefined, limit: number): Promise<FixRow[]> {
+  /**
+   * Fixes with from ≤ ts ≤ to and ts > afterTs, oldest first. `receivedSince` hides what the
+   * watch reported before its current binding: a family never sees its previous family's data.
+   */
+  history(
+    deviceId: string,
+    from: number,
+    to: number,
+    afterTs: number | undefined,
+    limit: number,
+    receivedSince = 0,
+  ): Promise<FixRow[]> {
     return this.db
       .selectFrom('fixes')
       .selectAll()
       .where('device_id', '=', deviceId)
+      .where('received_at', '>=', receivedSince)
       .where('ts', '>=', from)
       .where('ts', '<=', to)
       .$if(afterTs !== undefined, (q) => q.where('ts', '>', afterTs!))
@@ -44,11 +55,12 @@ export class FixRepository {
     return Number(r.numAffectedRows ?? 0);
   }
 
-  latest(deviceId: string): Promise<FixRow | undefined> {
+  latest(deviceId: string, receivedSince = 0): Promise<FixRow | undefined> {
     return this.db
       .selectFrom('fixes')
       .selectAll()
       .where('device_id', '=', deviceId)
+      .where('received_at', '>=', receivedSince)
       .orderBy('ts', 'desc')
       .limit(1)
       .executeTakeFirst();

@@ -265,5 +265,5 @@ export function waitFor<T = any>(
 
 /** Emits with an ack and resolves with the response. */
 export function request<T = any>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
-  return (socket as unknown as Socket).timeout(5000).emitWithAck(event, ...args) as Promise<T>;
+  return (socket as unknown as Socket).timeout(15_000).emitWithAck(event, ...args) as Promise<T>;
 }

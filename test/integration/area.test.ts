@@ -1,5 +1,5 @@
 // Area subscriptions: counts without identities for anyone, positions for ops tokens only.
-import { cellToParent, latLngToCell } from 'h3-js';
+import { cellToParent, gridDisk, latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, connect, registerUser, request, startHub, waitFor } from '../helpers/hub.js';
 import { fix, sharingFamily } from '../helpers/location.js';
@@ -21,12 +21,12 @@ describe('area subscriptions', () => {
     const stranger = await registerUser(t);
     const s = await connect(t, stranger.accessToken);
     const coarse = cellToParent(latLngToCell(SPOT.lat, SPOT.lng, 9), 5);
-    const fine = latLngToCell(SPOT.lat, SPOT.lng, 12);
+    const fine = latLngToCell(SPOT.lat, SPOT.lng, 7);
     const elsewhere = latLngToCell(-33.86, 151.2, 7);
     const sub = await request(s, 'area:subscribe', { cells: [coarse, fine, elsewhere], mode: 'stats' });
     expect(sub).toEqual({ ok: true, cells: [coarse, fine, elsewhere] });
     const stats = await waitFor(s, 'area:stats', (e) => e.cells[coarse] === 2, { timeoutMs: 5000 });
-    expect(stats.cells).toEqual({ [coarse]: 2, [fine]: 1, [elsewhere]: 0 });
+    expect(stats.cells).toEqual({ [coarse]: 2, [fine]: 2, [elsewhere]: 0 });
     const wire = JSON.stringify(stats);
     for (const secret of [a.deviceId, b.deviceId, a.familyId, b.familyId]) expect(wire).not.toContain(secret);
 
@@ -45,6 +45,13 @@ describe('area subscriptions', () => {
     expect((await request(s, 'area:subscribe', { cells: ['not-a-cell'], mode: 'stats' })).error.code).toBe('BAD_REQUEST');
     const many = Array.from({ length: 501 }, () => cell);
     expect((await request(s, 'area:subscribe', { cells: many, mode: 'stats' })).error.code).toBe('BAD_REQUEST');
+    // House-sized cells would tell whether a child is home: ops only.
+    const house = latLngToCell(SPOT.lat, SPOT.lng, 12);
+    expect((await request(s, 'area:subscribe', { cells: [house], mode: 'stats' })).error.code).toBe('FORBIDDEN');
+    // Repeats count once against the 500-cell bound.
+    const ring = gridDisk(cell, 9).slice(0, 300);
+    expect((await request(s, 'area:subscribe', { cells: ring, mode: 'stats' })).ok).toBe(true);
+    expect((await request(s, 'area:subscribe', { cells: ring, mode: 'stats' })).ok).toBe(true);
     s.disconnect();
   });
 

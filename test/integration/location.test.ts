@@ -1,7 +1,7 @@
 // Live location with real clients: ingest, consent, broadcast, latest, history with audit.
 import { latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestHub, addMember, connect, received, request, startHub, waitFor } from '../helpers/hub.js';
+import { type TestHub, addMember, api, bindWatch, connect, provisionWatch, received, request, startHub, waitFor } from '../helpers/hub.js';
 import { fix, setPermissions, sharingFamily } from '../helpers/location.js';
 
 describe('location reports', () => {
@@ -175,6 +175,44 @@ describe('location reports', () => {
     const bad = await request(vs, 'location:history', { deviceId: a.deviceId, from: 0, to: 1, cursor: '!!' });
     expect(bad.error.code).toBe('BAD_REQUEST');
     vs.disconnect();
+  });
+
+  it('keeps a watch’s positions from a sibling’s watch', async () => {
+    const a = await sharingFamily(t);
+    const sibling = await provisionWatch(t);
+    await bindWatch(t, a.owner, a.familyId, sibling);
+    const siblingSocket = await connect(t, sibling.deviceToken);
+    const heard = waitFor(a.parentSocket, 'location');
+    await request(a.watchSocket, 'location:report', fix());
+    await heard;
+    await request(siblingSocket, 'chat:sync', { conversationId: a.familyId, afterSeq: 0 });
+    expect(received(siblingSocket, 'location')).toEqual([]);
+    siblingSocket.disconnect();
+  });
+
+  it('never shows a new family what the watch reported for its previous one', async () => {
+    const a = await sharingFamily(t);
+    const old = Date.now() - 60_000;
+    await request(a.watchSocket, 'location:report', { fixes: [fix({ ts: old }), fix({ ts: old + 1000 })] });
+    expect((await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}`, { token: a.owner.accessToken })).status).toBe(204);
+
+    const b = await sharingFamily(t);
+    const again = await provisionWatch(t, a.watch.imei);
+    expect((await api(t, 'POST', `/v1/families/${b.familyId}/devices`, {
+      token: b.owner.accessToken,
+      body: { bindingCode: again.bindingCode, childName: 'Sam' },
+    })).status).toBe(201);
+    await setPermissions(t, b.owner.accessToken, b.familyId, a.deviceId, true);
+    const history = await request(b.parentSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: Date.now() });
+    expect(history.fixes).toEqual([]);
+    const latest = await request(b.parentSocket, 'location:latest', { familyId: b.familyId });
+    expect(latest.positions.filter((p: { deviceId: string }) => p.deviceId === a.deviceId)).toEqual([]);
+    // What it reports now is the new family's.
+    const w = await connect(t, again.deviceToken);
+    await request(w, 'location:report', fix({ ts: Date.now() }));
+    const after = await request(b.parentSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: Date.now() });
+    expect(after.fixes).toHaveLength(1);
+    w.disconnect();
   });
 
   it('lets a guardian make a connected watch report at once', async () => {
