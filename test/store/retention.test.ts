@@ -1,0 +1,87 @@
+// The retention purge removes chat, media and fixes past their limits, and nothing younger.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { purgeExpired } from '../../src/jobs/messaging-jobs.js';
+import { openStore, type Store } from '../../src/store/store.js';
+import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
+
+const DAY = 86_400_000;
+const NOW = 1_800_000_000_000;
+
+describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
+  let store: Store;
+  let drop: () => Promise<void> = async () => {};
+  const config = loadConfig({ HUB_RETENTION_CHAT_DAYS: '30', HUB_RETENTION_LOCATION_DAYS: '7' });
+
+  beforeAll(async () => {
+    const db = await freshDatabaseUrl(kind);
+    drop = db.drop;
+    store = await openStore(db.url);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await drop();
+  });
+
+  it('deletes what is past each limit, in batches, and keeps the rest', async () => {
+    const owner = randomUUID();
+    await store.users.create({ id: owner, email: null, passwordHash: null, nickname: 'O', createdAt: NOW });
+    const fid = randomUUID();
+    await store.families.create(fid, 'F', owner, NOW);
+    const say = async (ageDays: number, i: number, withMedia = false) => {
+      const media = withMedia
+        ? { id: randomUUID(), family_id: fid, mime: 'image/png', bytes: 3, duration_ms: null, created_at: NOW - ageDays * DAY }
+        : null;
+      if (media) await store.mediaBlobs.put(media.id, Buffer.from([1, 2, 3]));
+      await store.messages.append({
+        id: randomUUID(),
+        conversationId: fid,
+        familyId: fid,
+        senderKind: 'user',
+        senderId: owner,
+        clientMsgId: `c${i}`,
+        kind: media ? 'image' : 'text',
+        text: media ? null : `m${i}`,
+        media,
+        ts: NOW - ageDays * DAY,
+      });
+      return media?.id;
+    };
+    // 1,200 old messages (more than one batch), one old photo, and two recent messages.
+    for (let i = 0; i < 1200; i++) await say(40, i);
+    const oldPhoto = await say(31, 5000, true);
+    const newPhoto = await say(29, 5001, true);
+    await say(1, 5002);
+    const fix = (ageDays: number, ts: number) => ({
+      device_id: 'w1',
+      ts,
+      lat: 1,
+      lng: 2,
+      acc: 5,
+      alt: null,
+      speed: null,
+      heading: null,
+      battery: null,
+      source: 'gps',
+      cell: '8928308280fffff',
+      received_at: NOW - ageDays * DAY,
+    });
+    await store.fixes.insertMany([
+      ...Array.from({ length: 1500 }, (_, i) => ({ ...fix(8, 0), ts: NOW - 8 * DAY + i })),
+      fix(6, NOW - 6 * DAY),
+    ]);
+
+    const report = await purgeExpired(store, config, NOW);
+    expect(report).toEqual({ messages: 1201, media: 1, fixes: 1500 });
+    const left = await store.messages.after(fid, 0, 10_000);
+    expect(left.map((m) => m.text ?? m.kind)).toEqual(['image', 'm5002']);
+    expect(await store.mediaBlobs.get(oldPhoto!)).toBeUndefined();
+    expect(await store.messages.mediaById(oldPhoto!)).toBeUndefined();
+    expect(await store.mediaBlobs.get(newPhoto!)).toEqual(Buffer.from([1, 2, 3]));
+    const fixes = await store.fixes.history('w1', 0, NOW, undefined, 10_000);
+    expect(fixes.map((f) => f.ts)).toEqual([NOW - 6 * DAY]);
+    // Nothing left to do the second time.
+    expect(await purgeExpired(store, config, NOW)).toEqual({ messages: 0, media: 0, fixes: 0 });
+  });
+});
