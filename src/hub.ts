@@ -24,6 +24,7 @@ import { familyRoutes } from './http/family-routes.js';
 import { geofenceRoutes } from './http/geofence-routes.js';
 import { mediaRoutes } from './http/media-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
+import { privacyRoutes } from './http/privacy-routes.js';
 import type { HttpDeps } from './http/types.js';
 import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
@@ -160,6 +161,8 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     tokens,
     roomControl,
     location,
+    commands,
+    notifyOffline,
     metrics,
     clock,
     newId,
@@ -179,6 +182,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   familyRoutes(app, httpDeps);
   geofenceRoutes(app, httpDeps);
   mediaRoutes(app, httpDeps);
+  privacyRoutes(app, httpDeps);
 
   // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends
   // them to another node), give them until the drain timeout to leave while their requests are

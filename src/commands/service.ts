@@ -138,7 +138,8 @@ export class CommandService {
     return JSON.parse(FieldCipher.isEncrypted(stored) ? this.deps.cipher.decrypt(stored) : stored) as Record<string, unknown>;
   }
 
-  private view(row: CommandRow): CommandView {
+  /** The wire view of a stored command, params decrypted. */
+  view(row: CommandRow): CommandView {
     return {
       id: row.id,
       deviceId: row.device_id,

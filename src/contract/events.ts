@@ -64,4 +64,8 @@ export interface ServerToClientEvents {
   'command:update': (e: { command: CommandView }) => void;
   'chat:message': (e: { message: MessageView }) => void;
   'chat:read': (e: { conversationId: string; seq: number; by: Principal; at: number }) => void;
+  /** To a watch unbound when its family was deleted: the new code to show. */
+  'binding:code': (e: { bindingCode: string; expiresAt: number }) => void;
+  /** An operator's notice about an incident affecting the family's data. */
+  incident: (e: { id: string; message: string; at: number }) => void;
 }

@@ -124,7 +124,7 @@ export function familyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const { fid, did } = parseOrThrow(familyDeviceParams, req.params);
     const permissions = parseOrThrow(permissionsBody, req.body);
     await access.requireRole(fid, userId, ['owner']);
-    const device = await store.devices.setPermissions(did, fid, permissions);
+    const device = await store.devices.setPermissions(did, fid, permissions, { by: userId, at: deps.clock(), newId: deps.newId });
     if (!device) throw notFound('no such watch in this family');
     deps.location.devices.invalidate(did);
     // Consent withdrawn: the hub stops keeping the watch's live position and fence states.

@@ -4,7 +4,9 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { RoomControl } from '../cluster/room-control.js';
 import type { Config } from '../config.js';
+import type { CommandService } from '../commands/service.js';
 import type { LocationServices } from '../location/index.js';
+import type { FamilyNotifier } from '../push/family-notifier.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 
@@ -17,6 +19,8 @@ export interface HttpDeps {
   tokens: TokenService;
   roomControl: RoomControl;
   location: LocationServices;
+  commands: CommandService;
+  notifyOffline: FamilyNotifier;
   metrics: HubMetrics;
   clock: () => number;
   newId: () => string;

@@ -2,7 +2,7 @@
 // HUB_PUSH_INCLUDE_CONTENT off that is ids and kinds, never message text or coordinates.
 
 export interface PushNotification {
-  kind: 'message' | 'alert' | 'ring';
+  kind: 'message' | 'alert' | 'ring' | 'incident';
   familyId: string;
   ts: number;
   conversationId?: string;
@@ -12,6 +12,9 @@ export interface PushNotification {
   alertType?: string;
   deviceId?: string;
   callId?: string;
+  incidentId?: string;
+  /** An operator's incident notice: not personal data, so it is always sent. */
+  notice?: string;
   text?: string;
   lat?: number;
   lng?: number;

@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { conflict, notFound } from '../contract/errors.js';
 import { PERMISSION_NAMES, type Permissions } from '../contract/models.js';
-import type { Database, DevicesTable } from './schema.js';
+import type { DialectName } from './db.js';
+import type { ConsentRecordsTable, Database, DevicesTable } from './schema.js';
 import { isUniqueViolation } from './errors.js';
 
 export type DeviceRow = Selectable<DevicesTable>;
@@ -26,8 +27,13 @@ export interface Registration {
   now: number;
 }
 
+export type ConsentRow = Selectable<ConsentRecordsTable>;
+
 export class DeviceRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   /**
    * Registers a watch, or re-registers a known IMEI: its token version goes up (the old device
@@ -125,14 +131,49 @@ export class DeviceRepository {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async setPermissions(deviceId: string, familyId: string, p: Permissions): Promise<DeviceRow | undefined> {
-    const set = Object.fromEntries(PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]));
-    const r = await this.db
-      .updateTable('devices')
-      .set(set)
-      .where('id', '=', deviceId)
+  /** Sets the permissions and records each change (who, when, previous value) in one transaction. */
+  setPermissions(
+    deviceId: string,
+    familyId: string,
+    p: Permissions,
+    change: { by: string; at: number; newId: () => string },
+  ): Promise<DeviceRow | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const before = await tx
+        .selectFrom('devices')
+        .selectAll()
+        .where('id', '=', deviceId)
+        .where('family_id', '=', familyId)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!before) return undefined;
+      const previous = permissionsOf(before);
+      const set = Object.fromEntries(PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]));
+      await tx.updateTable('devices').set(set).where('id', '=', deviceId).execute();
+      const records = PERMISSION_NAMES.filter((n) => previous[n] !== p[n]).map((n) => ({
+        id: change.newId(),
+        device_id: deviceId,
+        family_id: familyId,
+        permission: n,
+        previous: previous[n] ? 1 : 0,
+        value: p[n] ? 1 : 0,
+        changed_by: change.by,
+        at: change.at,
+      }));
+      if (records.length > 0) await tx.insertInto('consent_records').values(records).execute();
+      return { ...before, ...set } as DeviceRow;
+    });
+  }
+
+  /** The watch's consent history in its current family, oldest first. */
+  consents(deviceId: string, familyId: string): Promise<ConsentRow[]> {
+    return this.db
+      .selectFrom('consent_records')
+      .selectAll()
+      .where('device_id', '=', deviceId)
       .where('family_id', '=', familyId)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1 ? this.findById(deviceId) : undefined;
+      .orderBy('at')
+      .orderBy('permission')
+      .execute();
   }
 }

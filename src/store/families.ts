@@ -24,6 +24,10 @@ export class FamilyRepository {
     });
   }
 
+  async allIds(): Promise<string[]> {
+    return (await this.db.selectFrom('families').select('id').execute()).map((r) => r.id);
+  }
+
   findById(id: string): Promise<FamilyRow | undefined> {
     return this.db.selectFrom('families').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -248,6 +248,25 @@ const migrationsFor = (dialect: DialectName): Record<string, Migration> => ({
       await db.schema.createIndex('push_outbox_due').on('push_outbox').columns(['sent_at', 'failed_at', 'next_attempt_at']).execute();
     },
   },
+  '0004_privacy': {
+    async up(db: Kysely<any>) {
+      // Every permission change of a watch: who, when, from what to what.
+      await db.schema
+        .createTable('consent_records')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('family_id', 'text', (c) => c.notNull().references('families.id').onDelete('cascade'))
+        .addColumn('permission', 'text', (c) => c.notNull())
+        .addColumn('previous', 'integer', (c) => c.notNull())
+        .addColumn('value', 'integer', (c) => c.notNull())
+        .addColumn('changed_by', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('consent_records_device').on('consent_records').columns(['device_id', 'at']).execute();
+      await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+      await db.schema.createIndex('invites_expiry').on('invites').column('expires_at').execute();
+    },
+  },
 });
 
 export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Promise<void> {

@@ -127,7 +127,19 @@ export interface AlertsTable {
   acked_by: string | null;
 }
 
+export interface ConsentRecordsTable {
+  id: string;
+  device_id: string;
+  family_id: string;
+  permission: string;
+  previous: number;
+  value: number;
+  changed_by: string;
+  at: number;
+}
+
 export interface Database {
+  consent_records: ConsentRecordsTable;
   conversations: ConversationsTable;
   media: MediaTable;
   media_blobs: MediaBlobsTable;

@@ -1,5 +1,6 @@
 // The store: one repository per aggregate over one Kysely database.
 import { sql } from 'kysely';
+import { AccountErasure } from './accounts-erasure.js';
 import { AlertRepository } from './alerts.js';
 import { AuditRepository } from './audit.js';
 import { CommandRepository } from './commands.js';
@@ -10,6 +11,7 @@ import { FixRepository } from './fixes.js';
 import { GeofenceRepository } from './geofences.js';
 import { DatabaseMediaBlobs, type MediaBlobs } from './media-blobs.js';
 import { MessageRepository } from './messages.js';
+import { PrivacyQueries } from './privacy-queries.js';
 import { PushOutboxRepository } from './push-outbox.js';
 import { migrateToLatest } from './migrations.js';
 import { SessionRepository } from './sessions.js';
@@ -29,6 +31,8 @@ export interface Store {
   readonly mediaBlobs: MediaBlobs;
   readonly commands: CommandRepository;
   readonly push: PushOutboxRepository;
+  readonly erasure: AccountErasure;
+  readonly privacy: PrivacyQueries;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -47,7 +51,7 @@ export async function openStore(url: string): Promise<Store> {
     dialect,
     users: new UserRepository(db),
     sessions: new SessionRepository(db),
-    devices: new DeviceRepository(db),
+    devices: new DeviceRepository(db, dialect),
     families: new FamilyRepository(db, dialect),
     fixes: new FixRepository(db),
     audit: new AuditRepository(db),
@@ -57,6 +61,8 @@ export async function openStore(url: string): Promise<Store> {
     mediaBlobs: new DatabaseMediaBlobs(db),
     commands: new CommandRepository(db),
     push: new PushOutboxRepository(db),
+    erasure: new AccountErasure(db),
+    privacy: new PrivacyQueries(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -8,6 +8,8 @@ import { permissionsOf, type DeviceRow } from '../../src/store/devices.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
 
+const CHANGE = { by: 'owner-1', at: 1_700_000_000_000, newId: () => randomUUID() };
+
 const T0 = 1_700_000_000_000;
 const TEN_MIN = 10 * 60_000;
 const NONE: Permissions = { location: false, camera: false, microphone: false, contacts: false };
@@ -194,7 +196,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     const other = await newFamily('The Joneses');
     const { device, codeHash } = await registerNew(T0);
     const bound = await store.devices.bindByCode(codeHash, family, 'Mia', T0 + 1000);
-    await store.devices.setPermissions(device.id, family, { ...NONE, location: true });
+    await store.devices.setPermissions(device.id, family, { ...NONE, location: true }, CHANGE);
 
     const { device: again, codeHash: fresh } = await reRegister(bound, T0 + 2000, 'KW-300');
     expect(again.id).toBe(device.id);
@@ -250,7 +252,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     const other = await newFamily('The Joneses');
     const { device, codeHash } = await registerNew(T0);
     await store.devices.bindByCode(codeHash, family, 'Mia', T0 + 1000);
-    await store.devices.setPermissions(device.id, family, ALL);
+    await store.devices.setPermissions(device.id, family, ALL, CHANGE);
 
     expect(await store.devices.unbind(device.id, other)).toBe(false);
     const still = await store.devices.findById(device.id);
@@ -286,12 +288,12 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     const { device, codeHash } = await registerNew(T0);
     await store.devices.bindByCode(codeHash, family, 'Mia', T0 + 1000);
 
-    expect(await store.devices.setPermissions(device.id, other, ALL)).toBeUndefined();
+    expect(await store.devices.setPermissions(device.id, other, ALL, CHANGE)).toBeUndefined();
     expect(permissionsOf((await store.devices.findById(device.id))!)).toEqual(NONE);
 
     // An unbound watch belongs to no family at all.
     const { device: unbound } = await registerNew(T0);
-    expect(await store.devices.setPermissions(unbound.id, family, ALL)).toBeUndefined();
+    expect(await store.devices.setPermissions(unbound.id, family, ALL, CHANGE)).toBeUndefined();
     expect(permissionsOf((await store.devices.findById(unbound.id))!)).toEqual(NONE);
   });
 
@@ -302,7 +304,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
 
     for (const name of PERMISSION_NAMES) {
       const wanted: Permissions = { ...NONE, [name]: true };
-      const returned = await store.devices.setPermissions(device.id, family, wanted);
+      const returned = await store.devices.setPermissions(device.id, family, wanted, CHANGE);
       expect(returned).toBeDefined();
       expect(permissionsOf(returned!)).toEqual(wanted);
       const stored = await store.devices.findById(device.id);
@@ -310,10 +312,10 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
       expect(stored?.[`perm_${name}`]).toBe(1);
     }
 
-    const all = await store.devices.setPermissions(device.id, family, ALL);
+    const all = await store.devices.setPermissions(device.id, family, ALL, CHANGE);
     expect(permissionsOf(all!)).toEqual(ALL);
     const mixed: Permissions = { location: true, camera: false, microphone: true, contacts: false };
-    await store.devices.setPermissions(device.id, family, mixed);
+    await store.devices.setPermissions(device.id, family, mixed, CHANGE);
     const stored = await store.devices.findById(device.id);
     expect(permissionsOf(stored!)).toEqual(mixed);
     // Binding data is untouched.
@@ -379,5 +381,21 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     expect(permissionsOf({ ...base, perm_microphone: 1 })).toEqual({ ...NONE, microphone: true });
     expect(permissionsOf({ ...base, perm_contacts: 1 })).toEqual({ ...NONE, contacts: true });
     expect(permissionsOf({ ...base, perm_location: 1, perm_camera: 1, perm_microphone: 1, perm_contacts: 1 })).toEqual(ALL);
+  });
+
+  it('records every permission change with who, when and the previous value', async () => {
+    const family = await newFamily();
+    const { device, codeHash } = await registerNew(T0);
+    await store.devices.bindByCode(codeHash, family, 'Mia', T0 + 1000);
+    await store.devices.setPermissions(device.id, family, { ...NONE, location: true, camera: true }, { by: 'u1', at: T0 + 2000, newId: () => randomUUID() });
+    await store.devices.setPermissions(device.id, family, { ...NONE, location: true }, { by: 'u2', at: T0 + 3000, newId: () => randomUUID() });
+    // No change, no record.
+    await store.devices.setPermissions(device.id, family, { ...NONE, location: true }, { by: 'u2', at: T0 + 4000, newId: () => randomUUID() });
+    const records = await store.devices.consents(device.id, family);
+    expect(records.map((r) => [r.permission, r.previous, r.value, r.changed_by, r.at])).toEqual([
+      ['camera', 0, 1, 'u1', T0 + 2000],
+      ['location', 0, 1, 'u1', T0 + 2000],
+      ['camera', 1, 0, 'u2', T0 + 3000],
+    ]);
   });
 });

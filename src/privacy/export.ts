@@ -1,0 +1,93 @@
+// Data exports as streamed JSON: a top-level object whose big arrays are written a row at a time,
+// so exporting a year of fixes needs memory for one page, not for the year.
+import type { Permissions } from '../contract/models.js';
+import { permissionsOf } from '../store/devices.js';
+import { geofenceView } from '../location/geofence-view.js';
+import type { CommandRow } from '../store/commands.js';
+import type { Store } from '../store/store.js';
+import type { PrivacyQueries } from '../store/privacy-queries.js';
+
+type Section = [name: string, value: unknown | AsyncIterable<unknown>];
+
+const isIterable = (v: unknown): v is AsyncIterable<unknown> =>
+  typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
+
+/** Writes `{ "a": …, "b": [ …streamed… ] }` as text chunks. */
+export async function* jsonObject(sections: Section[]): AsyncGenerator<string> {
+  yield '{';
+  let first = true;
+  for (const [name, value] of sections) {
+    yield `${first ? '' : ','}${JSON.stringify(name)}:`;
+    first = false;
+    if (!isIterable(value)) {
+      yield JSON.stringify(value);
+      continue;
+    }
+    yield '[';
+    let n = 0;
+    let buffer = '';
+    for await (const item of value) {
+      buffer += (n++ === 0 ? '' : ',') + JSON.stringify(item);
+      // Fewer, larger writes; still bounded.
+      if (buffer.length > 64 * 1024) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    yield `${buffer}]`;
+  }
+  yield '}';
+}
+
+/** Turns a stored command into what the family sees (contact lists decrypted). */
+export type CommandViewer = (row: CommandRow) => unknown;
+
+export function exportUser(store: Store, q: PrivacyQueries, viewCommand: CommandViewer, userId: string, now: number): AsyncGenerator<string> {
+  return (async function* () {
+    const user = await store.users.findById(userId);
+    if (!user) return;
+    yield* jsonObject([
+      ['exportedAt', now],
+      ['user', { id: user.id, email: user.email, nickname: user.nickname, createdAt: user.created_at, outsideLogin: user.external_subject !== null }],
+      ['families', (await store.families.listForUser(userId)).map((f) => ({ id: f.id, name: f.name, role: f.role }))],
+      [
+        'sessions',
+        (await q.sessions(userId)).map((s) => ({ session: s.chain_id, createdAt: s.created_at, expiresAt: s.expires_at, usedAt: s.used_at, revokedAt: s.revoked_at })),
+      ],
+      ['messagesSent', q.messagesBy('user', userId)],
+      ['readPositions', await q.readPositions(userId)],
+      ['consentChangesMade', await q.consentsBy(userId)],
+      ['commandsSent', (await q.commandsBy(userId)).map(viewCommand)],
+      ['auditEntriesAsActor', await q.auditByActor(userId)],
+    ]);
+  })();
+}
+
+export function exportDevice(
+  store: Store,
+  q: PrivacyQueries,
+  viewCommand: CommandViewer,
+  deviceId: string,
+  familyId: string,
+  now: number,
+): AsyncGenerator<string> {
+  return (async function* () {
+    const device = await store.devices.findById(deviceId);
+    if (device?.family_id !== familyId) return;
+    const permissions: Permissions = permissionsOf(device);
+    const fences = (await store.geofences.listByFamily(familyId))
+      .map(geofenceView)
+      .filter((g) => g.deviceIds === null || g.deviceIds.includes(deviceId));
+    yield* jsonObject([
+      ['exportedAt', now],
+      ['watch', { id: device.id, imei: device.imei, model: device.model, childName: device.child_name, boundAt: device.bound_at, permissions }],
+      ['consentHistory', await store.devices.consents(deviceId, familyId)],
+      ['geofences', fences],
+      ['alerts', await q.alertsFor(deviceId, familyId)],
+      ['commands', (await q.commandsFor(deviceId, familyId)).map(viewCommand)],
+      ['messagesSent', q.messagesBy('device', deviceId)],
+      ['auditEntries', await q.auditAbout(deviceId, familyId)],
+      ['fixes', q.fixes(deviceId, device.bound_at ?? 0)],
+    ]);
+  })();
+}

@@ -1,0 +1,109 @@
+// The reads behind data exports: everything the hub holds on a user or a watch. Unbounded sets
+// (fixes, messages) are read a page at a time so an export never holds them all in memory.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+const PAGE = 1000;
+
+export class PrivacyQueries {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  sessions(userId: string) {
+    return this.db
+      .selectFrom('refresh_tokens')
+      .select(['chain_id', 'created_at', 'expires_at', 'used_at', 'revoked_at'])
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  readPositions(userId: string) {
+    return this.db.selectFrom('read_positions').selectAll().where('reader_kind', '=', 'user').where('reader_id', '=', userId).execute();
+  }
+
+  consentsBy(userId: string) {
+    return this.db.selectFrom('consent_records').selectAll().where('changed_by', '=', userId).orderBy('at').execute();
+  }
+
+  commandsBy(userId: string) {
+    return this.db.selectFrom('commands').selectAll().where('created_by', '=', userId).orderBy('created_at').execute();
+  }
+
+  commandsFor(deviceId: string, familyId: string) {
+    return this.db
+      .selectFrom('commands')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .where('family_id', '=', familyId)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  alertsFor(deviceId: string, familyId: string) {
+    return this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .where('family_id', '=', familyId)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  auditByActor(userId: string) {
+    return this.db.selectFrom('audit_log').selectAll().where('actor_kind', '=', 'user').where('actor_id', '=', userId).orderBy('at').execute();
+  }
+
+  auditAbout(deviceId: string, familyId: string) {
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('subject_id', '=', deviceId)
+      .where('family_id', '=', familyId)
+      .orderBy('at')
+      .execute();
+  }
+
+  /** Messages a principal sent, oldest first, a page at a time. */
+  async *messagesBy(kind: string, id: string) {
+    let after: { ts: number; id: string } | undefined;
+    for (;;) {
+      const page = await this.db
+        .selectFrom('messages as m')
+        .leftJoin('media as x', 'x.id', 'm.media_id')
+        .select(['m.id', 'm.conversation_id', 'm.seq', 'm.kind', 'm.text', 'm.ts', 'x.id as media_id', 'x.mime', 'x.bytes'])
+        .where('m.sender_kind', '=', kind)
+        .where('m.sender_id', '=', id)
+        .$if(after !== undefined, (q) =>
+          q.where((eb) => eb.or([eb('m.ts', '>', after!.ts), eb.and([eb('m.ts', '=', after!.ts), eb('m.id', '>', after!.id)])])),
+        )
+        .orderBy('m.ts')
+        .orderBy('m.id')
+        .limit(PAGE)
+        .execute();
+      yield* page;
+      const last = page[page.length - 1];
+      if (!last || page.length < PAGE) return;
+      after = { ts: last.ts, id: last.id };
+    }
+  }
+
+  /** A watch's fixes since it was bound, oldest first, a page at a time. */
+  async *fixes(deviceId: string, receivedSince: number) {
+    let afterTs = -1;
+    for (;;) {
+      const page = await this.db
+        .selectFrom('fixes')
+        .select(['ts', 'lat', 'lng', 'acc', 'alt', 'speed', 'heading', 'battery', 'source', 'cell', 'received_at'])
+        .where('device_id', '=', deviceId)
+        .where('received_at', '>=', receivedSince)
+        .where('ts', '>', afterTs)
+        .orderBy('ts')
+        .limit(PAGE)
+        .execute();
+      yield* page;
+      const last = page[page.length - 1];
+      if (!last || page.length < PAGE) return;
+      afterTs = last.ts;
+    }
+  }
+}
