@@ -31,6 +31,10 @@ export const envSchema = {
   ),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_JWT_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+  HUB_JWT_PREVIOUS_SECRETS: optionalText.refine(
+    (v) => v === undefined || v.split(',').every((s) => s.trim().length >= 32),
+    'must be a comma-separated list of secrets of at least 32 characters',
+  ),
   HUB_ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
   HUB_REFRESH_TOKEN_TTL_S: int(60, 365 * 86_400).default(30 * 86_400),
   HUB_DEVICE_TOKEN_TTL_S: int(60, 5 * 365 * 86_400).default(365 * 86_400),
@@ -43,6 +47,12 @@ export const envSchema = {
   HUB_SOCKET_RATE_POINTS: int(1, 100_000).default(30),
   HUB_SOCKET_RATE_WINDOW_S: int(1, 3600).default(1),
   HUB_HTTP_AUTH_RATE_PER_MIN: int(1, 100_000).default(60),
+  HUB_LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  HUB_LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(30),
+  HUB_CORS_ORIGINS: optionalText.refine(
+    (v) => v === undefined || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())),
+    'must be a comma-separated list of origins like https://app.example.com',
+  ),
   HUB_MAX_EVENT_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   HUB_MAX_HTTP_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   HUB_DRAIN_TIMEOUT_MS: int(0, 600_000).default(10_000),
@@ -73,7 +83,9 @@ export const envSchema = {
   HUB_PUSH_WEBHOOK_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
   HUB_PUSH_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   HUB_PUSH_INCLUDE_CONTENT: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
-  HUB_PUSH_MAX_ATTEMPTS: int(1, 100).default(8),
+  HUB_PUSH_MAX_ATTEMPTS: int(1, 100).default(12),
+  HUB_RETENTION_AUDIT_DAYS: int(30, 3650).default(365),
+  HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
 } as const;
 
 export const ENV_VARS = Object.keys(envSchema) as (keyof typeof envSchema)[];
@@ -106,6 +118,8 @@ export interface Config {
   readonly logLevel: Env['HUB_LOG_LEVEL'];
   /** Unset: main.ts creates one in the data dir on first start and keeps it. */
   readonly jwtSecret: string | undefined;
+  /** Retired signing secrets, still accepted (by `kid`) until the tokens they signed expire. */
+  readonly jwtPreviousSecrets: string[];
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
   readonly deviceTokenTtlS: number;
@@ -115,6 +129,10 @@ export interface Config {
   readonly inviteTtlS: number;
   readonly socketRate: { points: number; windowS: number };
   readonly httpAuthRatePerMin: number;
+  /** Failed logins allowed per account, and per client address, per 15 minutes. */
+  readonly loginMaxFailures: { perAccount: number; perIp: number };
+  /** Browser origins allowed to call the API and open sockets; empty: none (apps and watches send no Origin). */
+  readonly corsOrigins: string[];
   readonly maxEventBytes: number;
   readonly maxHttpBodyBytes: number;
   readonly drainTimeoutMs: number;
@@ -141,7 +159,8 @@ export interface Config {
     readonly maxVoiceDurationMs: number;
     readonly maxImageBytes: number;
   };
-  readonly commands: { readonly maxContacts: number; readonly defaultTtlS: number };
+  readonly commands: { readonly maxContacts: number; readonly defaultTtlS: number; readonly retentionDays: number };
+  readonly auditRetentionDays: number;
   /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
   readonly fieldKey: Buffer | undefined;
   readonly push: {
@@ -178,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     logLevel: e.HUB_LOG_LEVEL,
     jwtSecret: e.HUB_JWT_SECRET,
+    jwtPreviousSecrets: e.HUB_JWT_PREVIOUS_SECRETS ? e.HUB_JWT_PREVIOUS_SECRETS.split(',').map((s) => s.trim()) : [],
     accessTokenTtlS: e.HUB_ACCESS_TOKEN_TTL_S,
     refreshTokenTtlS: e.HUB_REFRESH_TOKEN_TTL_S,
     deviceTokenTtlS: e.HUB_DEVICE_TOKEN_TTL_S,
@@ -190,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inviteTtlS: e.HUB_INVITE_TTL_S,
     socketRate: Object.freeze({ points: e.HUB_SOCKET_RATE_POINTS, windowS: e.HUB_SOCKET_RATE_WINDOW_S }),
     httpAuthRatePerMin: e.HUB_HTTP_AUTH_RATE_PER_MIN,
+    loginMaxFailures: Object.freeze({ perAccount: e.HUB_LOGIN_MAX_FAILURES, perIp: e.HUB_LOGIN_MAX_FAILURES_PER_IP }),
+    corsOrigins: e.HUB_CORS_ORIGINS ? e.HUB_CORS_ORIGINS.split(',').map((o) => o.trim()) : [],
     maxEventBytes: e.HUB_MAX_EVENT_BYTES,
     maxHttpBodyBytes: e.HUB_MAX_HTTP_BODY_BYTES,
     drainTimeoutMs: e.HUB_DRAIN_TIMEOUT_MS,
@@ -215,7 +237,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxVoiceDurationMs: e.HUB_MAX_VOICE_DURATION_S * 1000,
       maxImageBytes: e.HUB_MAX_IMAGE_BYTES,
     }),
-    commands: Object.freeze({ maxContacts: e.HUB_MAX_CONTACTS, defaultTtlS: e.HUB_COMMAND_TTL_S }),
+    commands: Object.freeze({
+      maxContacts: e.HUB_MAX_CONTACTS,
+      defaultTtlS: e.HUB_COMMAND_TTL_S,
+      retentionDays: e.HUB_RETENTION_COMMAND_DAYS,
+    }),
+    auditRetentionDays: e.HUB_RETENTION_AUDIT_DAYS,
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
     push: Object.freeze({
       webhookUrl: e.HUB_PUSH_WEBHOOK_URL,

@@ -2,6 +2,8 @@
 // socket auth middleware and the rooms mounted. No listening, no process handling: main.ts and
 // the tests decide that.
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
@@ -72,6 +74,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   const metrics = new HubMetrics();
   const tokens = new TokenService({
     secret: deps.jwtSecret,
+    previousSecrets: config.jwtPreviousSecrets,
     accessTtlS: config.accessTokenTtlS,
     deviceTtlS: config.deviceTokenTtlS,
     external: config.externalIssuer,
@@ -88,8 +91,22 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     bodyLimit: config.maxHttpBodyBytes,
     trustProxy: config.trustProxy,
   });
+  // Security headers on every answer; CORS only for the configured browser origins.
+  await app.register(helmet, { global: true });
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'range', 'if-none-match'],
+    maxAge: 600,
+  });
   const io: HubServer = new Server(app.server, {
     serveClient: false,
+    // Watches and apps send no Origin; a browser's must be on the allow-list.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, origin === undefined || config.corsOrigins.includes(origin));
+    },
+    ...(config.corsOrigins.length > 0 ? { cors: { origin: config.corsOrigins } } : {}),
     // Socket.IO closes a connection whose message is larger: above every per-event limit, so
     // an oversize event gets a TOO_LARGE answer instead.
     maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes, config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 128 * 1024,
@@ -128,7 +145,15 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   const notifyOffline = familyNotifier(store, presence, (userIds, n) => outbox.enqueue(userIds, n));
   const location = createLocationServices({ store, access, roomControl, notifyOffline, clock, config });
   const chat = new ChatService(
-    { store, access, devices: location.devices, roomControl, notifyOffline, clock },
+    {
+      store,
+      access,
+      devices: location.devices,
+      roomControl,
+      notifyOffline,
+      clock,
+      onPushError: (err) => logger.error({ err }, 'push enqueue failed'),
+    },
     config.chat,
   );
   const commands = new CommandService(
@@ -137,7 +162,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   );
   const stopJobs = [
     startLocationJobs(location, config, clock, logger),
-    startMessagingJobs({ store, commands, outbox, config, clock, logger }),
+    startMessagingJobs({ store, commands, outbox, config, clock, logger, metrics }),
   ];
   const mediaEventBytes = Math.max(config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 64 * 1024;
   const dispatcher = mountRooms(
@@ -152,6 +177,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
       store,
       tokens,
       refreshTtlS: config.refreshTokenTtlS,
+      loginMaxFailures: config.loginMaxFailures,
       clock,
       newId,
       onSessionEnded: (sid) => roomControl.endSession(sid),

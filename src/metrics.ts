@@ -37,6 +37,18 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly retentionLastRun = new Gauge({
+    name: 'hub_retention_last_run_timestamp_seconds',
+    help: 'When the retention purge last finished',
+    registers: [this.registry],
+  });
+  readonly retentionRemoved = new Counter({
+    name: 'hub_retention_removed_total',
+    help: 'Rows removed by the retention purge, by data class',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,6 +1,7 @@
 // Account use cases: register, login, refresh (rotating, with reuse detection), logout.
 import type { TokenPair, UserView } from '../contract/models.js';
-import { unauthorized } from '../contract/errors.js';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { HubError, unauthorized } from '../contract/errors.js';
 import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
@@ -9,7 +10,11 @@ import type { TokenService } from './tokens.js';
 
 export const userView = (u: UserRow): UserView => ({ id: u.id, email: u.email, nickname: u.nickname, createdAt: u.created_at });
 
+const LOGIN_WINDOW_S = 15 * 60;
+
 export interface AccountsOptions {
+  /** Failed logins allowed per account and per client address in 15 minutes. */
+  loginMaxFailures: { perAccount: number; perIp: number };
   store: Store;
   tokens: TokenService;
   refreshTtlS: number;
@@ -20,7 +25,13 @@ export interface AccountsOptions {
 }
 
 export class Accounts {
-  constructor(private readonly o: AccountsOptions) {}
+  private readonly failuresByAccount: RateLimiterMemory;
+  private readonly failuresByIp: RateLimiterMemory;
+
+  constructor(private readonly o: AccountsOptions) {
+    this.failuresByAccount = new RateLimiterMemory({ points: o.loginMaxFailures.perAccount, duration: LOGIN_WINDOW_S });
+    this.failuresByIp = new RateLimiterMemory({ points: o.loginMaxFailures.perIp, duration: LOGIN_WINDOW_S });
+  }
 
   async register(email: string, password: string, nickname: string): Promise<{ user: UserView } & TokenPair> {
     const user = await this.o.store.users.create({
@@ -33,12 +44,31 @@ export class Accounts {
     return { user: userView(user), ...(await this.issue(user, this.o.newId())) };
   }
 
-  async login(email: string, password: string): Promise<{ user: UserView } & TokenPair> {
+  /** Logs in; too many failures for the account or from the address answer RATE_LIMITED for a while. */
+  async login(email: string, password: string, ip: string): Promise<{ user: UserView } & TokenPair> {
+    await this.refuseIfThrottled(email, ip);
     const user = await this.o.store.users.findByEmail(email);
     // Verify against a dummy hash for unknown accounts, so timing does not reveal which exist.
     const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_HASH_PROMISE));
-    if (!user || !user.password_hash || !ok) throw unauthorized('wrong email or password');
+    if (!user || !user.password_hash || !ok) {
+      await Promise.all([this.failuresByAccount.penalty(email), this.failuresByIp.penalty(ip)]);
+      throw unauthorized('wrong email or password');
+    }
+    await this.failuresByAccount.delete(email);
     return { user: userView(user), ...(await this.issue(user, this.o.newId())) };
+  }
+
+  private async refuseIfThrottled(email: string, ip: string): Promise<void> {
+    const [account, address] = await Promise.all([this.failuresByAccount.get(email), this.failuresByIp.get(ip)]);
+    const limits: [RateLimiterRes | null, number][] = [
+      [account, this.o.loginMaxFailures.perAccount],
+      [address, this.o.loginMaxFailures.perIp],
+    ];
+    for (const [res, max] of limits) {
+      if (res && res.consumedPoints >= max) {
+        throw new HubError('RATE_LIMITED', `too many failed logins; try again in ${Math.ceil(res.msBeforeNext / 1000)} s`);
+      }
+    }
   }
 
   /** Rotates a refresh token. Presenting one that was already used revokes its whole chain. */

@@ -1,7 +1,7 @@
 // Access tokens: JWTs the hub signs (HS256) for users and watches, and, optionally, JWTs from an
 // outside issuer (RS256/ES256, verified by public key) accepted as users. Algorithms are pinned
 // per key, so `alg: none` and the HS256-with-a-public-key confusion are both refused.
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { unauthorized } from '../contract/errors.js';
 import type { PrincipalKind } from '../contract/models.js';
@@ -20,7 +20,10 @@ export interface VerifiedToken {
 }
 
 export interface TokenServiceOptions {
+  /** Signs new tokens. */
   secret: string;
+  /** Retired secrets: tokens they signed verify (by `kid`) until they expire. */
+  previousSecrets?: readonly string[];
   accessTtlS: number;
   deviceTtlS: number;
   external?: { issuer: string; publicKey: string; audience: string | undefined } | undefined;
@@ -29,8 +32,16 @@ export interface TokenServiceOptions {
 
 const HUB_ISSUER = 'kidwatch-hub';
 
+/** The key id of a secret: a short hash, so the header names the key without revealing it. */
+export const keyId = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 12);
+
 export class TokenService {
+  private readonly keys: Map<string, string>;
+  private readonly currentKid: string;
+
   constructor(private readonly opts: TokenServiceOptions) {
+    this.currentKid = keyId(opts.secret);
+    this.keys = new Map([opts.secret, ...(opts.previousSecrets ?? [])].map((s) => [keyId(s), s]));
     // A bad outside-issuer key fails the start, not every login.
     if (opts.external) createPublicKey(opts.external.publicKey);
   }
@@ -48,7 +59,7 @@ export class TokenService {
     const payload: Record<string, unknown> = { sub, typ, ver, iat, exp: iat + ttlS, jti: randomUUID() };
     if (scopes.length > 0) payload.scope = scopes.join(' ');
     if (sid) payload.sid = sid;
-    return jwt.sign(payload, this.opts.secret, { algorithm: 'HS256', issuer: HUB_ISSUER });
+    return jwt.sign(payload, this.opts.secret, { algorithm: 'HS256', issuer: HUB_ISSUER, keyid: this.currentKid });
   }
 
   /** Verifies signature, algorithm, issuer and expiry; throws UNAUTHORIZED otherwise. */
@@ -69,7 +80,10 @@ export class TokenService {
         }) as jwt.JwtPayload;
         return this.externalUser(claims);
       }
-      claims = jwt.verify(token, this.opts.secret, { algorithms: ['HS256'], issuer: HUB_ISSUER, clockTimestamp }) as jwt.JwtPayload;
+      const kid = decoded.header.kid;
+      const secret = kid === undefined ? this.opts.secret : this.keys.get(kid);
+      if (secret === undefined) throw unauthorized('token signed with an unknown key');
+      claims = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: HUB_ISSUER, clockTimestamp }) as jwt.JwtPayload;
     } catch (err) {
       throw unauthorized(err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token');
     }

@@ -56,6 +56,7 @@ export class ChatService {
       devices: DeviceDirectory;
       roomControl: RoomControl;
       notifyOffline: OfflineNotifier;
+      onPushError: (err: unknown) => void;
       clock: () => number;
     },
     private readonly opts: ChatOptions,
@@ -112,6 +113,7 @@ export class ChatService {
     }
     const message = messageView(row, media ?? undefined);
     this.deps.roomControl.emit(rooms.family(familyId), 'chat:message', { message });
+    // The message is stored and told: a push that cannot be queued must not fail the send.
     await this.deps.notifyOffline(familyId, sender, {
       kind: 'message',
       familyId,
@@ -120,7 +122,7 @@ export class ChatService {
       messageId: row.id,
       seq: row.seq,
       ...(row.text !== null ? { text: row.text } : {}),
-    });
+    }).catch((err: unknown) => this.deps.onPushError(err));
     return message;
   }
 

@@ -65,7 +65,7 @@ export class CommandService {
       expires_at: now + (req.ttlMs ?? this.opts.defaultTtlMs),
       updated_at: now,
     };
-    await store.commands.insert(row);
+    // The audit entry comes first: a photo the log does not show is never taken.
     if (req.type === 'photo') {
       await store.audit.record({
         id: randomUUID(),
@@ -77,6 +77,7 @@ export class CommandService {
         details: { commandId: row.id },
       });
     }
+    await store.commands.insert(row);
     this.tellFamily(row);
     if (await this.deps.roomControl.isOnline({ kind: 'device', id: req.deviceId })) {
       await this.deliver(req.deviceId, [row]);
@@ -85,9 +86,16 @@ export class CommandService {
     return this.view(row);
   }
 
-  /** Sends a connected watch everything it still has to do, oldest first. */
+  /** Sends a connected watch everything it still has to do for its family, oldest first. */
   async deliverOpen(deviceId: string): Promise<void> {
-    await this.deliver(deviceId, await this.deps.store.commands.open(deviceId, this.deps.clock()));
+    const info = await this.deps.devices.get(deviceId);
+    if (!info?.familyId) return;
+    await this.deliver(deviceId, await this.deps.store.commands.open(deviceId, info.familyId, this.deps.clock()));
+  }
+
+  /** Ends open commands of a watch (all, or of some types) and tells their families. */
+  async withdraw(deviceId: string, types: readonly CommandType[] | null): Promise<void> {
+    for (const row of await this.deps.store.commands.withdraw(deviceId, types, this.deps.clock())) this.tellFamily(row);
   }
 
   async result(device: Principal, req: EventPayload<'command:result'>): Promise<CommandView> {
@@ -112,17 +120,25 @@ export class CommandService {
 
   private async deliver(deviceId: string, rows: CommandRow[]): Promise<void> {
     if (rows.length === 0) return;
+    const now = this.deps.clock();
+    const delivered: CommandRow[] = [];
     for (const row of rows) {
-      this.deps.roomControl.emit(rooms.device(deviceId), 'command', {
-        id: row.id,
-        type: row.type,
-        params: this.unseal(row.params),
-        expiresAt: row.expires_at,
-      });
+      let params: Record<string, unknown>;
+      try {
+        params = this.unseal(row.params);
+      } catch {
+        // Sealed with another key (HUB_FIELD_KEY differs between nodes, or was changed): the
+        // command cannot be carried out; fail it rather than block the watch's queue.
+        await this.deps.store.commands.finish(row.id, deviceId, 'failed', JSON.stringify({ error: 'undecryptable' }), now);
+        this.tellFamily({ ...row, status: 'failed', updated_at: now });
+        continue;
+      }
+      this.deps.roomControl.emit(rooms.device(deviceId), 'command', { id: row.id, type: row.type, params, expiresAt: row.expires_at });
+      delivered.push(row);
     }
-    const queued = rows.filter((r) => r.status === 'queued');
-    await this.deps.store.commands.markSent(queued.map((r) => r.id), this.deps.clock());
-    for (const row of queued) this.tellFamily({ ...row, status: 'sent' });
+    const queued = delivered.filter((r) => r.status === 'queued');
+    await this.deps.store.commands.markSent(queued.map((r) => r.id), now);
+    for (const row of queued) this.tellFamily({ ...row, status: 'sent', updated_at: now });
   }
 
   private tellFamily(row: CommandRow): void {

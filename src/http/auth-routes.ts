@@ -17,7 +17,7 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post('/v1/auth/login', async (req) => {
     await throttle(req);
     const { email, password } = parseOrThrow(loginBody, req.body);
-    return deps.accounts.login(email, password);
+    return deps.accounts.login(email, password, req.ip);
   });
 
   app.post('/v1/auth/refresh', async (req) => {

@@ -105,6 +105,7 @@ export function familyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (!(await store.devices.unbind(did, fid))) throw notFound('no such watch in this family');
     deps.location.devices.invalidate(did);
     await deps.location.service.forgetWatch(did);
+    await deps.commands.withdraw(did, null);
     deps.roomControl.leaveFamily({ kind: 'device', id: did }, fid);
     return reply.status(204).send();
   });
@@ -127,8 +128,11 @@ export function familyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const device = await store.devices.setPermissions(did, fid, permissions, { by: userId, at: deps.clock(), newId: deps.newId });
     if (!device) throw notFound('no such watch in this family');
     deps.location.devices.invalidate(did);
-    // Consent withdrawn: the hub stops keeping the watch's live position and fence states.
+    // Consent withdrawn: the hub stops keeping the watch's live position and fence states, and
+    // queued commands that needed the permission are not carried out.
     if (!permissions.location) await deps.location.service.forgetWatch(did);
+    if (!permissions.camera) await deps.commands.withdraw(did, ['photo']);
+    if (!permissions.contacts) await deps.commands.withdraw(did, ['set_contacts']);
     return deviceView(device);
   });
 }

@@ -89,6 +89,7 @@ export function privacyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     for (const did of result.unboundDevices) {
       deps.location.devices.invalidate(did);
       await deps.location.service.forgetWatch(did);
+      await deps.commands.withdraw(did, null);
       for (const fid of result.deletedFamilies) deps.roomControl.leaveFamily({ kind: 'device', id: did }, fid);
       // The watch shows its new code, so it can be bound again.
       deps.roomControl.emit(rooms.device(did), 'binding:code', { bindingCode: codes.get(did)!, expiresAt });

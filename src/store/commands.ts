@@ -17,12 +17,13 @@ export class CommandRepository {
     return this.db.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Commands a watch still has to carry out, oldest first. */
-  open(deviceId: string, now: number): Promise<CommandRow[]> {
+  /** Commands a watch still has to carry out for its family, oldest first. */
+  open(deviceId: string, familyId: string, now: number): Promise<CommandRow[]> {
     return this.db
       .selectFrom('commands')
       .selectAll()
       .where('device_id', '=', deviceId)
+      .where('family_id', '=', familyId)
       .where('status', 'in', OPEN_STATUSES)
       .where('expires_at', '>', now)
       .orderBy('created_at')
@@ -50,6 +51,28 @@ export class CommandRepository {
       .where('status', 'in', OPEN_STATUSES)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Ends a watch's open commands at once (of some types, or all): it left the family, or a
+   * permission they need was withdrawn. Returns them.
+   */
+  async withdraw(deviceId: string, types: readonly string[] | null, now: number): Promise<CommandRow[]> {
+    const open = await this.db
+      .selectFrom('commands')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .where('status', 'in', OPEN_STATUSES)
+      .$if(types !== null, (q) => q.where('type', 'in', types!))
+      .execute();
+    if (open.length === 0) return [];
+    await this.db
+      .updateTable('commands')
+      .set({ status: 'expired', updated_at: now })
+      .where('id', 'in', open.map((c) => c.id))
+      .where('status', 'in', OPEN_STATUSES)
+      .execute();
+    return open.map((c) => ({ ...c, status: 'expired', updated_at: now }));
   }
 
   /** Marks open commands past their expiry as expired; returns them. */

@@ -12,6 +12,7 @@ import { GeofenceRepository } from './geofences.js';
 import { DatabaseMediaBlobs, type MediaBlobs } from './media-blobs.js';
 import { MessageRepository } from './messages.js';
 import { PrivacyQueries } from './privacy-queries.js';
+import { RetentionRepository } from './retention.js';
 import { PushOutboxRepository } from './push-outbox.js';
 import { migrateToLatest } from './migrations.js';
 import { SessionRepository } from './sessions.js';
@@ -33,6 +34,7 @@ export interface Store {
   readonly push: PushOutboxRepository;
   readonly erasure: AccountErasure;
   readonly privacy: PrivacyQueries;
+  readonly retention: RetentionRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +65,7 @@ export async function openStore(url: string): Promise<Store> {
     push: new PushOutboxRepository(db),
     erasure: new AccountErasure(db),
     privacy: new PrivacyQueries(db),
+    retention: new RetentionRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -39,6 +39,8 @@ export interface TestHub {
 export interface StartHubOptions {
   env?: Record<string, string>;
   databaseUrl?: string;
+  /** The current signing secret (default JWT_SECRET). */
+  jwtSecret?: string;
 }
 
 export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
@@ -61,7 +63,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
   const logger = createLogger(config.logLevel, 'test', sink);
   const store = await openStore(config.databaseUrl);
   const clock = new TestClock();
-  const hub = await createHub({ store, logger, jwtSecret: JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now }, config);
+  const hub = await createHub({ store, logger, jwtSecret: opts.jwtSecret ?? JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now }, config);
   const port = await hub.listen(0, '127.0.0.1');
   const sockets: ClientSocket[] = [];
   openSockets.set(`http://127.0.0.1:${port}`, sockets);

@@ -118,4 +118,33 @@ describe('commands', () => {
       expect.objectContaining({ action: 'command.photo', actor: { kind: 'user', id: a.owner.id }, details: { commandId: photo.command.id } }),
     ]);
   });
+
+  it('withdraws open commands when the watch leaves the family or a needed permission is turned off', async () => {
+    const a = await sharingFamily(t);
+    await setPerms(t, a.owner.accessToken, a.familyId, a.deviceId, { camera: true, contacts: true });
+    a.watchSocket.disconnect();
+    await waitFor(a.parentSocket, 'presence', (p) => p.id === a.deviceId && !p.online);
+    const photo = await request(a.parentSocket, 'command:send', { deviceId: a.deviceId, type: 'photo' });
+    const contacts = await request(a.parentSocket, 'command:send', {
+      deviceId: a.deviceId,
+      type: 'set_contacts',
+      params: { contacts: [{ name: 'Grandma', phone: '+33 6 12 34 56 78' }] },
+    });
+    const find = await request(a.parentSocket, 'command:send', { deviceId: a.deviceId, type: 'find' });
+    const photoWithdrawn = waitFor(a.parentSocket, 'command:update', (e) => e.command.id === photo.command.id && e.command.status === 'expired');
+    await setPerms(t, a.owner.accessToken, a.familyId, a.deviceId, { camera: false, contacts: true });
+    await photoWithdrawn;
+    expect((await t.store.commands.find(contacts.command.id))?.status).toBe('queued');
+
+    // Unbound and bound to another family: nothing of the first family's queue reaches it.
+    await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}`, { token: a.owner.accessToken });
+    for (const id of [contacts.command.id, find.command.id]) expect((await t.store.commands.find(id))?.status).toBe('expired');
+    const b = await sharingFamily(t);
+    const again = await (await import('../helpers/hub.js')).provisionWatch(t, a.watch.imei);
+    await api(t, 'POST', `/v1/families/${b.familyId}/devices`, { token: b.owner.accessToken, body: { bindingCode: again.bindingCode, childName: 'Sam' } });
+    const w = await connect(t, again.deviceToken);
+    await request(w, 'chat:sync', { conversationId: b.familyId, afterSeq: 0 });
+    expect(received(w, 'command')).toEqual([]);
+    w.disconnect();
+  });
 });

@@ -1,0 +1,51 @@
+// One job for every retention limit: chat and media, fixes, audit entries, finished commands,
+// spent invites and binding codes, delivered pushes. Each class is deleted in bounded batches, so
+// a large backlog never holds the store for long; the report feeds the metrics.
+import type { Config } from '../config.js';
+import type { Store } from '../store/store.js';
+
+const DAY_MS = 86_400_000;
+const BATCH = 1000;
+/** Spent invites and delivered pushes are kept this long for support, then go. */
+const SPENT_KEEP_MS = 7 * DAY_MS;
+
+export interface RetentionReport {
+  messages: number;
+  media: number;
+  fixes: number;
+  audit: number;
+  commands: number;
+  invites: number;
+  bindingCodes: number;
+  pushes: number;
+}
+
+/** Repeats a batch delete until a batch comes back short; returns the total. */
+async function drain(batch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await batch();
+    total += n;
+    if (n < BATCH) return total;
+  }
+}
+
+export async function purgeExpired(store: Store, config: Config, now: number): Promise<RetentionReport> {
+  let media = 0;
+  const messages = await drain(async () => {
+    const r = await store.messages.purgeOlderThan(now - config.chat.retentionDays * DAY_MS, BATCH);
+    await store.mediaBlobs.delete(r.media);
+    media += r.media.length;
+    return r.messages;
+  });
+  return {
+    messages,
+    media,
+    fixes: await drain(() => store.fixes.purgeOlderThan(now - config.location.retentionDays * DAY_MS, BATCH)),
+    audit: await drain(() => store.retention.auditOlderThan(now - config.auditRetentionDays * DAY_MS, BATCH)),
+    commands: await drain(() => store.retention.finishedCommandsOlderThan(now - config.commands.retentionDays * DAY_MS, BATCH)),
+    invites: await drain(() => store.retention.spentInvites(now, now - SPENT_KEEP_MS, BATCH)),
+    bindingCodes: await drain(() => store.retention.expiredBindingCodes(now, BATCH)),
+    pushes: await drain(() => store.retention.settledPushesOlderThan(now - SPENT_KEEP_MS, BATCH)),
+  };
+}
