@@ -36,7 +36,8 @@ export class Dispatcher {
   }
 
   attach(socket: HubSocket): void {
-    socket.onAny((event: string, ...args: unknown[]) => void this.dispatch(socket, event, args));
+    // Socket.IO also allows numeric event names: none are ours.
+    socket.onAny((event: unknown, ...args: unknown[]) => void this.dispatch(socket, String(event), args));
     socket.on('disconnect', () => void this.limiter.delete(socket.id));
   }
 

@@ -2,6 +2,7 @@
 // the events each module answers, all through one dispatcher.
 import { alertRoom } from './alert.js';
 import { areaRoom } from './area.js';
+import { callRoom } from './call.js';
 import { chatRoom } from './chat.js';
 import { commandRoom } from './command.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
@@ -21,6 +22,7 @@ export function mountRooms(deps: RoomDeps, opts: DispatcherOptions): Dispatcher 
     areaRoom(deps),
     commandRoom(deps),
     chatRoom(deps),
+    callRoom(deps),
   ];
   const dispatcher = new Dispatcher(deps, opts);
   for (const m of modules) if (m.handlers) dispatcher.register(m.handlers);

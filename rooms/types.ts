@@ -8,6 +8,7 @@ import type { PresenceTracker } from '../src/cluster/presence.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/contract/events.js';
 import type { Principal, PrincipalKind } from '../src/contract/models.js';
 import type { EventName, EventPayload } from '../src/contract/schemas.js';
+import type { CallService } from '../src/calls/service.js';
 import type { ChatService } from '../src/chat/service.js';
 import type { CommandService } from '../src/commands/service.js';
 import type { LocationServices } from '../src/location/index.js';
@@ -31,6 +32,7 @@ export interface RoomDeps {
   location: LocationServices;
   chat: ChatService;
   commands: CommandService;
+  calls: CallService;
   presence: PresenceTracker;
   roomControl: RoomControl;
   metrics: HubMetrics;

@@ -1,5 +1,6 @@
 // The one reader of process.env. Every variable the hub understands is declared here with its
 // default and its bounds; a bad value stops the start with a message naming the variable.
+import { cpus } from 'node:os';
 import { z } from 'zod';
 
 const int = (min: number, max: number) =>
@@ -85,12 +86,23 @@ export const envSchema = {
   HUB_PUSH_INCLUDE_CONTENT: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   HUB_PUSH_MAX_ATTEMPTS: int(1, 100).default(12),
   HUB_RETENTION_AUDIT_DAYS: int(30, 3650).default(365),
+  MEDIASOUP_WORKERS: int(0, 64).optional(),
+  MEDIASOUP_LISTEN_IP: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
+  MEDIASOUP_ANNOUNCED_IP: optionalText,
+  MEDIASOUP_MIN_PORT: int(1024, 65535).default(40000),
+  MEDIASOUP_MAX_PORT: int(1024, 65535).default(49999),
+  HUB_CALL_RING_TIMEOUT_S: int(1, 600).default(45),
+  HUB_CALL_MAX_DURATION_S: int(10, 24 * 3600).default(3600),
+  HUB_CALL_RECONNECT_GRACE_S: int(0, 600).default(15),
   HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
 } as const;
 
 export const ENV_VARS = Object.keys(envSchema) as (keyof typeof envSchema)[];
 
 const schema = z.object(envSchema).superRefine((v, ctx) => {
+  if (v.MEDIASOUP_MAX_PORT - v.MEDIASOUP_MIN_PORT < 10) {
+    ctx.addIssue({ code: 'custom', path: ['MEDIASOUP_MAX_PORT'], message: 'must be at least 10 above MEDIASOUP_MIN_PORT' });
+  }
   if (v.HUB_PUSH_WEBHOOK_URL && !v.HUB_PUSH_WEBHOOK_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['HUB_PUSH_WEBHOOK_SECRET'], message: 'must be set with HUB_PUSH_WEBHOOK_URL (it signs each call)' });
   }
@@ -161,6 +173,15 @@ export interface Config {
   };
   readonly commands: { readonly maxContacts: number; readonly defaultTtlS: number; readonly retentionDays: number };
   readonly auditRetentionDays: number;
+  readonly media: {
+    /** Workers to start; 0 turns calls off. Unset: one per core. */
+    readonly workers: number;
+    readonly listenIp: string;
+    readonly announcedIp: string | undefined;
+    readonly minPort: number;
+    readonly maxPort: number;
+  };
+  readonly calls: { readonly ringTimeoutMs: number; readonly maxDurationMs: number; readonly graceMs: number };
   /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
   readonly fieldKey: Buffer | undefined;
   readonly push: {
@@ -243,6 +264,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionDays: e.HUB_RETENTION_COMMAND_DAYS,
     }),
     auditRetentionDays: e.HUB_RETENTION_AUDIT_DAYS,
+    media: Object.freeze({
+      workers: e.MEDIASOUP_WORKERS ?? cpus().length,
+      listenIp: e.MEDIASOUP_LISTEN_IP,
+      announcedIp: e.MEDIASOUP_ANNOUNCED_IP,
+      minPort: e.MEDIASOUP_MIN_PORT,
+      maxPort: e.MEDIASOUP_MAX_PORT,
+    }),
+    calls: Object.freeze({
+      ringTimeoutMs: e.HUB_CALL_RING_TIMEOUT_S * 1000,
+      maxDurationMs: e.HUB_CALL_MAX_DURATION_S * 1000,
+      graceMs: e.HUB_CALL_RECONNECT_GRACE_S * 1000,
+    }),
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
     push: Object.freeze({
       webhookUrl: e.HUB_PUSH_WEBHOOK_URL,

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { mountRooms, type HubServer } from '../rooms/index.js';
@@ -13,6 +13,7 @@ import { Accounts } from './auth/accounts.js';
 import { FieldCipher } from './auth/field-crypto.js';
 import { Authenticator } from './auth/authenticator.js';
 import { TokenService } from './auth/tokens.js';
+import { CallService } from './calls/service.js';
 import { ChatService } from './chat/service.js';
 import { MemoryPresence, type PresenceTracker } from './cluster/presence.js';
 import { socketRoomControl } from './cluster/room-control.js';
@@ -31,6 +32,7 @@ import type { HttpDeps } from './http/types.js';
 import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
 import { createLocationServices } from './location/index.js';
+import type { MediaWorkers } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
 import { familyNotifier } from './push/family-notifier.js';
 import { PushOutbox, createPushProvider } from './push/index.js';
@@ -46,6 +48,8 @@ export interface HubDeps {
   fieldKey: Buffer;
   /** Defaults to the provider the config chooses. */
   pushProvider?: PushProvider;
+  /** The mediasoup workers (main.ts opens them); absent: calls answer UNAVAILABLE. */
+  media?: MediaWorkers | undefined;
   presence?: PresenceTracker;
   clock?: () => number;
 }
@@ -90,6 +94,11 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxHttpBodyBytes,
     trustProxy: config.trustProxy,
+    // Errors the router raises before any route runs (a path that does not decode, a param
+    // longer than the router allows) keep the contract's shape too.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).status(400).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+    },
   });
   // Security headers on every answer; CORS only for the configured browser origins.
   await app.register(helmet, { global: true });
@@ -160,13 +169,27 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     { store, access, devices: location.devices, roomControl, cipher: new FieldCipher(deps.fieldKey), clock },
     { maxContacts: config.commands.maxContacts, defaultTtlMs: config.commands.defaultTtlS * 1000 },
   );
+  const calls = new CallService(
+    {
+      media: deps.media,
+      store,
+      access,
+      devices: location.devices,
+      roomControl,
+      pushRing: (userIds, n) => outbox.enqueue(userIds, n),
+      isOnline: async (p) => (await presence.status(p)).online,
+      clock,
+    },
+    { nodeId: config.nodeId ?? 'local', ...config.calls },
+  );
+  metrics.observeCalls(calls, deps.media);
   const stopJobs = [
     startLocationJobs(location, config, clock, logger),
     startMessagingJobs({ store, commands, outbox, config, clock, logger, metrics }),
   ];
   const mediaEventBytes = Math.max(config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 64 * 1024;
   const dispatcher = mountRooms(
-    { io, store, access, location, chat, commands, presence, roomControl, metrics, logger, clock, config },
+    { io, store, access, location, chat, commands, calls, presence, roomControl, metrics, logger, clock, config },
     { maxEventBytes: config.maxEventBytes, eventBytes: { 'chat:send': mediaEventBytes }, rate: config.socketRate },
   );
 
@@ -227,6 +250,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   app.addHook('preClose', async () => {
     await drain();
     stopJobs.forEach((stop) => stop());
+    calls.closeAll();
     await location.writer.flush();
     io.engine.close();
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
+import { openMedia } from './media/workers.js';
 import { openStore } from './store/store.js';
 
 /** A secret from the data dir, created at random on first start and kept (mode 0600). */
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
   const jwtSecret = config.jwtSecret ?? keptSecret(config, 'jwt-secret', () => randomBytes(48).toString('base64url'));
   const fieldKey =
     config.fieldKey ?? Buffer.from(keptSecret(config, 'field-key', () => randomBytes(32).toString('base64')), 'base64');
-  const hub = await createHub({ store, logger, jwtSecret, fieldKey }, config);
+  const media = await openMedia(config.media, logger);
+  const hub = await createHub({ store, logger, jwtSecret, fieldKey, media }, config);
   if (config.redisUrl) logger.warn('REDIS_URL is set, but cluster mode is not implemented yet: run a single node');
   const port = await hub.listen();
   logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');
@@ -52,7 +54,10 @@ async function main(): Promise<void> {
     hub
       .drain()
       .then(() => hub.close())
-      .then(() => store.close())
+      .then(() => {
+        media?.close();
+        return store.close();
+      })
       .then(
         () => {
           logger.info('stopped');

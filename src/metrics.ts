@@ -1,6 +1,7 @@
 // Prometheus metrics of one hub. Each hub has its own registry (tests run several in one process).
 // Labels never carry ids or personal data: event names come from the contract's fixed list.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MediaWorkers } from './media/workers.js';
 
 export class HubMetrics {
   readonly registry = new Registry();
@@ -51,5 +52,33 @@ export class HubMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Call and media gauges, read when scraped. */
+  observeCalls(calls: { stats(): Record<'calls' | 'transports' | 'producers' | 'consumers', number> }, media: MediaWorkers | undefined): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'hub_calls',
+      help: 'Calls, transports, producers and consumers on this node',
+      labelNames: ['what'] as const,
+      registers,
+      collect() {
+        for (const [what, n] of Object.entries(calls.stats())) this.set({ what }, n);
+      },
+    });
+    if (!media) return;
+    const cpu = new Gauge({ name: 'hub_media_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker', labelNames: ['pid'] as const, registers });
+    new Gauge({
+      name: 'hub_media_worker_rss_bytes',
+      help: 'Peak resident memory of each mediasoup worker',
+      labelNames: ['pid'] as const,
+      registers,
+      async collect() {
+        for (const u of await media.usage()) {
+          this.set({ pid: String(u.pid) }, u.rssBytes);
+          cpu.set({ pid: String(u.pid) }, u.cpuSeconds);
+        }
+      },
+    });
   }
 }

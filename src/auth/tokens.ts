@@ -65,7 +65,12 @@ export class TokenService {
   /** Verifies signature, algorithm, issuer and expiry; throws UNAUTHORIZED otherwise. */
   verify(token: string): VerifiedToken {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw unauthorized('missing token');
-    const decoded = jwt.decode(token, { complete: true });
+    let decoded: jwt.Jwt | null;
+    try {
+      decoded = jwt.decode(token, { complete: true });
+    } catch {
+      decoded = null;
+    }
     if (!decoded || typeof decoded.payload !== 'object') throw unauthorized('malformed token');
     const ext = this.opts.external;
     const clockTimestamp = Math.floor(this.opts.clock() / 1000);
@@ -80,10 +85,7 @@ export class TokenService {
         }) as jwt.JwtPayload;
         return this.externalUser(claims);
       }
-      const kid = decoded.header.kid;
-      const secret = kid === undefined ? this.opts.secret : this.keys.get(kid);
-      if (secret === undefined) throw unauthorized('token signed with an unknown key');
-      claims = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: HUB_ISSUER, clockTimestamp }) as jwt.JwtPayload;
+      claims = this.verifyOwn(token, decoded.header.kid, clockTimestamp);
     } catch (err) {
       throw unauthorized(err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token');
     }
@@ -93,6 +95,23 @@ export class TokenService {
     }
     const sid = typeof claims.sid === 'string' ? { sessionId: claims.sid } : {};
     return { kind: typ, id: sub, ver, expiresAt: exp * 1000, scopes: scopesOf(claims), ...sid };
+  }
+
+  /** By its kid; a token from before kids existed is tried against every known key. */
+  private verifyOwn(token: string, kid: string | undefined, clockTimestamp: number): jwt.JwtPayload {
+    const candidates = kid === undefined ? [...this.keys.values()] : [this.keys.get(kid)].filter((s) => s !== undefined);
+    if (candidates.length === 0) throw new Error('unknown key');
+    let last: unknown;
+    for (const secret of candidates) {
+      try {
+        return jwt.verify(token, secret, { algorithms: ['HS256'], issuer: HUB_ISSUER, clockTimestamp }) as jwt.JwtPayload;
+      } catch (err) {
+        last = err;
+        // An expired token is expired whichever key signed it.
+        if (err instanceof jwt.TokenExpiredError) break;
+      }
+    }
+    throw last;
   }
 
   private externalUser(claims: jwt.JwtPayload): VerifiedToken {

@@ -17,6 +17,7 @@ export const rooms = {
   device: (did: string) => `device:${did}`,
   /** A login session (refresh-token chain): its sockets end with it. */
   session: (sid: string) => `session:${sid}`,
+  call: (cid: string) => `call:${cid}`,
   of: (p: Principal) => (p.kind === 'user' ? `user:${p.id}` : `device:${p.id}`),
 };
 
@@ -33,6 +34,9 @@ export interface RoomControl {
   disconnect(p: Principal): void;
   /** Ends every socket of a login session (logged out, or its refresh token was replayed). */
   endSession(sessionId: string): void;
+  /** The principal's sockets join or leave a room. */
+  join(p: Principal, room: string): void;
+  leave(p: Principal, room: string): void;
   /** Emits to a room, on every node. */
   emit<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
   /** True when the principal has a connected socket on any node. */
@@ -51,6 +55,8 @@ export function socketRoomControl(io: Server<any, ServerToClientEvents>): RoomCo
       io.to(rooms.session(sid)).emit('session:expired', { code: 'UNAUTHORIZED', message: 'session ended' });
       io.in(rooms.session(sid)).disconnectSockets(true);
     },
+    join: (p, room) => io.in(rooms.of(p)).socketsJoin(room),
+    leave: (p, room) => io.in(rooms.of(p)).socketsLeave(room),
     emit: (room, event, ...args) => {
       (io.to(room).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     },

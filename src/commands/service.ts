@@ -150,6 +150,15 @@ export class CommandService {
     return ENCRYPTED_TYPES.has(type) ? this.deps.cipher.encrypt(json) : json;
   }
 
+  /** Params as the family sees them; a value sealed with another key shows as such, never throws. */
+  private paramsForView(stored: string): Record<string, unknown> {
+    try {
+      return this.unseal(stored);
+    } catch {
+      return { error: 'undecryptable' };
+    }
+  }
+
   private unseal(stored: string): Record<string, unknown> {
     return JSON.parse(FieldCipher.isEncrypted(stored) ? this.deps.cipher.decrypt(stored) : stored) as Record<string, unknown>;
   }
@@ -161,7 +170,7 @@ export class CommandService {
       deviceId: row.device_id,
       familyId: row.family_id,
       type: row.type as CommandType,
-      params: this.unseal(row.params),
+      params: this.paramsForView(row.params),
       status: row.status as CommandStatus,
       result: row.result ? (JSON.parse(row.result) as Record<string, unknown>) : null,
       createdBy: row.created_by,

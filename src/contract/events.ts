@@ -39,6 +39,22 @@ export interface ClientToServerEvents {
   'chat:send': (req: EventPayload<'chat:send'>, ack: Ack<{ message: MessageView }>) => void;
   'chat:sync': (req: EventPayload<'chat:sync'>, ack: Ack<{ messages: MessageView[]; hasMore: boolean }>) => void;
   'chat:read': (req: EventPayload<'chat:read'>, ack: Ack<{ seq: number }>) => void;
+  'call:start': (req: EventPayload<'call:start'>, ack: Ack<{ callId: string; rtpCapabilities: object }>) => void;
+  'call:accept': (req: EventPayload<'call:accept'>, ack: Ack<{ callId: string; rtpCapabilities: object }>) => void;
+  'call:decline': (req: EventPayload<'call:decline'>, ack: Ack<{ callId: string }>) => void;
+  'call:hangup': (req: EventPayload<'call:hangup'>, ack: Ack<{ callId: string }>) => void;
+  'call:transport:create': (
+    req: EventPayload<'call:transport:create'>,
+    ack: Ack<{ id: string; iceParameters: object; iceCandidates: object[]; dtlsParameters: object }>,
+  ) => void;
+  'call:transport:connect': (req: EventPayload<'call:transport:connect'>, ack: Ack) => void;
+  'call:produce': (req: EventPayload<'call:produce'>, ack: Ack<{ producerId: string }>) => void;
+  'call:consume': (
+    req: EventPayload<'call:consume'>,
+    ack: Ack<{ consumerId: string; producerId: string; kind: string; rtpParameters: object }>,
+  ) => void;
+  'call:consumer:resume': (req: EventPayload<'call:consumer:resume'>, ack: Ack) => void;
+  'call:ice:restart': (req: EventPayload<'call:ice:restart'>, ack: Ack<{ iceParameters: object }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -66,6 +82,10 @@ export interface ServerToClientEvents {
   'chat:read': (e: { conversationId: string; seq: number; by: Principal; at: number }) => void;
   /** To a watch unbound when its family was deleted: the new code to show. */
   'binding:code': (e: { bindingCode: string; expiresAt: number }) => void;
+  'call:ring': (e: { callId: string; from: Principal; video: boolean }) => void;
+  'call:state': (e: { callId: string; state: 'ringing' | 'active' | 'ended'; reason?: string }) => void;
+  /** Someone in the call produces media: consume it. */
+  'call:producer': (e: { callId: string; producerId: string; kind: string; from: Principal }) => void;
   /** An operator's notice about an incident affecting the family's data. */
   incident: (e: { id: string; message: string; at: number }) => void;
 }

@@ -73,6 +73,15 @@ export const MAX_AREA_CELLS = 500;
 export const MAX_HISTORY_LIMIT = 1000;
 export const MAX_SYNC_LIMIT = 500;
 
+export const MAX_CALL_INVITEES = 8;
+const callRef = z.strictObject({ callId: z.string().min(1).max(128) });
+/** WebRTC parameter objects: shape-checked here, deeply by mediasoup (its errors are BAD_REQUEST). */
+const mediaObject = z.looseObject({});
+const dtlsParameters = z.looseObject({
+  role: z.enum(['auto', 'client', 'server']).optional(),
+  fingerprints: z.array(z.strictObject({ algorithm: z.string().max(16), value: z.string().max(256) })).min(1).max(8),
+});
+
 /** Binary data as Socket.IO delivers it to Node: a Buffer (or any byte view). */
 const binary = z.custom<Uint8Array>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'must be binary data');
 
@@ -105,7 +114,7 @@ export const eventSchemas = {
   // not cost the others.
   'location:report': z.union([
     z.strictObject({ fixes: z.array(z.unknown()).min(1).max(MAX_FIXES_PER_REPORT) }),
-    z.looseObject({ ts: z.unknown() }),
+    z.looseObject({ ts: z.unknown() }).refine((o) => !('fixes' in o), 'send one fix or { fixes }, not both'),
   ]),
   'location:latest': z.strictObject({ familyId: id }),
   'location:history': z.strictObject({
@@ -153,6 +162,20 @@ export const eventSchemas = {
     status: z.enum(['done', 'failed', 'rejected']),
     result: z.record(z.string(), z.unknown()).optional(),
   }),
+  'call:start': z.strictObject({
+    familyId: id,
+    invitees: z.array(z.strictObject({ kind: z.enum(['user', 'device']), id })).min(1).max(MAX_CALL_INVITEES),
+    video: z.boolean(),
+  }),
+  'call:accept': callRef,
+  'call:decline': callRef,
+  'call:hangup': callRef,
+  'call:transport:create': z.strictObject({ callId: id, direction: z.enum(['send', 'recv']) }),
+  'call:transport:connect': z.strictObject({ callId: id, transportId: id, dtlsParameters }),
+  'call:produce': z.strictObject({ callId: id, transportId: id, kind: z.enum(['audio', 'video']), rtpParameters: mediaObject }),
+  'call:consume': z.strictObject({ callId: id, transportId: id, producerId: id, rtpCapabilities: mediaObject }),
+  'call:consumer:resume': z.strictObject({ callId: id, consumerId: id }),
+  'call:ice:restart': z.strictObject({ callId: id, transportId: id }),
 } as const;
 
 const phone = z.string().regex(/^\+?[0-9][0-9 ()-]{2,19}$/, 'must be a phone number');

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
 import { createHub, type Hub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
+import { openMedia } from '../../src/media/workers.js';
 import { openStore, type Store } from '../../src/store/store.js';
 
 export const PROVISIONING_KEY = 'test-provisioning-key-0123456789';
@@ -50,6 +51,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
     HUB_PROVISIONING_KEY: PROVISIONING_KEY,
     HUB_LOG_LEVEL: 'info',
     HUB_DRAIN_TIMEOUT_MS: '2000',
+    // Calls are off unless a test turns them on (each worker is a process).
+    MEDIASOUP_WORKERS: '0',
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     ...opts.env,
   });
@@ -63,7 +66,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
   const logger = createLogger(config.logLevel, 'test', sink);
   const store = await openStore(config.databaseUrl);
   const clock = new TestClock();
-  const hub = await createHub({ store, logger, jwtSecret: opts.jwtSecret ?? JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now }, config);
+  const media = await openMedia(config.media, logger);
+  const hub = await createHub({ store, logger, jwtSecret: opts.jwtSecret ?? JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now, media }, config);
   const port = await hub.listen(0, '127.0.0.1');
   const sockets: ClientSocket[] = [];
   openSockets.set(`http://127.0.0.1:${port}`, sockets);
@@ -77,6 +81,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
     async close() {
       for (const s of sockets) s.disconnect();
       await hub.close();
+      media?.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,0 +1,295 @@
+// The call lifecycle and signaling: start → ring → accept/decline → active → hangup, with missed
+// after the ring timeout, a maximum length, a grace period for participants who drop, and late
+// joiners getting the producers already there. Media is in CallSession; this file is who may do
+// what, and who is told. A call lives on the node that created it (registry keeps its node id);
+// the cluster issue forwards other nodes' requests to it.
+import { randomUUID } from 'node:crypto';
+import type { Access } from '../auth/access.js';
+import { type RoomControl, rooms } from '../cluster/room-control.js';
+import { HubError, conflict, forbidden, notFound } from '../contract/errors.js';
+import type { Principal } from '../contract/models.js';
+import type { EventPayload } from '../contract/schemas.js';
+import { CallSession, type TransportInfo } from '../media/call-session.js';
+import type { MediaWorkers } from '../media/workers.js';
+import type { DeviceDirectory } from '../store/device-directory.js';
+import type { Store } from '../store/store.js';
+
+export type CallEndReason = 'hangup' | 'declined' | 'missed' | 'busy' | 'timeout' | 'disconnected' | 'media_failure';
+
+interface Call {
+  id: string;
+  familyId: string;
+  nodeId: string;
+  caller: Principal;
+  video: boolean;
+  state: 'ringing' | 'active' | 'ended';
+  /** Invited and not yet answered. */
+  ringing: Map<string, Principal>;
+  /** In the call (the caller from the start). */
+  participants: Map<string, Principal>;
+  session: CallSession;
+  timers: NodeJS.Timeout[];
+  grace: Map<string, NodeJS.Timeout>;
+}
+
+export interface CallOptions {
+  nodeId: string;
+  ringTimeoutMs: number;
+  maxDurationMs: number;
+  graceMs: number;
+}
+
+const key = (p: Principal) => `${p.kind}:${p.id}`;
+
+export class CallService {
+  private readonly calls = new Map<string, Call>();
+  /** Principal → the call they are in or being rung for: "busy". */
+  private readonly busy = new Map<string, string>();
+
+  constructor(
+    private readonly deps: {
+      media: MediaWorkers | undefined;
+      store: Store;
+      access: Access;
+      devices: DeviceDirectory;
+      roomControl: RoomControl;
+      pushRing: (userIds: string[], n: { kind: 'ring'; familyId: string; ts: number; callId: string }) => Promise<void>;
+      isOnline: (p: Principal) => Promise<boolean>;
+      clock: () => number;
+    },
+    private readonly opts: CallOptions,
+  ) {}
+
+  get available(): boolean {
+    return this.deps.media !== undefined;
+  }
+
+  stats(): { calls: number; transports: number; producers: number; consumers: number } {
+    const total = { calls: this.calls.size, transports: 0, producers: 0, consumers: 0 };
+    for (const c of this.calls.values()) {
+      const n = c.session.counts();
+      total.transports += n.transports;
+      total.producers += n.producers;
+      total.consumers += n.consumers;
+    }
+    return total;
+  }
+
+  async start(caller: Principal, req: EventPayload<'call:start'>) {
+    if (!this.deps.media) throw new HubError('UNAVAILABLE', 'calls are not available on this hub (no media server)');
+    await this.requireCaller(caller, req.familyId, req.video);
+    if (this.busy.has(key(caller))) throw conflict('you are already in a call');
+    const invitees = new Map<string, Principal>();
+    for (const p of req.invitees) {
+      if (key(p) === key(caller)) continue;
+      await this.requireInvitee(p, req.familyId, req.video);
+      if (!this.busy.has(key(p))) invitees.set(key(p), p);
+    }
+    if (invitees.size === 0) throw conflict('everyone you called is busy in another call');
+    const call: Call = {
+      id: randomUUID(),
+      familyId: req.familyId,
+      nodeId: this.opts.nodeId,
+      caller,
+      video: req.video,
+      state: 'ringing',
+      ringing: invitees,
+      participants: new Map([[key(caller), caller]]),
+      session: await CallSession.open(this.deps.media),
+      timers: [],
+      grace: new Map(),
+    };
+    this.calls.set(call.id, call);
+    for (const k of [key(caller), ...invitees.keys()]) this.busy.set(k, call.id);
+    call.session.router.on('workerclose', () => this.end(call, 'media_failure'));
+    call.timers.push(setTimeout(() => this.ringTimeout(call), this.opts.ringTimeoutMs).unref());
+    call.timers.push(setTimeout(() => this.end(call, 'timeout'), this.opts.maxDurationMs).unref());
+    this.deps.roomControl.join(caller, rooms.call(call.id));
+
+    const from = caller;
+    for (const p of invitees.values()) this.deps.roomControl.emit(rooms.of(p), 'call:ring', { callId: call.id, from, video: call.video });
+    const offline: string[] = [];
+    for (const p of invitees.values()) if (p.kind === 'user' && !(await this.deps.isOnline(p))) offline.push(p.id);
+    if (offline.length > 0) await this.deps.pushRing(offline, { kind: 'ring', familyId: call.familyId, ts: this.deps.clock(), callId: call.id });
+    this.tell(call, { state: 'ringing' });
+    return { callId: call.id, rtpCapabilities: call.session.rtpCapabilities };
+  }
+
+  async accept(p: Principal, callId: string) {
+    const call = this.callFor(p, callId, 'invited');
+    call.ringing.delete(key(p));
+    call.participants.set(key(p), p);
+    this.deps.roomControl.join(p, rooms.call(call.id));
+    if (call.state === 'ringing') {
+      call.state = 'active';
+      this.tell(call, { state: 'active' });
+    } else {
+      this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'active' });
+    }
+    // A late joiner learns what is already being sent.
+    for (const existing of call.session.producersExcept(key(p))) {
+      this.deps.roomControl.emit(rooms.of(p), 'call:producer', { callId: call.id, producerId: existing.producerId, kind: existing.kind, from: principalOf(existing.from) });
+    }
+    return { callId: call.id, rtpCapabilities: call.session.rtpCapabilities };
+  }
+
+  async decline(p: Principal, callId: string) {
+    const call = this.callFor(p, callId, 'invited');
+    call.ringing.delete(key(p));
+    this.busy.delete(key(p));
+    this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId, state: 'ended', reason: 'declined' });
+    if (call.state === 'ringing' && call.ringing.size === 0) this.end(call, 'declined');
+    return { callId };
+  }
+
+  async hangup(p: Principal, callId: string) {
+    const call = this.calls.get(callId);
+    if (!call || (!call.participants.has(key(p)) && !call.ringing.has(key(p)))) throw notFound('no such call of yours');
+    if (call.ringing.has(key(p))) return this.decline(p, callId);
+    this.leave(call, p, 'hangup');
+    return { callId };
+  }
+
+  async createTransport(p: Principal, req: EventPayload<'call:transport:create'>): Promise<TransportInfo> {
+    return this.callFor(p, req.callId, 'participant').session.createTransport(key(p));
+  }
+
+  async connectTransport(p: Principal, req: EventPayload<'call:transport:connect'>) {
+    await this.callFor(p, req.callId, 'participant').session.connectTransport(key(p), req.transportId, req.dtlsParameters as never);
+    return {};
+  }
+
+  async produce(p: Principal, req: EventPayload<'call:produce'>) {
+    const call = this.callFor(p, req.callId, 'participant');
+    if (req.kind === 'video' && !call.video) throw forbidden('this is a voice call');
+    if (p.kind === 'device') {
+      const info = await this.deps.devices.get(p.id);
+      const needed = req.kind === 'video' ? 'camera' : 'microphone';
+      if (!info?.permissions[needed]) throw new HubError('CONSENT_REQUIRED', `the ${needed} permission is off for this watch`);
+    }
+    const producer = await call.session.produce(key(p), req.transportId, req.kind, req.rtpParameters as never);
+    for (const other of call.participants.values()) {
+      if (key(other) === key(p)) continue;
+      this.deps.roomControl.emit(rooms.of(other), 'call:producer', { callId: call.id, producerId: producer.id, kind: producer.kind, from: p });
+    }
+    return { producerId: producer.id };
+  }
+
+  async consume(p: Principal, req: EventPayload<'call:consume'>) {
+    const call = this.callFor(p, req.callId, 'participant');
+    const consumer = await call.session.consume(key(p), req.transportId, req.producerId, req.rtpCapabilities as never);
+    return { consumerId: consumer.id, producerId: consumer.producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
+  }
+
+  async resumeConsumer(p: Principal, req: EventPayload<'call:consumer:resume'>) {
+    await this.callFor(p, req.callId, 'participant').session.resumeConsumer(key(p), req.consumerId);
+    return {};
+  }
+
+  async restartIce(p: Principal, req: EventPayload<'call:ice:restart'>) {
+    return { iceParameters: await this.callFor(p, req.callId, 'participant').session.restartIce(key(p), req.transportId) };
+  }
+
+  /** The principal's last socket closed: leave their calls after the grace period. */
+  socketsGone(p: Principal): void {
+    const call = this.calls.get(this.busy.get(key(p)) ?? '');
+    if (!call || !call.participants.has(key(p)) || call.grace.has(key(p))) return;
+    call.grace.set(
+      key(p),
+      setTimeout(() => {
+        call.grace.delete(key(p));
+        this.leave(call, p, 'disconnected');
+      }, this.opts.graceMs).unref(),
+    );
+  }
+
+  /** The principal is back: stay in the call. */
+  socketsBack(p: Principal): void {
+    const call = this.calls.get(this.busy.get(key(p)) ?? '');
+    const timer = call?.grace.get(key(p));
+    if (!call || !timer) return;
+    clearTimeout(timer);
+    call.grace.delete(key(p));
+    this.deps.roomControl.join(p, rooms.call(call.id));
+  }
+
+  closeAll(): void {
+    for (const call of [...this.calls.values()]) this.end(call, 'hangup');
+  }
+
+  private leave(call: Call, p: Principal, reason: CallEndReason): void {
+    call.participants.delete(key(p));
+    this.busy.delete(key(p));
+    call.session.leave(key(p));
+    this.deps.roomControl.leave(p, rooms.call(call.id));
+    this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason });
+    if (call.participants.size <= 1) this.end(call, reason);
+  }
+
+  private ringTimeout(call: Call): void {
+    if (call.state === 'ringing') return this.end(call, 'missed');
+    // Active: those who never answered stop ringing.
+    for (const p of call.ringing.values()) {
+      this.busy.delete(key(p));
+      this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason: 'missed' });
+    }
+    call.ringing.clear();
+  }
+
+  private end(call: Call, reason: CallEndReason): void {
+    if (call.state === 'ended') return;
+    call.state = 'ended';
+    call.timers.forEach(clearTimeout);
+    call.grace.forEach(clearTimeout);
+    const everyone = [...call.participants.values(), ...call.ringing.values()];
+    for (const p of everyone) {
+      this.busy.delete(key(p));
+      this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason });
+      this.deps.roomControl.leave(p, rooms.call(call.id));
+    }
+    call.session.close();
+    this.calls.delete(call.id);
+  }
+
+  private tell(call: Call, s: { state: 'ringing' | 'active' }): void {
+    for (const p of [...call.participants.values(), ...call.ringing.values()]) {
+      this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, ...s });
+    }
+  }
+
+  private callFor(p: Principal, callId: string, as: 'invited' | 'participant'): Call {
+    const call = this.calls.get(callId);
+    const member = as === 'invited' ? call?.ringing.has(key(p)) : call?.participants.has(key(p));
+    if (!call || !member) throw notFound(as === 'invited' ? 'no call is ringing for you with that id' : 'you are not in that call');
+    return call;
+  }
+
+  private async requireCaller(p: Principal, familyId: string, video: boolean): Promise<void> {
+    if (p.kind === 'user') {
+      await this.deps.access.requireRole(familyId, p.id, ['owner', 'guardian']);
+      return;
+    }
+    await this.requireDevice(p.id, familyId, video);
+  }
+
+  private async requireInvitee(p: Principal, familyId: string, video: boolean): Promise<void> {
+    if (p.kind === 'user') {
+      if (!(await this.deps.store.families.roleOf(familyId, p.id))) throw forbidden('you can only call your family');
+      return;
+    }
+    await this.requireDevice(p.id, familyId, video);
+  }
+
+  /** A watch in a call needs its microphone, and its camera for video. */
+  private async requireDevice(deviceId: string, familyId: string, video: boolean): Promise<void> {
+    const info = await this.deps.devices.get(deviceId);
+    if (info?.familyId !== familyId) throw forbidden('you can only call your family');
+    if (!info.permissions.microphone) throw new HubError('CONSENT_REQUIRED', 'the microphone permission is off for this watch');
+    if (video && !info.permissions.camera) throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
+  }
+}
+
+function principalOf(k: string): Principal {
+  const [kind, ...rest] = k.split(':');
+  return { kind: kind as Principal['kind'], id: rest.join(':') };
+}
