@@ -73,7 +73,7 @@ describe('calls', () => {
       expect([...announced].sort()).toEqual([...producerIds].sort());
       await watch.receive(producerIds);
       // Wait for media, not for time: until both kinds have arrived in quantity (bounded).
-      for (let i = 0; i < 300 && (watch.received.audio < 50 || watch.received.video < 50); i++) {
+      for (let i = 0; i < 300 && (watch.received.audio <= 50 || watch.received.video <= 50); i++) {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(watch.received.audio).toBeGreaterThan(50);
