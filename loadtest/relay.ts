@@ -101,7 +101,7 @@ const pinger = setInterval(() => {
 
 wss.on('listening', () => {
   const address = wss.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' ? address.port : 0 })}\n`);
+  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
 });
 
 const stop = () => {
