@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { Access } from '../src/auth/access.js';
+import type { PeerMessage } from '../src/cluster/peers.js';
 import type { Config } from '../src/config.js';
 import type { RoomControl } from '../src/cluster/room-control.js';
 import type { PresenceTracker } from '../src/cluster/presence.js';
@@ -22,8 +23,12 @@ export interface SocketData {
   sessionId: string | undefined;
 }
 
-export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export interface InterServerEvents {
+  'hub:peer': (msg: PeerMessage) => void;
+}
+
+export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface RoomDeps {
   io: HubServer;

@@ -30,6 +30,8 @@ export const envSchema = {
     (v) => v === undefined || /^rediss?:\/\//.test(v),
     'must start with redis:// or rediss://',
   ),
+  HUB_REDIS_SHARDED: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  HUB_NODE_HEARTBEAT_MS: int(500, 60_000).default(5000),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_JWT_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   HUB_JWT_PREVIOUS_SECRETS: optionalText.refine(
@@ -127,6 +129,10 @@ export interface Config {
   /** `sqlite:<path>` or `postgres://…`; the default is a SQLite file in the data dir. */
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
+  /** Sharded pub/sub (Redis ≥ 7 SPUBLISH) instead of classic pub/sub for the adapter. */
+  readonly redisSharded: boolean;
+  /** A node whose heartbeat is older than this no longer counts in presence. */
+  readonly nodeHeartbeatMs: number;
   readonly logLevel: Env['HUB_LOG_LEVEL'];
   /** Unset: main.ts creates one in the data dir on first start and keeps it. */
   readonly jwtSecret: string | undefined;
@@ -216,6 +222,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.HUB_DATA_DIR,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${e.HUB_DATA_DIR.replace(/\/$/, '')}/hub.sqlite`,
     redisUrl: e.REDIS_URL,
+    redisSharded: e.HUB_REDIS_SHARDED,
+    nodeHeartbeatMs: e.HUB_NODE_HEARTBEAT_MS,
     logLevel: e.HUB_LOG_LEVEL,
     jwtSecret: e.HUB_JWT_SECRET,
     jwtPreviousSecrets: e.HUB_JWT_PREVIOUS_SECRETS ? e.HUB_JWT_PREVIOUS_SECRETS.split(',').map((s) => s.trim()) : [],

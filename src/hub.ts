@@ -16,7 +16,9 @@ import { TokenService } from './auth/tokens.js';
 import { CallService } from './calls/service.js';
 import { ChatService } from './chat/service.js';
 import { MemoryPresence, type PresenceTracker } from './cluster/presence.js';
-import { socketRoomControl } from './cluster/room-control.js';
+import { PEER_EVENT, type PeerMessage } from './cluster/peers.js';
+import type { Cluster } from './cluster/redis.js';
+import { rooms, socketRoomControl } from './cluster/room-control.js';
 import { CommandService } from './commands/service.js';
 import type { Config } from './config.js';
 import { type ErrorCode, HubError } from './contract/errors.js';
@@ -29,9 +31,10 @@ import { mediaRoutes } from './http/media-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { privacyRoutes } from './http/privacy-routes.js';
 import type { HttpDeps } from './http/types.js';
+import { every } from './jobs/every.js';
 import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
-import { createLocationServices } from './location/index.js';
+import { applyPeerMessage, createLocationServices } from './location/index.js';
 import type { MediaWorkers } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
 import { familyNotifier } from './push/family-notifier.js';
@@ -50,6 +53,8 @@ export interface HubDeps {
   pushProvider?: PushProvider;
   /** The mediasoup workers (main.ts opens them); absent: calls answer UNAVAILABLE. */
   media?: MediaWorkers | undefined;
+  /** Cluster mode over Redis (main.ts opens it when REDIS_URL is set); absent: a single node. */
+  cluster?: Cluster | undefined;
   presence?: PresenceTracker;
   clock?: () => number;
 }
@@ -120,6 +125,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     // an oversize event gets a TOO_LARGE answer instead.
     maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes, config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 128 * 1024,
   });
+  if (deps.cluster) io.adapter(deps.cluster.adapter);
   const roomControl = socketRoomControl(io);
 
   io.use((socket, next) => {
@@ -143,7 +149,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     );
   });
 
-  const presence = deps.presence ?? new MemoryPresence();
+  const presence = deps.cluster?.presence ?? deps.presence ?? new MemoryPresence();
   const outbox = new PushOutbox(store.push, deps.pushProvider ?? createPushProvider(config, logger), {
     maxAttempts: config.push.maxAttempts,
     includeContent: config.push.includeContent,
@@ -152,7 +158,9 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     logger,
   });
   const notifyOffline = familyNotifier(store, presence, (userIds, n) => outbox.enqueue(userIds, n));
-  const location = createLocationServices({ store, access, roomControl, notifyOffline, clock, config });
+  const publish = (msg: PeerMessage) => io.serverSideEmit(PEER_EVENT, msg);
+  const location = createLocationServices({ store, access, roomControl, notifyOffline, publish, clock, config });
+  io.on(PEER_EVENT, (msg: PeerMessage) => applyPeerMessage(location, msg));
   const chat = new ChatService(
     {
       store,
@@ -183,7 +191,20 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     { nodeId: config.nodeId ?? 'local', ...config.calls },
   );
   metrics.observeCalls(calls, deps.media);
+  const cluster = deps.cluster;
   const stopJobs = [
+    // Principals whose node died: their presence goes offline for their families.
+    cluster
+      ? every(config.nodeHeartbeatMs, 'presence-sweep', logger, async () => {
+          const now = clock();
+          for (const p of await cluster.presence.sweep(now)) {
+            for (const fid of await access.familiesOf(p)) {
+              roomControl.emit(rooms.family(fid), 'presence', { kind: p.kind, id: p.id, online: false, lastSeen: now });
+            }
+            calls.socketsGone(p);
+          }
+        })
+      : () => undefined,
     startLocationJobs(location, config, clock, logger),
     startMessagingJobs({ store, commands, outbox, config, clock, logger, metrics }),
   ];
@@ -216,6 +237,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     clock,
     newId,
     isAccepting: () => accepting,
+    clusterPing: deps.cluster ? () => deps.cluster!.ping() : undefined,
   };
   installErrorHandlers(app, logger);
   app.addHook('onResponse', async (req, reply) => {

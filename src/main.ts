@@ -2,7 +2,9 @@
 // that chooses implementations.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { openCluster } from './cluster/redis.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
@@ -38,8 +40,18 @@ async function main(): Promise<void> {
   const fieldKey =
     config.fieldKey ?? Buffer.from(keptSecret(config, 'field-key', () => randomBytes(32).toString('base64')), 'base64');
   const media = await openMedia(config.media, logger);
-  const hub = await createHub({ store, logger, jwtSecret, fieldKey, media }, config);
-  if (config.redisUrl) logger.warn('REDIS_URL is set, but cluster mode is not implemented yet: run a single node');
+  const cluster = config.redisUrl
+    ? await openCluster(
+        {
+          url: config.redisUrl,
+          nodeId: config.nodeId ?? `${hostname()}-${process.pid}`,
+          sharded: config.redisSharded,
+          heartbeatMs: config.nodeHeartbeatMs,
+        },
+        logger,
+      )
+    : undefined;
+  const hub = await createHub({ store, logger, jwtSecret, fieldKey, media, cluster }, config);
   const port = await hub.listen();
   logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');
 
@@ -54,9 +66,10 @@ async function main(): Promise<void> {
     hub
       .drain()
       .then(() => hub.close())
-      .then(() => {
+      .then(async () => {
         media?.close();
-        return store.close();
+        await cluster?.close();
+        await store.close();
       })
       .then(
         () => {

@@ -11,6 +11,11 @@ export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     } catch {
       return reply.status(503).send({ status: 'store unreachable' });
     }
+    try {
+      await deps.clusterPing?.();
+    } catch {
+      return reply.status(503).send({ status: 'redis unreachable' });
+    }
     return { status: 'ready' };
   });
 

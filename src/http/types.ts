@@ -24,6 +24,8 @@ export interface HttpDeps {
   metrics: HubMetrics;
   clock: () => number;
   newId: () => string;
+  /** Resolves when Redis answers (cluster mode); absent on a single node. */
+  clusterPing?: (() => Promise<void>) | undefined;
   /** False once the node is draining. */
   isAccepting: () => boolean;
 }

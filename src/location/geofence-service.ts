@@ -19,17 +19,24 @@ export class GeofenceService {
   constructor(
     private readonly store: Store,
     private readonly marginM: number,
+    private readonly publish: (familyId: string) => void = () => undefined,
   ) {}
 
-  /** The family's fences changed. */
-  invalidateFamily(familyId: string): void {
+  /** The family's fences changed: here and, unless told by a peer, on every node. */
+  invalidateFamily(familyId: string, fromPeer = false): void {
     this.indexes.delete(familyId);
+    if (!fromPeer) this.publish(familyId);
   }
 
   /** The watch left its family: its states mean nothing any more. */
   async forgetWatch(deviceId: string): Promise<void> {
-    this.watches.delete(deviceId);
+    this.dropWatch(deviceId);
     await this.store.geofences.clearStates(deviceId);
+  }
+
+  /** Forgets the cached states only (they are re-read from the store when next needed). */
+  dropWatch(deviceId: string): void {
+    this.watches.delete(deviceId);
   }
 
   /** Evaluates fixes (oldest first) of one watch; returns the transitions, states already saved. */

@@ -2,6 +2,7 @@
 import type { Access } from '../auth/access.js';
 import type { RoomControl } from '../cluster/room-control.js';
 import type { Config } from '../config.js';
+import type { PeerMessage, PeerPublisher } from '../cluster/peers.js';
 import type { FamilyNotifier } from '../push/family-notifier.js';
 import { DeviceDirectory } from '../store/device-directory.js';
 import { FixWriter } from '../store/fix-writer.js';
@@ -29,19 +30,20 @@ export function createLocationServices(o: {
   access: Access;
   roomControl: RoomControl;
   notifyOffline: FamilyNotifier;
+  publish: PeerPublisher;
   clock: () => number;
   config: Config;
 }): LocationServices {
   const { store, roomControl, clock, config } = o;
   const loc = config.location;
-  const devices = new DeviceDirectory(store);
+  const devices = new DeviceDirectory(store, (id) => o.publish({ type: 'device', id }));
   const writer = new FixWriter(store.fixes, { maxRows: loc.batchMaxRows, maxDelayMs: loc.batchMaxDelayMs });
   const latest = new LatestPositions(store);
-  const geofences = new GeofenceService(store, loc.geofenceMarginM);
+  const geofences = new GeofenceService(store, loc.geofenceMarginM, (id) => o.publish({ type: 'fences', id }));
   const alerts = new AlertService(store, o.access, roomControl, o.notifyOffline, clock);
   const area = new AreaService(latest, roomControl);
   const service = new LocationService(
-    { devices, writer, latest, geofences, alerts, area, roomControl, clock },
+    { devices, writer, latest, geofences, alerts, area, roomControl, clock, publishWatchLeft: (id) => o.publish({ type: 'watch-left', id }) },
     {
       h3Resolution: config.h3Resolution,
       maxFutureMs: loc.maxFutureS * 1000,
@@ -50,4 +52,11 @@ export function createLocationServices(o: {
     },
   );
   return { devices, writer, latest, geofences, alerts, area, service };
+}
+
+/** Applies what another node published. */
+export function applyPeerMessage(s: LocationServices, msg: PeerMessage): void {
+  if (msg.type === 'device') s.devices.invalidate(msg.id, true);
+  else if (msg.type === 'fences') s.geofences.invalidateFamily(msg.id, true);
+  else s.service.dropCaches(msg.id);
 }

@@ -38,6 +38,7 @@ export class LocationService {
       alerts: AlertService;
       area: AreaService;
       roomControl: RoomControl;
+      publishWatchLeft: (deviceId: string) => void;
       clock: () => number;
     },
     private readonly opts: LocationOptions,
@@ -123,8 +124,15 @@ export class LocationService {
 
   /** The watch left its family (unbound) or lost consent: forget what the hot path keeps. */
   async forgetWatch(deviceId: string): Promise<void> {
+    this.dropCaches(deviceId);
+    await this.deps.geofences.forgetWatch(deviceId);
+    this.deps.publishWatchLeft(deviceId);
+  }
+
+  /** What this node keeps in memory about the watch (a peer forgot it, or it moved nodes). */
+  dropCaches(deviceId: string): void {
     this.deps.latest.forget(deviceId);
     this.lowBattery.delete(deviceId);
-    await this.deps.geofences.forgetWatch(deviceId);
+    this.deps.geofences.dropWatch(deviceId);
   }
 }

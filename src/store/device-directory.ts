@@ -16,7 +16,11 @@ export interface DeviceInfo {
 export class DeviceDirectory {
   private readonly cache = new Map<string, Promise<DeviceInfo | undefined>>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Tells the other nodes (cluster); absent on a single node. */
+    private readonly publish: (id: string) => void = () => undefined,
+  ) {}
 
   get(deviceId: string): Promise<DeviceInfo | undefined> {
     let entry = this.cache.get(deviceId);
@@ -31,7 +35,9 @@ export class DeviceDirectory {
     return entry;
   }
 
-  invalidate(deviceId: string): void {
+  /** The watch's binding or permissions changed: here and, unless told by a peer, on every node. */
+  invalidate(deviceId: string, fromPeer = false): void {
     this.cache.delete(deviceId);
+    if (!fromPeer) this.publish(deviceId);
   }
 }

@@ -1,44 +1,18 @@
 // The hub as `npm start` runs it: the built main.js on embedded defaults (SQLite file, no Redis
 // or PostgreSQL), a bad variable stopping the start, the JWT secret kept across restarts, and a
 // clean exit on SIGTERM. `npm test` builds dist/ first.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROVISIONING_KEY, api, connect, request } from '../helpers/hub.js';
 import { fix, sharingFamily } from '../helpers/location.js';
+import { startHubProcess } from '../helpers/processes.js';
 
-const MAIN = join(import.meta.dirname, '../../dist/src/main.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'hub-process-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-/** Starts main.js with a clean environment plus `env`; resolves once it logs its port. */
-function start(env: Record<string, string>): Promise<Started> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', HUB_DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(out);
-      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}`, exited });
-    });
-    let err = '';
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    void exited.then((code) => reject(Object.assign(new Error(`exited ${code}: ${err}`), { code, stderr: err })));
-  });
-}
+const start = (env: Record<string, string>) => startHubProcess({ HUB_DATA_DIR: dataDir, ...env });
 
 describe('the hub process', () => {
   it('starts on embedded defaults, keeps its secret across restarts, and exits cleanly on SIGTERM', async () => {

@@ -1,0 +1,164 @@
+// Three real hub processes sharing PostgreSQL and Redis: a parent on one node sees a watch on
+// another as if there were one server; removals reach every node; seqs hold with writers on
+// three nodes; a node killed without warning has its clients' presence corrected.
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabaseUrl } from '../helpers/databases.js';
+import { PROVISIONING_KEY, addMember, api, connect, received, request, waitFor } from '../helpers/hub.js';
+import { fix, sharingFamily } from '../helpers/location.js';
+import { type HubProcess, startHubProcess } from '../helpers/processes.js';
+
+const REDIS_DB = 7;
+const REDIS_URL = `${process.env.HUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`;
+
+describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter: $sharded)', ({ sharded }) => {
+  let nodes: HubProcess[] = [];
+  let drop: () => Promise<void> = async () => {};
+
+  beforeAll(async () => {
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    await redis.flushDb();
+    await redis.quit();
+    const db = await freshDatabaseUrl('postgres');
+    drop = db.drop;
+    const env = (id: string) => ({
+      HUB_NODE_ID: id,
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      HUB_REDIS_SHARDED: String(sharded),
+      HUB_NODE_HEARTBEAT_MS: '1000',
+      HUB_JWT_SECRET: 'cluster-test-secret-0123456789-0123456789',
+      HUB_FIELD_KEY: Buffer.alloc(32, 3).toString('base64'),
+      HUB_PROVISIONING_KEY: PROVISIONING_KEY,
+      HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
+      HUB_SOCKET_RATE_POINTS: '10000',
+      MEDIASOUP_WORKERS: '0',
+      HUB_LOG_LEVEL: 'info',
+    });
+    // One node first, so migrations run once; then the others.
+    nodes = [await startHubProcess(env('a'))];
+    nodes.push(...(await Promise.all([startHubProcess(env('b')), startHubProcess(env('c'))])));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await drop();
+  });
+
+  it('delivers presence, location, chat, alerts and commands across nodes', async () => {
+    const [a, b, c] = nodes as [HubProcess, HubProcess, HubProcess];
+    const fam = await sharingFamily(a); // owner and watch sockets on node a
+    const guardian = await addMember(b, fam.owner, fam.familyId, 'guardian');
+    const viewer = await addMember(c, fam.owner, fam.familyId, 'viewer');
+    const onB = await connect(b, guardian.accessToken);
+    const onC = await connect(c, viewer.accessToken);
+    // The watch is online on node a: nodes b and c know it.
+    const list = await request(onC, 'presence:list', { familyId: fam.familyId });
+    expect(list.presence).toEqual(expect.arrayContaining([expect.objectContaining({ id: fam.deviceId, online: true })]));
+
+    const locB = waitFor(onB, 'location');
+    const locC = waitFor(onC, 'location');
+    await request(fam.watchSocket, 'location:report', fix({ lat: 45.1 }));
+    expect((await locB).lat).toBe(45.1);
+    expect((await locC).lat).toBe(45.1);
+
+    const chatC = waitFor(onC, 'chat:message');
+    const sent = await request(onB, 'chat:send', { conversationId: fam.familyId, clientMsgId: 'x1', kind: 'text', text: 'across nodes' });
+    expect((await chatC).message.id).toBe(sent.message.id);
+
+    const alertB = waitFor(onB, 'alert');
+    await request(fam.watchSocket, 'alert:raise', { type: 'sos', ts: Date.now() });
+    expect((await alertB).type).toBe('sos');
+
+    // A command sent on node c reaches the watch on node a at once.
+    const cmd = waitFor(fam.watchSocket, 'command');
+    const sentCmd = await request(onB, 'command:send', { deviceId: fam.deviceId, type: 'find' });
+    expect(sentCmd.command.status).toBe('sent');
+    expect((await cmd).id).toBe(sentCmd.command.id);
+
+    // Permissions changed on node b apply on node a (the watch's node) at once.
+    await api(b, 'PUT', `/v1/families/${fam.familyId}/devices/${fam.deviceId}/permissions`, {
+      token: fam.owner.accessToken,
+      body: { location: false, camera: false, microphone: false, contacts: false },
+    });
+    expect((await request(fam.watchSocket, 'location:report', fix())).error.code).toBe('CONSENT_REQUIRED');
+    for (const s of [onB, onC]) s.disconnect();
+  });
+
+  it('takes a removed member out of the family on their node within a second', async () => {
+    const [a, , c] = nodes as [HubProcess, HubProcess, HubProcess];
+    const fam = await sharingFamily(a);
+    const guardian = await addMember(a, fam.owner, fam.familyId, 'guardian');
+    const onC = await connect(c, guardian.accessToken);
+    const removed = waitFor(onC, 'family:removed', () => true, { timeoutMs: 1000 });
+    await api(a, 'DELETE', `/v1/families/${fam.familyId}/members/${guardian.id}`, { token: fam.owner.accessToken });
+    await removed;
+    const heard = waitFor(fam.parentSocket, 'location');
+    await request(fam.watchSocket, 'location:report', fix());
+    await heard;
+    await request(onC, 'presence:list', { familyId: fam.familyId });
+    expect(received(onC, 'location')).toEqual([]);
+    onC.disconnect();
+  });
+
+  it('keeps chat seqs gap-free with writers on three nodes', async () => {
+    const fam = await sharingFamily(nodes[0]!);
+    const writers = [fam.parentSocket];
+    for (const node of nodes.slice(1)) {
+      const g = await addMember(node, fam.owner, fam.familyId, 'guardian');
+      writers.push(await connect(node, g.accessToken));
+    }
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        request(writers[i % 3]!, 'chat:send', { conversationId: fam.familyId, clientMsgId: `s${i}`, kind: 'text', text: `m${i}` }),
+      ),
+    );
+    expect(results.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    for (const w of writers.slice(1)) w.disconnect();
+  });
+});
+
+describe('a node killed without warning', () => {
+  it('has its clients’ presence corrected within the heartbeat window', async () => {
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    await redis.flushDb();
+    await redis.quit();
+    const db = await freshDatabaseUrl('postgres');
+    const env = (id: string) => ({
+      HUB_NODE_ID: `${id}-kill`,
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      HUB_NODE_HEARTBEAT_MS: '1000',
+      HUB_JWT_SECRET: 'cluster-test-secret-0123456789-0123456789',
+      HUB_FIELD_KEY: Buffer.alloc(32, 3).toString('base64'),
+      HUB_PROVISIONING_KEY: PROVISIONING_KEY,
+      HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
+      MEDIASOUP_WORKERS: '0',
+      HUB_LOG_LEVEL: 'info',
+    });
+    const a = await startHubProcess(env('a'));
+    const b = await startHubProcess(env('b'));
+    try {
+      const fam = await sharingFamily(b);
+      fam.watchSocket.disconnect();
+      const watchOnA = await connect(a, fam.watch.deviceToken);
+      // Online again, now through node a (a round trip on node a orders us after its emits).
+      await request(watchOnA, 'presence:list', { familyId: fam.familyId });
+      await a.stop('SIGKILL');
+      const offline = await waitFor(fam.parentSocket, 'presence', (p) => p.id === fam.deviceId && !p.online, { timeoutMs: 8000 });
+      expect(offline.kind).toBe('device');
+      watchOnA.close();
+      // The watch reconnects to the surviving node and is online again.
+      const back = await connect(b, fam.watch.deviceToken);
+      const list = await request(fam.parentSocket, 'presence:list', { familyId: fam.familyId });
+      expect(list.presence).toEqual(expect.arrayContaining([expect.objectContaining({ id: fam.deviceId, online: true })]));
+      back.disconnect();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await db.drop();
+    }
+  }, 60_000);
+});
