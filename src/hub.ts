@@ -158,7 +158,8 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     logger,
   });
   const notifyOffline = familyNotifier(store, presence, (userIds, n) => outbox.enqueue(userIds, n));
-  const publish = (msg: PeerMessage) => io.serverSideEmit(PEER_EVENT, msg);
+  // A single node has no peers (and the in-memory adapter has no server-side emit).
+  const publish = deps.cluster ? (msg: PeerMessage) => void io.serverSideEmit(PEER_EVENT, msg) : () => undefined;
   const location = createLocationServices({ store, access, roomControl, notifyOffline, publish, clock, config });
   io.on(PEER_EVENT, (msg: PeerMessage) => applyPeerMessage(location, msg));
   const chat = new ChatService(

@@ -214,7 +214,13 @@ export type EventPayload<E extends EventName> = z.infer<(typeof eventSchemas)[E]
 
 /** Parses input at the boundary; a mismatch is a BAD_REQUEST naming the first few problems. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const r = schema.safeParse(value);
+  let r: z.ZodSafeParseResult<z.infer<S>>;
+  try {
+    r = schema.safeParse(value);
+  } catch {
+    // Some hostile shapes (e.g. { length: { toString: false } }) make zod's own checks throw.
+    throw new HubError('BAD_REQUEST', 'malformed payload');
+  }
   if (r.success) return r.data;
   const message = r.error.issues
     .slice(0, 5)

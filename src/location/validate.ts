@@ -27,7 +27,14 @@ export function checkFixes(raw: readonly unknown[], now: number, limits: FixLimi
   const rejected: Rejection[] = [];
   const seen = new Set<number>();
   raw.forEach((item, index) => {
-    const parsed = fixSchema.safeParse(item);
+    let parsed: ReturnType<typeof fixSchema.safeParse>;
+    try {
+      parsed = fixSchema.safeParse(item);
+    } catch {
+      // Hostile shapes can make zod's own checks throw.
+      rejected.push({ index, code: 'BAD_REQUEST', message: 'malformed fix' });
+      return;
+    }
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';

@@ -34,6 +34,8 @@ describe('socket input', () => {
       [[familyId]],
       [],
       [{ familyId }, { familyId }],
+      // A shape that makes zod's own length check throw.
+      [{ familyId: { length: { toString: false } } }],
     ];
     for (const args of bad) {
       const r = await request(s, 'presence:list', ...args);
