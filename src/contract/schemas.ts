@@ -79,7 +79,15 @@ const callRef = z.strictObject({ callId: z.string().min(1).max(128) });
 const mediaObject = z.looseObject({});
 const dtlsParameters = z.looseObject({
   role: z.enum(['auto', 'client', 'server']).optional(),
-  fingerprints: z.array(z.strictObject({ algorithm: z.string().max(16), value: z.string().max(256) })).min(1).max(8),
+  fingerprints: z
+    .array(
+      z.strictObject({
+        algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
+        value: z.string().regex(/^([0-9A-Fa-f]{2}:){19,63}[0-9A-Fa-f]{2}$/, 'must be a hex fingerprint'),
+      }),
+    )
+    .min(1)
+    .max(8),
 });
 
 /** Binary data as Socket.IO delivers it to Node: a Buffer (or any byte view). */

@@ -79,7 +79,11 @@ export class CallSession {
   }
 
   async connectTransport(who: string, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
-    await this.transport(who, transportId).connect({ dtlsParameters });
+    await this.transport(who, transportId)
+      .connect({ dtlsParameters })
+      .catch((err: Error) => {
+        throw badRequest(`cannot connect: ${err.message}`);
+      });
   }
 
   async restartIce(who: string, transportId: string): Promise<types.IceParameters> {
@@ -97,8 +101,18 @@ export class CallSession {
 
   /** Consumers start paused; the client resumes once it is ready to receive. */
   async consume(who: string, transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
-    if (!this.router.canConsume({ producerId, rtpCapabilities })) throw badRequest('cannot consume that producer with these capabilities');
-    const consumer = await this.transport(who, transportId).consume({ producerId, rtpCapabilities, paused: true });
+    let canConsume = false;
+    try {
+      canConsume = this.router.canConsume({ producerId, rtpCapabilities });
+    } catch {
+      // mediasoup throws on malformed capabilities: the same answer as unusable ones.
+    }
+    if (!canConsume) throw badRequest('cannot consume that producer with these capabilities');
+    const consumer = await this.transport(who, transportId)
+      .consume({ producerId, rtpCapabilities, paused: true })
+      .catch((err: Error) => {
+        throw badRequest(`cannot consume: ${err.message}`);
+      });
     this.participant(who).consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.participants.get(who)?.consumers.delete(consumer.id));
     return consumer;

@@ -173,6 +173,10 @@ describe('calls', () => {
     const ended = waitFor(a.parentSocket, 'call:state', (e) => e.state === 'ended', { timeoutMs: 8000 });
     back.disconnect();
     expect(await ended).toEqual({ callId: c.callId, state: 'ended', reason: 'disconnected' });
+    // Everything of the call is gone: no call, no transport left on the node.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/hub_calls\{what="calls"\} 0/);
+    expect(metrics).toMatch(/hub_calls\{what="transports"\} 0/);
   });
 
   it('ends the calls of a worker that dies, and serves new calls on its replacement', async () => {
@@ -191,6 +195,29 @@ describe('calls', () => {
       again = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
       if (!again.ok) await new Promise((r) => setTimeout(r, 100));
     }
+    expect(again.ok).toBe(true);
+    await request(a.parentSocket, 'call:hangup', { callId: again.callId });
+  });
+
+  it('answers malformed DTLS and RTP parameters with BAD_REQUEST, and the worker carries on', async () => {
+    const a = await callableFamily(t);
+    const c = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
+    const tr = await request(a.parentSocket, 'call:transport:create', { callId: c.callId, direction: 'send' });
+    const bad: [string, object][] = [
+      ['call:transport:connect', { callId: c.callId, transportId: tr.id, dtlsParameters: { fingerprints: [{ algorithm: 'md5', value: 'zz' }] } }],
+      ['call:transport:connect', { callId: c.callId, transportId: tr.id, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'not-hex' }] } }],
+      ['call:produce', { callId: c.callId, transportId: tr.id, kind: 'audio', rtpParameters: { codecs: 'x' } }],
+      ['call:produce', { callId: c.callId, transportId: tr.id, kind: 'audio', rtpParameters: { codecs: [{ mimeType: 'audio/nope', payloadType: 300 }] } }],
+      ['call:consume', { callId: c.callId, transportId: tr.id, producerId: 'nope', rtpCapabilities: { codecs: 7 } }],
+    ];
+    for (const [event, payload] of bad) {
+      const r = await request(a.parentSocket, event, payload);
+      expect(r.ok, event).toBe(false);
+      expect(['BAD_REQUEST', 'NOT_FOUND']).toContain(r.error.code);
+    }
+    await request(a.parentSocket, 'call:hangup', { callId: c.callId });
+    // The worker is fine: a new call works.
+    const again = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
     expect(again.ok).toBe(true);
     await request(a.parentSocket, 'call:hangup', { callId: again.callId });
   });
