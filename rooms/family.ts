@@ -39,8 +39,9 @@ export function familyRoom(deps: RoomDeps): RoomModule {
   return {
     async onConnect(socket) {
       const p = socket.data.principal;
-      // A watch may have reported through another node meanwhile: re-read what this node cached.
-      if (p.kind === 'device') deps.location.service.dropCaches(p.id);
+      // In a cluster a watch may have reported through another node meanwhile: re-read what
+      // this node cached about it.
+      if (p.kind === 'device' && deps.clustered) deps.location.service.dropCaches(p.id);
       const familyIds = await access.familiesOf(p);
       await socket.join(familyIds.flatMap((fid) => familyRoomsOf(p, fid)));
       const now = clock();

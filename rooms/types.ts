@@ -44,6 +44,8 @@ export interface RoomDeps {
   logger: Logger;
   clock: () => number;
   config: Config;
+  /** Several nodes share the clients (Redis adapter). */
+  clustered: boolean;
 }
 
 export interface EventHandler<E extends EventName> {

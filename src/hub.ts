@@ -211,7 +211,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   ];
   const mediaEventBytes = Math.max(config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 64 * 1024;
   const dispatcher = mountRooms(
-    { io, store, access, location, chat, commands, calls, presence, roomControl, metrics, logger, clock, config },
+    { io, store, access, location, chat, commands, calls, presence, roomControl, metrics, logger, clock, config, clustered: Boolean(deps.cluster) },
     { maxEventBytes: config.maxEventBytes, eventBytes: { 'chat:send': mediaEventBytes }, rate: config.socketRate },
   );
 

@@ -23,6 +23,12 @@ function keptSecret(config: Config, file: string, make: () => string): string {
   return readFileSync(path, 'utf8').trim();
 }
 
+// A rejection nobody handled (e.g. the Redis adapter publishing while Redis is down) is logged;
+// it must not take down a node that still serves its clients.
+function keepServing(logger: { error: (o: object, m: string) => void }): void {
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -35,6 +41,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel, config.nodeId);
+  keepServing(logger);
   const store = await openStore(config.databaseUrl);
   const jwtSecret = config.jwtSecret ?? keptSecret(config, 'jwt-secret', () => randomBytes(48).toString('base64url'));
   const fieldKey =

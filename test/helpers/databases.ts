@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { openStore, type Store } from '../../src/store/store.js';
 
 export const STORE_KINDS = ['sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -72,4 +74,23 @@ export async function freshDatabaseUrl(kind: StoreKind): Promise<FreshDatabase> 
       }
     },
   };
+}
+
+/**
+ * Gives the enclosing suite a fresh store of the kind: opened before its tests (handed to
+ * `use`), closed and dropped after them.
+ */
+export function useFreshStore(kind: StoreKind, use: (store: Store) => void): void {
+  let store: Store | undefined;
+  let drop: () => Promise<void> = async () => {};
+  beforeAll(async () => {
+    const fresh = await freshDatabaseUrl(kind);
+    drop = fresh.drop;
+    store = await openStore(fresh.url);
+    use(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await drop();
+  });
 }

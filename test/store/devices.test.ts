@@ -6,7 +6,7 @@ import { HubError } from '../../src/contract/errors.js';
 import { PERMISSION_NAMES, type Permissions } from '../../src/contract/models.js';
 import { permissionsOf, type DeviceRow } from '../../src/store/devices.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
+import { STORE_KINDS, useFreshStore } from '../helpers/databases.js';
 
 const CHANGE = { by: 'owner-1', at: 1_700_000_000_000, newId: () => randomUUID() };
 
@@ -30,18 +30,7 @@ async function rejection(p: Promise<unknown>): Promise<HubError> {
 
 describe.each(STORE_KINDS)('devices (%s)', (kind) => {
   let store: Store;
-  let drop: () => Promise<void> = async () => {};
-
-  beforeAll(async () => {
-    const fresh = await freshDatabaseUrl(kind);
-    drop = fresh.drop;
-    store = await openStore(fresh.url);
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await drop();
-  });
+  useFreshStore(kind, (s) => (store = s));
 
   async function newFamily(name = 'The Smiths'): Promise<string> {
     const owner = randomUUID();

@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { FixWriter } from '../../src/store/fix-writer.js';
 import type { FixRepository, FixRow } from '../../src/store/fixes.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
+import { STORE_KINDS, useFreshStore } from '../helpers/databases.js';
 
 const T0 = 1_700_000_000_000;
 const ALL_TIME = [0, Number.MAX_SAFE_INTEGER] as const;
@@ -44,18 +44,7 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 describe.each(STORE_KINDS)('fix writer (%s)', (kind) => {
   let store: Store;
-  let drop: () => Promise<void> = async () => {};
-
-  beforeAll(async () => {
-    const fresh = await freshDatabaseUrl(kind);
-    drop = fresh.drop;
-    store = await openStore(fresh.url);
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await drop();
-  });
+  useFreshStore(kind, (s) => (store = s));
 
   const stored = (deviceId: string): Promise<FixRow[]> => store.fixes.history(deviceId, ...ALL_TIME, undefined, 100_000);
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { FixRow } from '../../src/store/fixes.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
+import { STORE_KINDS, useFreshStore } from '../helpers/databases.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -27,18 +27,7 @@ function fix(deviceId: string, ts: number, over: Partial<FixRow> = {}): FixRow {
 
 describe.each(STORE_KINDS)('fixes (%s)', (kind) => {
   let store: Store;
-  let drop: () => Promise<void> = async () => {};
-
-  beforeAll(async () => {
-    const fresh = await freshDatabaseUrl(kind);
-    drop = fresh.drop;
-    store = await openStore(fresh.url);
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await drop();
-  });
+  useFreshStore(kind, (s) => (store = s));
 
   it('stores rows with numbers as JS numbers and nullable columns as null', async () => {
     const dev = randomUUID();

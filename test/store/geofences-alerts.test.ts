@@ -5,25 +5,14 @@ import type { AlertRow } from '../../src/store/alerts.js';
 import type { AuditEntry } from '../../src/store/audit.js';
 import type { FenceStateName, GeofenceRow } from '../../src/store/geofences.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
+import { STORE_KINDS, useFreshStore } from '../helpers/databases.js';
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
 
 describe.each(STORE_KINDS)('geofences, alerts and audit (%s)', (kind) => {
   let store: Store;
-  let drop: () => Promise<void> = async () => {};
-
-  beforeAll(async () => {
-    const fresh = await freshDatabaseUrl(kind);
-    drop = fresh.drop;
-    store = await openStore(fresh.url);
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await drop();
-  });
+  useFreshStore(kind, (s) => (store = s));
 
   async function newFamily(): Promise<{ family: string; owner: string }> {
     const owner = randomUUID();

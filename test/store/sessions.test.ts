@@ -4,25 +4,14 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { randomToken, sha256 } from '../../src/auth/secrets.js';
 import type { RefreshTokenRow } from '../../src/store/sessions.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
+import { STORE_KINDS, useFreshStore } from '../helpers/databases.js';
 
 const T0 = 1_700_000_000_000;
 const DAY = 86_400_000;
 
 describe.each(STORE_KINDS)('sessions (%s)', (kind) => {
   let store: Store;
-  let drop: () => Promise<void> = async () => {};
-
-  beforeAll(async () => {
-    const fresh = await freshDatabaseUrl(kind);
-    drop = fresh.drop;
-    store = await openStore(fresh.url);
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await drop();
-  });
+  useFreshStore(kind, (s) => (store = s));
 
   async function newUser(): Promise<string> {
     const id = randomUUID();

@@ -3,24 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { HubError } from '../../src/contract/errors.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
+import { STORE_KINDS, useFreshStore } from '../helpers/databases.js';
 
 const T0 = 1_700_000_000_000;
 
 describe.each(STORE_KINDS)('users (%s)', (kind) => {
   let store: Store;
-  let drop: () => Promise<void> = async () => {};
-
-  beforeAll(async () => {
-    const fresh = await freshDatabaseUrl(kind);
-    drop = fresh.drop;
-    store = await openStore(fresh.url);
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await drop();
-  });
+  useFreshStore(kind, (s) => (store = s));
 
   it('opens the right dialect and answers ping', async () => {
     expect(store.dialect).toBe(kind);
