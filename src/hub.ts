@@ -160,7 +160,16 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   const notifyOffline = familyNotifier(store, presence, (userIds, n) => outbox.enqueue(userIds, n));
   // A single node has no peers (and the in-memory adapter has no server-side emit).
   const publish = deps.cluster ? (msg: PeerMessage) => void io.serverSideEmit(PEER_EVENT, msg) : () => undefined;
-  const location = createLocationServices({ store, access, roomControl, notifyOffline, publish, clock, config });
+  const location = createLocationServices({
+    store,
+    access,
+    roomControl,
+    notifyOffline,
+    publish,
+    sharedLatest: deps.cluster?.latest,
+    clock,
+    config,
+  });
   io.on(PEER_EVENT, (msg: PeerMessage) => applyPeerMessage(location, msg));
   const chat = new ChatService(
     {

@@ -5,6 +5,7 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { type RedisClientType, createClient } from 'redis';
 import type { Principal } from '../contract/models.js';
+import type { Latest, SharedLatest } from '../location/latest.js';
 import type { PresenceTracker } from './presence.js';
 
 export interface Cluster {
@@ -12,6 +13,7 @@ export interface Cluster {
   /** For io.adapter(). */
   readonly adapter: ReturnType<typeof createAdapter>;
   readonly presence: RedisPresence;
+  readonly latest: SharedLatest;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,6 +46,7 @@ export async function openCluster(s: ClusterSettings, logger: Logger): Promise<C
     nodeId: s.nodeId,
     adapter: adapter as ReturnType<typeof createAdapter>,
     presence,
+    latest: redisLatest(data),
     async ping() {
       await data.ping();
     },
@@ -51,6 +54,32 @@ export async function openCluster(s: ClusterSettings, logger: Logger): Promise<C
       clearInterval(timer);
       await presence.leave().catch(() => undefined);
       await Promise.allSettled([pub.quit(), sub.quit(), data.quit()]);
+    },
+  };
+}
+
+const LATEST = 'hub:latest';
+const OFFLINE_CLAIM_MS = 86_400_000;
+
+/** The newest position of every watch, in one Redis hash shared by the nodes. */
+function redisLatest(redis: RedisClientType): SharedLatest {
+  return {
+    async get(deviceId) {
+      const v = await redis.hGet(LATEST, deviceId);
+      return v ? (JSON.parse(v) as Latest) : undefined;
+    },
+    async set(deviceId, latest) {
+      await redis.hSet(LATEST, deviceId, JSON.stringify({ event: latest.event, receivedAt: latest.receivedAt }));
+    },
+    async delete(deviceId) {
+      await redis.hDel(LATEST, deviceId);
+    },
+    async all() {
+      return Object.values(await redis.hGetAll(LATEST)).map((v) => JSON.parse(v) as Latest);
+    },
+    async claimOffline(deviceId, receivedAt) {
+      const r = await redis.set(`hub:offline:${deviceId}:${receivedAt}`, '1', { NX: true, PX: OFFLINE_CLAIM_MS });
+      return r === 'OK';
     },
   };
 }

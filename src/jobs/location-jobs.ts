@@ -15,8 +15,9 @@ export function startLocationJobs(s: LocationServices, config: Config, clock: ()
   const silenceMs = loc.intervalS * loc.offlineAfterIntervals * 1000;
   const raised = new Map<string, number>();
   run(Math.min(silenceMs / 4, 5_000), 'offline', async () => {
-    for (const l of newlyOffline(s.latest.all(), clock(), silenceMs, raised)) {
+    for (const l of newlyOffline(await s.latest.all(), clock(), silenceMs, raised)) {
       const { familyId, deviceId, lat, lng } = l.event;
+      if (!(await s.latest.claimOffline(deviceId, l.receivedAt))) continue;
       await s.alerts.raise({ familyId, deviceId, type: 'offline', ts: clock(), lat, lng });
     }
   });

@@ -72,12 +72,12 @@ export class AreaService {
   }
 
   /** Counts active watches per subscribed cell and sends each stats subscriber its cells. */
-  sendStats(now: number, activeWindowMs: number): void {
+  async sendStats(now: number, activeWindowMs: number): Promise<void> {
     const wanted = new Set<number>();
     for (const sub of this.subscribers.values()) for (const c of sub.stats) wanted.add(resolutionOf(c));
     if (wanted.size === 0) return;
     const counts = new Map<string, number>();
-    for (const { event, receivedAt } of this.latest.all()) {
+    for (const { event, receivedAt } of await this.latest.all()) {
       if (now - receivedAt > activeWindowMs) continue;
       for (const res of wanted) {
         const cell = this.cellAt(event, res);

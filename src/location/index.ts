@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { AlertService } from './alerts.js';
 import { AreaService } from './area.js';
 import { GeofenceService } from './geofence-service.js';
-import { LatestPositions } from './latest.js';
+import { LatestPositions, type SharedLatest } from './latest.js';
 import { LocationService } from './service.js';
 
 export interface LocationServices {
@@ -31,6 +31,8 @@ export function createLocationServices(o: {
   roomControl: RoomControl;
   notifyOffline: FamilyNotifier;
   publish: PeerPublisher;
+  /** The cluster's shared newest positions; absent on a single node. */
+  sharedLatest?: SharedLatest | undefined;
   clock: () => number;
   config: Config;
 }): LocationServices {
@@ -38,7 +40,7 @@ export function createLocationServices(o: {
   const loc = config.location;
   const devices = new DeviceDirectory(store, (id) => o.publish({ type: 'device', id }));
   const writer = new FixWriter(store.fixes, { maxRows: loc.batchMaxRows, maxDelayMs: loc.batchMaxDelayMs });
-  const latest = new LatestPositions(store);
+  const latest = new LatestPositions(store, o.sharedLatest);
   const geofences = new GeofenceService(store, loc.geofenceMarginM, (id) => o.publish({ type: 'fences', id }));
   const alerts = new AlertService(store, o.access, roomControl, o.notifyOffline, clock);
   const area = new AreaService(latest, roomControl);

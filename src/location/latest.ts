@@ -11,13 +11,31 @@ export interface Latest {
   fromStore?: boolean;
 }
 
+/** The newest positions shared by every node (Redis, in a cluster). */
+export interface SharedLatest {
+  get(deviceId: string): Promise<Latest | undefined>;
+  set(deviceId: string, latest: Latest): Promise<void>;
+  delete(deviceId: string): Promise<void>;
+  all(): Promise<Latest[]>;
+  /** True for exactly one node per silence (the report it followed). */
+  claimOffline(deviceId: string, receivedAt: number): Promise<boolean>;
+}
+
 export class LatestPositions {
   private readonly byDevice = new Map<string, Latest | null>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** In a cluster, where every node reads and writes the newest positions. */
+    private readonly shared?: SharedLatest,
+  ) {}
 
   /** The watch's newest position in its current family (bound since `boundAt`). */
   async get(deviceId: string, familyId: string, boundAt: number): Promise<Latest | undefined> {
+    if (this.shared) {
+      const shared = await this.shared.get(deviceId);
+      if (shared) return shared;
+    }
     const known = this.byDevice.get(deviceId);
     if (known !== undefined) return known ?? undefined;
     const row = await this.store.fixes.latest(deviceId, boundAt);
@@ -43,20 +61,30 @@ export class LatestPositions {
     return this.byDevice.get(deviceId) ?? undefined;
   }
 
-  /** The in-memory entry only (no store read). */
-  peek(deviceId: string): Latest | undefined {
-    return this.byDevice.get(deviceId) ?? undefined;
-  }
-
-  set(deviceId: string, latest: Latest): void {
+  async set(deviceId: string, latest: Latest): Promise<void> {
     this.byDevice.set(deviceId, latest);
+    await this.shared?.set(deviceId, latest);
   }
 
-  forget(deviceId: string): void {
+  /** The watch left its family or withdrew consent: forget its position everywhere. */
+  async forget(deviceId: string): Promise<void> {
+    this.byDevice.delete(deviceId);
+    await this.shared?.delete(deviceId);
+  }
+
+  /** Forgets this node's copy only. */
+  dropLocal(deviceId: string): void {
     this.byDevice.delete(deviceId);
   }
 
-  *all(): Iterable<Latest> {
-    for (const v of this.byDevice.values()) if (v) yield v;
+  /** Every known newest position: the cluster's when shared, else this node's. */
+  async all(): Promise<Latest[]> {
+    if (this.shared) return this.shared.all();
+    return [...this.byDevice.values()].filter((v): v is Latest => v !== null);
+  }
+
+  /** Whether this node should raise the offline alert for a silence (one node per silence). */
+  claimOffline(deviceId: string, receivedAt: number): Promise<boolean> {
+    return this.shared ? this.shared.claimOffline(deviceId, receivedAt) : Promise.resolve(true);
   }
 }

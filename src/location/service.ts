@@ -98,13 +98,13 @@ export class LocationService {
         source: newest.source as LocationEvent['source'],
         cell: newest.cell,
       };
-      this.deps.latest.set(deviceId, { event, receivedAt: now });
+      await this.deps.latest.set(deviceId, { event, receivedAt: now });
       this.deps.roomControl.emit(rooms.guardians(familyId), 'location', event);
       this.deps.area.publish(event);
       await this.checkBattery(familyId, deviceId, newest);
     } else {
       // Still a sign of life for offline detection.
-      this.deps.latest.set(deviceId, { event: previous.event, receivedAt: now });
+      await this.deps.latest.set(deviceId, { event: previous.event, receivedAt: now });
     }
     const transitions = await this.deps.geofences.evaluate(familyId, deviceId, sorted);
     for (const t of transitions) {
@@ -125,13 +125,14 @@ export class LocationService {
   /** The watch left its family (unbound) or lost consent: forget what the hot path keeps. */
   async forgetWatch(deviceId: string): Promise<void> {
     this.dropCaches(deviceId);
+    await this.deps.latest.forget(deviceId);
     await this.deps.geofences.forgetWatch(deviceId);
     this.deps.publishWatchLeft(deviceId);
   }
 
   /** What this node keeps in memory about the watch (a peer forgot it, or it moved nodes). */
   dropCaches(deviceId: string): void {
-    this.deps.latest.forget(deviceId);
+    this.deps.latest.dropLocal(deviceId);
     this.lowBattery.delete(deviceId);
     this.deps.geofences.dropWatch(deviceId);
   }

@@ -33,6 +33,8 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
       HUB_PROVISIONING_KEY: PROVISIONING_KEY,
       HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
       HUB_SOCKET_RATE_POINTS: '10000',
+      HUB_LOCATION_INTERVAL_S: '5',
+      HUB_OFFLINE_AFTER_INTERVALS: '1',
       MEDIASOUP_WORKERS: '0',
       HUB_LOG_LEVEL: 'info',
     });
@@ -67,7 +69,7 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     const sent = await request(onB, 'chat:send', { conversationId: fam.familyId, clientMsgId: 'x1', kind: 'text', text: 'across nodes' });
     expect((await chatC).message.id).toBe(sent.message.id);
 
-    const alertB = waitFor(onB, 'alert');
+    const alertB = waitFor(onB, 'alert', (x) => x.type === 'sos');
     await request(fam.watchSocket, 'alert:raise', { type: 'sos', ts: Date.now() });
     expect((await alertB).type).toBe('sos');
 
@@ -85,6 +87,28 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     expect((await request(fam.watchSocket, 'location:report', fix())).error.code).toBe('CONSENT_REQUIRED');
     for (const s of [onB, onC]) s.disconnect();
   });
+
+  it('serves every node the newest position, and raises one offline alert for the cluster', async () => {
+    const [a, b, c] = nodes as [HubProcess, HubProcess, HubProcess];
+    const fam = await sharingFamily(a);
+    const onC = await connect(c, fam.owner.accessToken);
+    const onB = await connect(b, fam.owner.accessToken);
+    const first = Date.now() - 1000;
+    await request(fam.watchSocket, 'location:report', fix({ ts: first, lat: 10 }));
+    expect((await request(onC, 'location:latest', { familyId: fam.familyId })).positions[0]).toMatchObject({ ts: first, lat: 10 });
+    await request(fam.watchSocket, 'location:report', fix({ ts: first + 500, lat: 11 }));
+    expect((await request(onC, 'location:latest', { familyId: fam.familyId })).positions[0]).toMatchObject({ lat: 11 });
+    // Silent for longer than the interval: one offline alert, whichever node notices.
+    const offline = waitFor(onB, 'alert', (x) => x.type === 'offline' && x.deviceId === fam.deviceId, { timeoutMs: 15_000 });
+    const alert = await offline;
+    await request(onB, 'presence:list', { familyId: fam.familyId });
+    const offlines = received(onB, 'alert').filter((x) => x.type === 'offline' && x.deviceId === fam.deviceId);
+    expect(offlines).toEqual([alert]);
+    const list = await api(b, 'GET', `/v1/families/${fam.familyId}/alerts`, { token: fam.owner.accessToken });
+    expect(list.body.alerts.filter((x: { type: string }) => x.type === 'offline')).toHaveLength(1);
+    onB.disconnect();
+    onC.disconnect();
+  }, 30_000);
 
   it('takes a removed member out of the family on their node within a second', async () => {
     const [a, , c] = nodes as [HubProcess, HubProcess, HubProcess];
