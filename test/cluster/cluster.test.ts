@@ -186,3 +186,68 @@ describe('a node killed without warning', () => {
     }
   }, 60_000);
 });
+
+describe('a node drained with SIGTERM', () => {
+  it('moves its clients to another node with no error seen and no report lost', async () => {
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    await redis.flushDb();
+    await redis.quit();
+    const db = await freshDatabaseUrl('postgres');
+    const env = (id: string) => ({
+      HUB_NODE_ID: `${id}-drain`,
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      HUB_NODE_HEARTBEAT_MS: '1000',
+      HUB_DRAIN_TIMEOUT_MS: '10000',
+      HUB_JWT_SECRET: 'cluster-test-secret-0123456789-0123456789',
+      HUB_FIELD_KEY: Buffer.alloc(32, 3).toString('base64'),
+      HUB_PROVISIONING_KEY: PROVISIONING_KEY,
+      HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
+      HUB_SOCKET_RATE_POINTS: '10000',
+      MEDIASOUP_WORKERS: '0',
+      HUB_LOG_LEVEL: 'info',
+    });
+    const a = await startHubProcess(env('a'));
+    const b = await startHubProcess(env('b'));
+    try {
+      const fam = await sharingFamily(b);
+      fam.watchSocket.disconnect();
+      // The watch reports through node a, as a real client would: on server:draining it
+      // connects to another node and carries on there.
+      let watch = await connect(a, fam.watch.deviceToken);
+      let moved = false;
+      watch.once('server:draining', () => {
+        void connect(b, fam.watch.deviceToken).then((next) => {
+          const old = watch;
+          watch = next;
+          moved = true;
+          old.disconnect();
+        });
+      });
+      const acked: number[] = [];
+      const errors: unknown[] = [];
+      const t0 = Date.now() - 60_000;
+      let drained: Promise<number | null> | undefined;
+      for (let i = 0; i < 60; i++) {
+        const ts = t0 + i * 100;
+        const r = await request(watch, 'location:report', fix({ ts })).catch((e: unknown) => ({ ok: false, error: e }));
+        if (r.ok) acked.push(ts);
+        else errors.push(r.error);
+        if (i === 10) drained = a.stop('SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      expect(await drained).toBe(0);
+      expect(moved).toBe(true);
+      expect(errors).toEqual([]);
+      expect(acked).toHaveLength(60);
+      const history = await request(fam.parentSocket, 'location:history', { deviceId: fam.deviceId, from: t0, to: t0 + 6000, limit: 1000 });
+      expect(history.fixes.map((f: { ts: number }) => f.ts)).toEqual(acked);
+      watch.disconnect();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await db.drop();
+    }
+  }, 60_000);
+});
