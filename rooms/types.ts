@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { Access } from '../src/auth/access.js';
+import type { CallForwardEvents } from '../src/cluster/call-forwarding.js';
 import type { PeerMessage } from '../src/cluster/peers.js';
 import type { Config } from '../src/config.js';
 import type { RoomControl } from '../src/cluster/room-control.js';
@@ -23,7 +24,7 @@ export interface SocketData {
   sessionId: string | undefined;
 }
 
-export interface InterServerEvents {
+export interface InterServerEvents extends CallForwardEvents {
   'hub:peer': (msg: PeerMessage) => void;
 }
 

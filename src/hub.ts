@@ -16,6 +16,7 @@ import { TokenService } from './auth/tokens.js';
 import { CallService } from './calls/service.js';
 import { ChatService } from './chat/service.js';
 import { MemoryPresence, type PresenceTracker } from './cluster/presence.js';
+import { serveForwardedCalls } from './cluster/call-forwarding.js';
 import { PEER_EVENT, type PeerMessage } from './cluster/peers.js';
 import type { Cluster } from './cluster/redis.js';
 import { rooms, socketRoomControl } from './cluster/room-control.js';
@@ -201,6 +202,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     { nodeId: config.nodeId ?? 'local', ...config.calls },
   );
   metrics.observeCalls(calls, deps.media);
+  if (deps.cluster) serveForwardedCalls(io, calls);
   const cluster = deps.cluster;
   const stopJobs = [
     // Principals whose node died: their presence goes offline for their families.

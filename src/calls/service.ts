@@ -14,6 +14,19 @@ import type { MediaWorkers } from '../media/workers.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import type { Store } from '../store/store.js';
 
+export const CALL_METHODS = [
+  'call:accept',
+  'call:decline',
+  'call:hangup',
+  'call:transport:create',
+  'call:transport:connect',
+  'call:produce',
+  'call:consume',
+  'call:consumer:resume',
+  'call:ice:restart',
+] as const;
+export type CallMethod = (typeof CALL_METHODS)[number];
+
 export type CallEndReason = 'hangup' | 'declined' | 'missed' | 'busy' | 'timeout' | 'disconnected' | 'media_failure';
 
 interface Call {
@@ -62,6 +75,35 @@ export class CallService {
 
   get available(): boolean {
     return this.deps.media !== undefined;
+  }
+
+  /** Whether the call lives on this node. */
+  hosts(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+
+  /** The signaling requests a participant on any node may send, by name (for forwarding). */
+  handle(method: CallMethod, p: Principal, req: { callId: string } & Record<string, unknown>): Promise<object> {
+    switch (method) {
+      case 'call:accept':
+        return this.accept(p, req.callId);
+      case 'call:decline':
+        return this.decline(p, req.callId);
+      case 'call:hangup':
+        return this.hangup(p, req.callId);
+      case 'call:transport:create':
+        return this.createTransport(p, req as never);
+      case 'call:transport:connect':
+        return this.connectTransport(p, req as never);
+      case 'call:produce':
+        return this.produce(p, req as never);
+      case 'call:consume':
+        return this.consume(p, req as never);
+      case 'call:consumer:resume':
+        return this.resumeConsumer(p, req as never);
+      case 'call:ice:restart':
+        return this.restartIce(p, req as never);
+    }
   }
 
   stats(): { calls: number; transports: number; producers: number; consumers: number } {

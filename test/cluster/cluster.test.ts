@@ -7,6 +7,7 @@ import { freshDatabaseUrl } from '../helpers/databases.js';
 import { PROVISIONING_KEY, addMember, api, connect, received, request, waitFor } from '../helpers/hub.js';
 import { fix, sharingFamily } from '../helpers/location.js';
 import { type HubProcess, startHubProcess } from '../helpers/processes.js';
+import { MediaPeer } from '../helpers/media-peer.js';
 
 const REDIS_DB = 7;
 const REDIS_URL = `${process.env.HUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`;
@@ -250,4 +251,75 @@ describe('a node drained with SIGTERM', () => {
       await db.drop();
     }
   }, 60_000);
+});
+
+describe('a call across nodes', () => {
+  it('carries real media between a parent on one node and a watch on another', async () => {
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    await redis.flushDb();
+    await redis.quit();
+    const db = await freshDatabaseUrl('postgres');
+    const env = (id: string, ports: [number, number]) => ({
+      HUB_NODE_ID: `${id}-call`,
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      HUB_JWT_SECRET: 'cluster-test-secret-0123456789-0123456789',
+      HUB_FIELD_KEY: Buffer.alloc(32, 3).toString('base64'),
+      HUB_PROVISIONING_KEY: PROVISIONING_KEY,
+      HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
+      HUB_SOCKET_RATE_POINTS: '10000',
+      MEDIASOUP_WORKERS: '1',
+      MEDIASOUP_MIN_PORT: String(ports[0]),
+      MEDIASOUP_MAX_PORT: String(ports[1]),
+      HUB_LOG_LEVEL: 'info',
+    });
+    const a = await startHubProcess(env('a', [45000, 45499]));
+    const b = await startHubProcess(env('b', [45500, 45999]));
+    const peers: MediaPeer[] = [];
+    try {
+      const fam = await sharingFamily(a);
+      await api(a, 'PUT', `/v1/families/${fam.familyId}/devices/${fam.deviceId}/permissions`, {
+        token: fam.owner.accessToken,
+        body: { location: true, camera: true, microphone: true, contacts: false },
+      });
+      fam.watchSocket.disconnect();
+      const watch = await connect(b, fam.watch.deviceToken);
+      const ring = waitFor(watch, 'call:ring');
+      const started = await request(fam.parentSocket, 'call:start', {
+        familyId: fam.familyId,
+        invitees: [{ kind: 'device', id: fam.deviceId }],
+        video: true,
+      });
+      expect(started.ok).toBe(true);
+      expect((await ring).callId).toBe(started.callId);
+      // The watch's node does not host the call: its accept is forwarded to node a.
+      const accepted = await request(watch, 'call:accept', { callId: started.callId });
+      expect(accepted.ok).toBe(true);
+      const parentPeer = new MediaPeer(fam.parentSocket, started.callId);
+      const watchPeer = new MediaPeer(watch, started.callId);
+      peers.push(parentPeer, watchPeer);
+      await parentPeer.load(started.rtpCapabilities);
+      await watchPeer.load(accepted.rtpCapabilities);
+      const producerIds = await parentPeer.sendAudioVideo();
+      await watchPeer.receive(producerIds);
+      for (let i = 0; i < 300 && (watchPeer.received.audio <= 50 || watchPeer.received.video <= 50); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(watchPeer.received.audio).toBeGreaterThan(50);
+      expect(watchPeer.received.video).toBeGreaterThan(50);
+      // A stranger on node b is refused by the hosting node.
+      const other = await sharingFamily(b);
+      expect((await request(other.parentSocket, 'call:hangup', { callId: started.callId })).error.code).toBe('NOT_FOUND');
+      const ended = waitFor(fam.parentSocket, 'call:state', (e) => e.state === 'ended');
+      expect((await request(watch, 'call:hangup', { callId: started.callId })).ok).toBe(true);
+      expect(await ended).toMatchObject({ reason: 'hangup' });
+      watch.disconnect();
+    } finally {
+      for (const p of peers) p.close();
+      await a.stop();
+      await b.stop();
+      await db.drop();
+    }
+  }, 90_000);
 });
