@@ -17,6 +17,7 @@ import { CallService } from './calls/service.js';
 import { ChatService } from './chat/service.js';
 import { MemoryPresence, type PresenceTracker } from './cluster/presence.js';
 import { serveForwardedCalls } from './cluster/call-forwarding.js';
+import { memoryLimiters } from './cluster/limits.js';
 import { PEER_EVENT, type PeerMessage } from './cluster/peers.js';
 import type { Cluster } from './cluster/redis.js';
 import { rooms, socketRoomControl } from './cluster/room-control.js';
@@ -151,6 +152,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   });
 
   const presence = deps.cluster?.presence ?? deps.presence ?? new MemoryPresence();
+  const limiter = deps.cluster?.limiter ?? memoryLimiters;
   const outbox = new PushOutbox(store.push, deps.pushProvider ?? createPushProvider(config, logger), {
     maxAttempts: config.push.maxAttempts,
     includeContent: config.push.includeContent,
@@ -234,6 +236,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
       tokens,
       refreshTtlS: config.refreshTokenTtlS,
       loginMaxFailures: config.loginMaxFailures,
+      limiter,
       clock,
       newId,
       onSessionEnded: (sid) => roomControl.endSession(sid),
@@ -243,6 +246,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     tokens,
     roomControl,
     location,
+    limiter,
     commands,
     notifyOffline,
     metrics,

@@ -1,6 +1,7 @@
 // Account use cases: register, login, refresh (rotating, with reuse detection), logout.
 import type { TokenPair, UserView } from '../contract/models.js';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import type { LimiterFactory } from '../cluster/limits.js';
 import { HubError, unauthorized } from '../contract/errors.js';
 import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
@@ -15,6 +16,7 @@ const LOGIN_WINDOW_S = 15 * 60;
 export interface AccountsOptions {
   /** Failed logins allowed per account and per client address in 15 minutes. */
   loginMaxFailures: { perAccount: number; perIp: number };
+  limiter: LimiterFactory;
   store: Store;
   tokens: TokenService;
   refreshTtlS: number;
@@ -25,12 +27,12 @@ export interface AccountsOptions {
 }
 
 export class Accounts {
-  private readonly failuresByAccount: RateLimiterMemory;
-  private readonly failuresByIp: RateLimiterMemory;
+  private readonly failuresByAccount: RateLimiterAbstract;
+  private readonly failuresByIp: RateLimiterAbstract;
 
   constructor(private readonly o: AccountsOptions) {
-    this.failuresByAccount = new RateLimiterMemory({ points: o.loginMaxFailures.perAccount, duration: LOGIN_WINDOW_S });
-    this.failuresByIp = new RateLimiterMemory({ points: o.loginMaxFailures.perIp, duration: LOGIN_WINDOW_S });
+    this.failuresByAccount = o.limiter({ keyPrefix: 'login-account', points: o.loginMaxFailures.perAccount, durationS: LOGIN_WINDOW_S });
+    this.failuresByIp = o.limiter({ keyPrefix: 'login-ip', points: o.loginMaxFailures.perIp, durationS: LOGIN_WINDOW_S });
   }
 
   async register(email: string, password: string, nickname: string): Promise<{ user: UserView } & TokenPair> {

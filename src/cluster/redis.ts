@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { type RedisClientType, createClient } from 'redis';
 import type { Principal } from '../contract/models.js';
 import type { Latest, SharedLatest } from '../location/latest.js';
+import { type LimiterFactory, redisLimiters } from './limits.js';
 import type { PresenceTracker } from './presence.js';
 
 export interface Cluster {
@@ -14,6 +15,8 @@ export interface Cluster {
   readonly adapter: ReturnType<typeof createAdapter>;
   readonly presence: RedisPresence;
   readonly latest: SharedLatest;
+  /** Rate limiters whose counters all nodes share. */
+  readonly limiter: LimiterFactory;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -47,6 +50,7 @@ export async function openCluster(s: ClusterSettings, logger: Logger): Promise<C
     adapter: adapter as ReturnType<typeof createAdapter>,
     presence,
     latest: redisLatest(data),
+    limiter: redisLimiters(data),
     async ping() {
       await data.ping();
     },

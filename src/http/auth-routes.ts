@@ -6,7 +6,7 @@ import { authUser, ipThrottle } from './guards.js';
 import type { HttpDeps } from './types.js';
 
 export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const throttle = ipThrottle(deps.config.httpAuthRatePerMin);
+  const throttle = ipThrottle(deps.limiter, 'http-auth', deps.config.httpAuthRatePerMin);
 
   app.post('/v1/auth/register', async (req, reply) => {
     await throttle(req);

@@ -8,7 +8,7 @@ import { ipThrottle } from './guards.js';
 import type { HttpDeps } from './types.js';
 
 export function deviceRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const throttle = ipThrottle(deps.config.httpAuthRatePerMin);
+  const throttle = ipThrottle(deps.limiter, 'http-provision', deps.config.httpAuthRatePerMin);
 
   app.post('/v1/devices/register', async (req, reply) => {
     await throttle(req);

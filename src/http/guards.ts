@@ -1,6 +1,7 @@
 // Small request guards shared by the routes: bearer authentication and per-IP throttling.
 import type { FastifyRequest } from 'fastify';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { LimiterFactory } from '../cluster/limits.js';
 import type { AuthContext } from '../auth/authenticator.js';
 import { HubError, forbidden, unauthorized } from '../contract/errors.js';
 import type { HttpDeps } from './types.js';
@@ -18,9 +19,9 @@ export async function authUser(deps: HttpDeps, req: FastifyRequest): Promise<Aut
   return { ...ctx, userId: ctx.principal.id };
 }
 
-/** A per-IP limiter; `check` throws RATE_LIMITED once the IP is over its budget. */
-export function ipThrottle(pointsPerMinute: number) {
-  const limiter = new RateLimiterMemory({ points: pointsPerMinute, duration: 60 });
+/** A per-IP limiter (shared by the nodes of a cluster); throws RATE_LIMITED once the IP is over budget. */
+export function ipThrottle(limiters: LimiterFactory, keyPrefix: string, pointsPerMinute: number) {
+  const limiter = limiters({ keyPrefix, points: pointsPerMinute, durationS: 60 });
   return async (req: FastifyRequest): Promise<void> => {
     try {
       await limiter.consume(req.ip);

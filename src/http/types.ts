@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { RoomControl } from '../cluster/room-control.js';
 import type { Config } from '../config.js';
+import type { LimiterFactory } from '../cluster/limits.js';
 import type { CommandService } from '../commands/service.js';
 import type { LocationServices } from '../location/index.js';
 import type { FamilyNotifier } from '../push/family-notifier.js';
@@ -19,6 +20,8 @@ export interface HttpDeps {
   tokens: TokenService;
   roomControl: RoomControl;
   location: LocationServices;
+  /** Rate limiters: in Redis for a cluster, in memory for one node. */
+  limiter: LimiterFactory;
   commands: CommandService;
   notifyOffline: FamilyNotifier;
   metrics: HubMetrics;

@@ -66,7 +66,9 @@ export class FixWriter {
     this.waitingRows = 0;
     this.inFlight = this.commit(batch).finally(() => {
       this.inFlight = undefined;
-      if (this.waiting.length > 0) this.schedule();
+      // Back to the event loop first: with SQLite a commit resolves without I/O, and writers
+      // that write again at once would otherwise keep the loop spinning here.
+      if (this.waiting.length > 0) setImmediate(() => this.schedule());
     });
   }
 
