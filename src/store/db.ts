@@ -26,6 +26,9 @@ export function openDatabase(url: string): OpenedDatabase {
           oid === PG_INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle connection closed by the server (a restart, an administrator) is dropped from the
+    // pool and the next query opens another; unhandled, the pool's error event would end the process.
+    pool.on('error', () => undefined);
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
   }
   if (url.startsWith('sqlite:')) {
