@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './types.js';
 
 export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // The node id tells an operator (and the cluster tests) which node behind the balancer answered.
+  app.get('/healthz', async () => ({ status: 'ok', node: deps.config.nodeId ?? null }));
 
   app.get('/readyz', async (_req, reply) => {
     if (!deps.isAccepting()) return reply.status(503).send({ status: 'draining' });

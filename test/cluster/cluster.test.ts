@@ -8,6 +8,7 @@ import { PROVISIONING_KEY, addMember, api, connect, received, registerUser, requ
 import { fix, sharingFamily } from '../helpers/location.js';
 import { type HubProcess, startHubProcess } from '../helpers/processes.js';
 import { MediaPeer } from '../helpers/media-peer.js';
+import { startNginx } from '../helpers/nginx.js';
 
 const REDIS_DB = 7;
 const REDIS_URL = `${process.env.HUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`;
@@ -110,6 +111,25 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     onB.disconnect();
     onC.disconnect();
   }, 30_000);
+
+  it('serves clients through nginx (deploy/nginx.conf), spread over the nodes', async () => {
+    const ports = nodes.map((n) => Number(new URL(n.url).port));
+    const nginx = await startNginx(ports, 20000 + Math.floor(Math.random() * 20000));
+    try {
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) seen.add((await api(nginx, 'GET', '/healthz')).body.node as string);
+      expect(seen.size).toBe(3);
+      // The whole path through the balancer: HTTP set-up, websocket upgrade, cross-node delivery.
+      const fam = await sharingFamily(nginx);
+      const second = await connect(nginx, fam.owner.accessToken);
+      const heard = [waitFor(fam.parentSocket, 'location'), waitFor(second, 'location')];
+      expect((await request(fam.watchSocket, 'location:report', fix())).ok).toBe(true);
+      await Promise.all(heard);
+      second.disconnect();
+    } finally {
+      nginx.stop();
+    }
+  });
 
   it('takes a removed member out of the family on their node within a second', async () => {
     const [a, , c] = nodes as [HubProcess, HubProcess, HubProcess];
