@@ -1,54 +1,28 @@
 // Three real hub processes sharing PostgreSQL and Redis: a parent on one node sees a watch on
 // another as if there were one server; removals reach every node; seqs hold with writers on
 // three nodes; a node killed without warning has its clients' presence corrected.
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyRedis, nodeEnv, redisUrl } from '../helpers/cluster.js';
 import { freshDatabaseUrl } from '../helpers/databases.js';
-import { PROVISIONING_KEY, addMember, api, connect, received, registerUser, request, waitFor } from '../helpers/hub.js';
+import { addMember, api, connect, received, registerUser, request, waitFor } from '../helpers/hub.js';
 import { fix, sharingFamily } from '../helpers/location.js';
 import { type HubProcess, startHubProcess } from '../helpers/processes.js';
 import { MediaPeer } from '../helpers/media-peer.js';
 import { startNginx } from '../helpers/nginx.js';
 
-const REDIS_DB = 7;
-const REDIS_URL = `${process.env.HUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`;
-
-/** Each scenario starts from an empty Redis database (presence, positions, counters). */
-async function emptyRedis(): Promise<void> {
-  const redis = createClient({ url: REDIS_URL });
-  await redis.connect();
-  await redis.flushDb();
-  await redis.quit();
-}
-
-/** The environment of one cluster node; `extra` adds or overrides variables. */
-function nodeEnv(id: string, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    HUB_NODE_ID: id,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    HUB_NODE_HEARTBEAT_MS: '1000',
-    HUB_JWT_SECRET: 'cluster-test-secret-0123456789-0123456789',
-    HUB_FIELD_KEY: Buffer.alloc(32, 3).toString('base64'),
-    HUB_PROVISIONING_KEY: PROVISIONING_KEY,
-    HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
-    HUB_SOCKET_RATE_POINTS: '10000',
-    MEDIASOUP_WORKERS: '0',
-    HUB_LOG_LEVEL: 'info',
-    ...extra,
-  };
-}
+const REDIS_URL = redisUrl(7);
+const emptyRedisDb = () => emptyRedis(REDIS_URL);
 
 describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter: $sharded)', ({ sharded }) => {
   let nodes: HubProcess[] = [];
   let drop: () => Promise<void> = async () => {};
 
   beforeAll(async () => {
-    await emptyRedis();
+    await emptyRedisDb();
     const db = await freshDatabaseUrl('postgres');
     drop = db.drop;
     const env = (id: string) =>
-      nodeEnv(id, db.url, { HUB_REDIS_SHARDED: String(sharded), HUB_LOCATION_INTERVAL_S: '5', HUB_OFFLINE_AFTER_INTERVALS: '1' });
+      nodeEnv(id, db.url, REDIS_URL, { HUB_REDIS_SHARDED: String(sharded), HUB_LOCATION_INTERVAL_S: '5', HUB_OFFLINE_AFTER_INTERVALS: '1' });
     // One node first, so migrations run once; then the others.
     nodes = [await startHubProcess(env('a'))];
     nodes.push(...(await Promise.all([startHubProcess(env('b')), startHubProcess(env('c'))])));
@@ -185,9 +159,9 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
 
 describe('a node killed without warning', () => {
   it('has its clients’ presence corrected within the heartbeat window', async () => {
-    await emptyRedis();
+    await emptyRedisDb();
     const db = await freshDatabaseUrl('postgres');
-    const env = (id: string) => nodeEnv(`${id}-kill`, db.url);
+    const env = (id: string) => nodeEnv(`${id}-kill`, db.url, REDIS_URL);
     const a = await startHubProcess(env('a'));
     const b = await startHubProcess(env('b'));
     try {
@@ -216,9 +190,9 @@ describe('a node killed without warning', () => {
 
 describe('a node drained with SIGTERM', () => {
   it('moves its clients to another node with no error seen and no report lost', async () => {
-    await emptyRedis();
+    await emptyRedisDb();
     const db = await freshDatabaseUrl('postgres');
-    const env = (id: string) => nodeEnv(`${id}-drain`, db.url, { HUB_DRAIN_TIMEOUT_MS: '10000' });
+    const env = (id: string) => nodeEnv(`${id}-drain`, db.url, REDIS_URL, { HUB_DRAIN_TIMEOUT_MS: '10000' });
     const a = await startHubProcess(env('a'));
     const b = await startHubProcess(env('b'));
     try {
@@ -265,10 +239,10 @@ describe('a node drained with SIGTERM', () => {
 
 describe('a call across nodes', () => {
   it('carries real media between a parent on one node and a watch on another', async () => {
-    await emptyRedis();
+    await emptyRedisDb();
     const db = await freshDatabaseUrl('postgres');
     const env = (id: string, ports: [number, number]) =>
-      nodeEnv(`${id}-call`, db.url, { MEDIASOUP_WORKERS: '1', MEDIASOUP_MIN_PORT: String(ports[0]), MEDIASOUP_MAX_PORT: String(ports[1]) });
+      nodeEnv(`${id}-call`, db.url, REDIS_URL, { MEDIASOUP_WORKERS: '1', MEDIASOUP_MIN_PORT: String(ports[0]), MEDIASOUP_MAX_PORT: String(ports[1]) });
     const a = await startHubProcess(env('a', [45000, 45499]));
     const b = await startHubProcess(env('b', [45500, 45999]));
     const peers: MediaPeer[] = [];

@@ -1,0 +1,32 @@
+// Shared set-up of the cluster tests: an empty Redis database per scenario, and the environment
+// of one hub node.
+import { createClient } from 'redis';
+import { PROVISIONING_KEY } from './hub.js';
+
+/** A Redis database of its own for a test file, so files running at once do not meet. */
+export const redisUrl = (db: number) => `${process.env.HUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${db}`;
+
+export async function emptyRedis(url: string): Promise<void> {
+  const redis = createClient({ url });
+  await redis.connect();
+  await redis.flushDb();
+  await redis.quit();
+}
+
+/** The environment of one cluster node; `extra` adds or overrides variables. */
+export function nodeEnv(id: string, databaseUrl: string, redis: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HUB_NODE_ID: id,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis,
+    HUB_NODE_HEARTBEAT_MS: '1000',
+    HUB_JWT_SECRET: 'cluster-test-secret-0123456789-0123456789',
+    HUB_FIELD_KEY: Buffer.alloc(32, 3).toString('base64'),
+    HUB_PROVISIONING_KEY: PROVISIONING_KEY,
+    HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
+    HUB_SOCKET_RATE_POINTS: '10000',
+    MEDIASOUP_WORKERS: '0',
+    HUB_LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
