@@ -73,7 +73,11 @@ function redisLatest(redis: RedisClientType): SharedLatest {
       return v ? (JSON.parse(v) as Latest) : undefined;
     },
     async set(deviceId, latest) {
-      await redis.hSet(LATEST, deviceId, JSON.stringify({ event: latest.event, receivedAt: latest.receivedAt }));
+      await redis.hSet(
+        LATEST,
+        deviceId,
+        JSON.stringify({ event: latest.event, receivedAt: latest.receivedAt, lowBattery: latest.lowBattery === true }),
+      );
     },
     async delete(deviceId) {
       await redis.hDel(LATEST, deviceId);

@@ -9,6 +9,8 @@ export interface Latest {
   receivedAt: number;
   /** Read from the store after a start, not yet told to the family by this node. */
   fromStore?: boolean;
+  /** A low_battery alert was raised for the current dip. */
+  lowBattery?: boolean;
 }
 
 /** The newest positions shared by every node (Redis, in a cluster). */

@@ -27,7 +27,6 @@ const BATTERY_HYSTERESIS = 5;
 
 export class LocationService {
   private readonly perWatch = new KeyedSerial();
-  private readonly lowBattery = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -98,13 +97,27 @@ export class LocationService {
         source: newest.source as LocationEvent['source'],
         cell: newest.cell,
       };
-      await this.deps.latest.set(deviceId, { event, receivedAt: now });
+      const wasLow = previous?.lowBattery === true;
+      const lowBattery = this.batteryLow(wasLow, newest.battery);
+      // Kept with the newest position (shared by the nodes in a cluster), so a watch that moves
+      // to another node mid-dip is not alerted twice.
+      await this.deps.latest.set(deviceId, { event, receivedAt: now, lowBattery });
       this.deps.roomControl.emit(rooms.guardians(familyId), 'location', event);
       this.deps.area.publish(event);
-      await this.checkBattery(familyId, deviceId, newest);
+      if (lowBattery && !wasLow) {
+        await this.deps.alerts.raise({
+          familyId,
+          deviceId,
+          type: 'low_battery',
+          ts: newest.ts,
+          lat: newest.lat,
+          lng: newest.lng,
+          battery: newest.battery!,
+        });
+      }
     } else {
       // Still a sign of life for offline detection.
-      await this.deps.latest.set(deviceId, { event: previous.event, receivedAt: now });
+      await this.deps.latest.set(deviceId, { ...previous, receivedAt: now, fromStore: false });
     }
     const transitions = await this.deps.geofences.evaluate(familyId, deviceId, sorted);
     for (const t of transitions) {
@@ -112,14 +125,11 @@ export class LocationService {
     }
   }
 
-  private async checkBattery(familyId: string, deviceId: string, fix: FixRow): Promise<void> {
-    if (fix.battery === null) return;
-    if (fix.battery > this.opts.lowBatteryPercent + BATTERY_HYSTERESIS) {
-      this.lowBattery.delete(deviceId);
-    } else if (fix.battery <= this.opts.lowBatteryPercent && !this.lowBattery.has(deviceId)) {
-      this.lowBattery.add(deviceId);
-      await this.deps.alerts.raise({ familyId, deviceId, type: 'low_battery', ts: fix.ts, lat: fix.lat, lng: fix.lng, battery: fix.battery });
-    }
+  /** Low once at or under the threshold; back to normal only well above it (no flapping). */
+  private batteryLow(wasLow: boolean, battery: number | null): boolean {
+    if (battery === null) return wasLow;
+    if (battery <= this.opts.lowBatteryPercent) return true;
+    return wasLow && battery <= this.opts.lowBatteryPercent + BATTERY_HYSTERESIS;
   }
 
   /** The watch left its family (unbound) or lost consent: forget what the hot path keeps. */
@@ -133,7 +143,6 @@ export class LocationService {
   /** What this node keeps in memory about the watch (a peer forgot it, or it moved nodes). */
   dropCaches(deviceId: string): void {
     this.deps.latest.dropLocal(deviceId);
-    this.lowBattery.delete(deviceId);
     this.deps.geofences.dropWatch(deviceId);
   }
 }

@@ -84,8 +84,17 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     expect((await request(onC, 'location:latest', { familyId: fam.familyId })).positions[0]).toMatchObject({ ts: first, lat: 10 });
     await request(fam.watchSocket, 'location:report', fix({ ts: first + 500, lat: 11 }));
     expect((await request(onC, 'location:latest', { familyId: fam.familyId })).positions[0]).toMatchObject({ lat: 11 });
+    // The watch moves to node b mid-dip: one low_battery alert for the dip, not one per node.
+    await request(fam.watchSocket, 'location:report', fix({ ts: first + 600, battery: 10 }));
+    await waitFor(onB, 'alert', (x) => x.type === 'low_battery', { past: true });
+    fam.watchSocket.disconnect();
+    const moved = await connect(b, fam.watch.deviceToken);
+    await request(moved, 'location:report', fix({ ts: first + 700, battery: 9 }));
+    await request(onB, 'presence:list', { familyId: fam.familyId });
+    expect(received(onB, 'alert').filter((x) => x.type === 'low_battery')).toHaveLength(1);
+    moved.disconnect();
     // Silent for longer than the interval: one offline alert, whichever node notices.
-    const offline = waitFor(onB, 'alert', (x) => x.type === 'offline' && x.deviceId === fam.deviceId, { timeoutMs: 15_000 });
+    const offline = waitFor(onB, 'alert', (x) => x.type === 'offline' && x.deviceId === fam.deviceId, { timeoutMs: 15_000, past: true });
     const alert = await offline;
     await request(onB, 'presence:list', { familyId: fam.familyId });
     const offlines = received(onB, 'alert').filter((x) => x.type === 'offline' && x.deviceId === fam.deviceId);
