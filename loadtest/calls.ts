@@ -30,7 +30,10 @@ const { values: opts } = parseArgs({
     'max-loss': { type: 'string', default: '2' },
   },
 });
-const STEPS = opts.steps.split(',').map(Number).filter((n) => n > 0);
+const STEPS = opts.steps
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const WINDOW_S = Number(opts.window);
 const BUDGET_S = Number(opts.budget);
 const MAX_LOSS_PCT = Number(opts['max-loss']);
@@ -42,7 +45,9 @@ const RULE_OF_THUMB_CONSUMERS = 500;
 const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
 
 const newDevice = () =>
-  new Device({ codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })], video: [] } });
+  new Device({
+    codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })], video: [] },
+  });
 
 interface Call {
   router: types.Router;
@@ -93,7 +98,10 @@ function dtlsConnected(t: types.WebRtcTransport): Promise<boolean> {
 async function openCall(): Promise<Call> {
   const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
   const mk = () =>
-    router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }], initialAvailableOutgoingBitrate: 600_000 });
+    router.createWebRtcTransport({
+      listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
+      initialAvailableOutgoingBitrate: 600_000,
+    });
   const [sSend, sRecv] = await Promise.all([mk(), mk()]);
 
   const sender = newDevice();
@@ -108,7 +116,11 @@ async function openCall(): Promise<Call> {
   });
   cSend.on(
     'produce',
-    ({ kind, rtpParameters }: { kind: string; rtpParameters: object }, cb: (r: { id: string }) => void, eb: (e: Error) => void) => {
+    (
+      { kind, rtpParameters }: { kind: string; rtpParameters: object },
+      cb: (r: { id: string }) => void,
+      eb: (e: Error) => void,
+    ) => {
       sSend.produce({ kind: kind as types.MediaKind, rtpParameters: rtpParameters as types.RtpParameters }).then((p) => {
         producer = p;
         cb({ id: p.id });
@@ -124,8 +136,17 @@ async function openCall(): Promise<Call> {
   await cSend.produce({ track });
   if (!producer) throw new Error('no server producer');
   // As the hub does: the consumer starts paused and is resumed once the client is ready.
-  const consumer = await sRecv.consume({ producerId: producer.id, rtpCapabilities: receiver.rtpCapabilities as never, paused: true });
-  const cc = await cRecv.consume({ id: consumer.id, producerId: consumer.producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters as never });
+  const consumer = await sRecv.consume({
+    producerId: producer.id,
+    rtpCapabilities: receiver.rtpCapabilities as never,
+    paused: true,
+  });
+  const cc = await cRecv.consume({
+    id: consumer.id,
+    producerId: consumer.producerId,
+    kind: consumer.kind,
+    rtpParameters: consumer.rtpParameters as never,
+  });
   await consumer.resume();
   const connected = await Promise.all([dtlsConnected(sSend), dtlsConnected(sRecv)]).then((r) => r.every(Boolean));
 
@@ -165,7 +186,12 @@ const feeder = setInterval(() => {
   for (const c of calls) {
     c.seq = (c.seq + 1) & 0xffff;
     c.ts = (c.ts + 960) >>> 0;
-    c.track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 100, sequenceNumber: c.seq, timestamp: c.ts, ssrc: 1111, marker: false }), OPUS_SILENCE));
+    c.track.writeRtp(
+      new RtpPacket(
+        new RtpHeader({ payloadType: 100, sequenceNumber: c.seq, timestamp: c.ts, ssrc: 1111, marker: false }),
+        OPUS_SILENCE,
+      ),
+    );
     c.sent++;
   }
 }, PACKET_MS);
@@ -244,7 +270,8 @@ try {
     }
     const setupStart = performance.now();
     while (calls.length < target) {
-      if (elapsedS() > BUDGET_S + 5) throw new Error(`time budget exceeded while opening the ${target}-call step (at ${calls.length} calls)`);
+      if (elapsedS() > BUDGET_S + 5)
+        throw new Error(`time budget exceeded while opening the ${target}-call step (at ${calls.length} calls)`);
       const batch = Math.min(SETUP_CONCURRENCY, target - calls.length);
       const opened = await Promise.all(Array.from({ length: batch }, () => openCall()));
       calls.push(...opened);
@@ -316,7 +343,8 @@ try {
     if (step.lossPct > MAX_LOSS_PCT) reasons.push(`loss ${fmt(step.lossPct, 2)}% > ${MAX_LOSS_PCT}%`);
     if (step.workerCpuPct >= 90) reasons.push(`worker CPU ${fmt(step.workerCpuPct)}% ≥ 90% of a core`);
     if (step.clientCpuPct >= 90) reasons.push(`client CPU ${fmt(step.clientCpuPct)}% ≥ 90% of a core (werift clients saturate)`);
-    if (step.sendRatePct < 95) reasons.push(`client sends only ${fmt(step.sendRatePct)}% of the nominal 50 packets/s per call (saturated)`);
+    if (step.sendRatePct < 95)
+      reasons.push(`client sends only ${fmt(step.sendRatePct)}% of the nominal 50 packets/s per call (saturated)`);
     if (reasons.length) {
       step.stopReason = reasons.join('; ');
       stopReason = step.stopReason;
@@ -341,7 +369,12 @@ const best = clean[clean.length - 1];
 // The clients are the limit when they hit a saturation sign, fail to set calls up in time, or
 // burn far more CPU than the worker for the same media.
 const clientLimited = steps.some(
-  (s) => s.clientCpuPct >= 70 || s.sendRatePct < 95 || s.loopDelayP99Ms > 50 || s.notConnected > 0 || s.clientCpuPct > 3 * s.workerCpuPct,
+  (s) =>
+    s.clientCpuPct >= 70 ||
+    s.sendRatePct < 95 ||
+    s.loopDelayP99Ms > 50 ||
+    s.notConnected > 0 ||
+    s.clientCpuPct > 3 * s.workerCpuPct,
 );
 const top = steps[steps.length - 1];
 // Extrapolate the worker's own ceiling from its measured cost per consumer (CPU-linear model).
@@ -352,7 +385,7 @@ const ruleLine = best
   ? `Consumers carried without loss: **${best.consumers}** (${best.calls} calls), against mediasoup's rule of thumb of ~${RULE_OF_THUMB_CONSUMERS} consumers per worker ` +
     `(${fmt((100 * best.consumers) / RULE_OF_THUMB_CONSUMERS, 0)}% of it). ` +
     (best.consumers < RULE_OF_THUMB_CONSUMERS
-      ? `It is lower here because the ${clientLimited ? 'limit reached was the clients (and the bench\'s ~30 s per-step window), not the worker' : 'run stopped before the worker was loaded'}: ` +
+      ? `It is lower here because the ${clientLimited ? "limit reached was the clients (and the bench's ~30 s per-step window), not the worker" : 'run stopped before the worker was loaded'}: ` +
         `the client process used ${fmt(best.clientCpuPct)}% of a core against the worker's ${fmt(best.workerCpuPct)}% (${fmt(best.clientCpuPct / Math.max(0.1, best.workerCpuPct))}× as much) for the same packets; ` +
         `all ${best.calls * 2} werift peers (pure-JS ICE/DTLS/SRTP/RTP) run in this one Node process on the same 2 noisy cores as the worker, ` +
         `while the worker itself used only ${fmt(best.workerCpuPct)}% of a core at that point ` +
@@ -396,7 +429,23 @@ const md = [
     `Worker CPU = Δ(ru_utime+ru_stime)/wall from worker.getResourceUsage(); client CPU = Δprocess.cpuUsage()/wall of the Node process holding all werift peers (100% = one core).`,
   '',
   table(
-    ['calls', 'consumers', 'pkts sent', 'SFU in', 'SFU out', 'received', 'loss %', 'uplink / downlink loss %', 'send rate % of nominal', 'worker CPU %', 'client CPU %', 'loop p99 ms', 'not connected / dead calls', 'live-call loss %', 'setup s'],
+    [
+      'calls',
+      'consumers',
+      'pkts sent',
+      'SFU in',
+      'SFU out',
+      'received',
+      'loss %',
+      'uplink / downlink loss %',
+      'send rate % of nominal',
+      'worker CPU %',
+      'client CPU %',
+      'loop p99 ms',
+      'not connected / dead calls',
+      'live-call loss %',
+      'setup s',
+    ],
     rows,
   ),
   '',
@@ -420,7 +469,14 @@ const md = [
 const json = {
   info,
   mediasoupVersion: mediasoup.version,
-  config: { steps: STEPS, windowS: WINDOW_S, budgetS: BUDGET_S, maxLossPct: MAX_LOSS_PCT, packetMs: PACKET_MS, setupConcurrency: SETUP_CONCURRENCY },
+  config: {
+    steps: STEPS,
+    windowS: WINDOW_S,
+    budgetS: BUDGET_S,
+    maxLossPct: MAX_LOSS_PCT,
+    packetMs: PACKET_MS,
+    setupConcurrency: SETUP_CONCURRENCY,
+  },
   steps,
   maxCallsWithoutLoss: best?.calls ?? 0,
   maxConsumersWithoutLoss: best?.consumers ?? 0,

@@ -116,7 +116,16 @@ async function main(): Promise<void> {
     await flushRedis(cfg.redisUrl);
     log(`database ${pg.name}; redis ${cfg.redisUrl} emptied`);
 
-    const phaseOpts = (name: string) => ({ name, mode: 'closed' as const, ratePerWatch: 0, window: cfg.window, warmupS: cfg.warmupS, durationS: cfg.durationS, drainS: 5, ackTimeoutMs: 10_000 });
+    const phaseOpts = (name: string) => ({
+      name,
+      mode: 'closed' as const,
+      ratePerWatch: 0,
+      window: cfg.window,
+      warmupS: cfg.warmupS,
+      durationS: cfg.durationS,
+      drainS: 5,
+      ackTimeoutMs: 10_000,
+    });
     const measure = async (scenario: ClusterPhase['scenario'], fleet: Fleet, nodes: HubServer[]) => {
       const sampler = new CpuSampler(nodes.map((n) => n.pid));
       const redisCpu = new GroupCpu(['redis-server']);
@@ -124,8 +133,19 @@ async function main(): Promise<void> {
       try {
         const r = await runPhase(fleet, phaseOpts(scenario), log);
         const { from, to } = r.measuredWindow;
-        const nodeCpu = nodes.map((n, i) => ({ node: nodes.length === 1 ? 'single' : `node ${i + 1}`, pid: n.pid, ...sampler.window(n.pid, from, to) }));
-        const p: ClusterPhase = { ...r, scenario, nodes: nodeCpu, crossNode: nodes.length > 1, redisCpuPct: redisCpu.window(from, to), postgresCpuPct: pgCpu.window(from, to) };
+        const nodeCpu = nodes.map((n, i) => ({
+          node: nodes.length === 1 ? 'single' : `node ${i + 1}`,
+          pid: n.pid,
+          ...sampler.window(n.pid, from, to),
+        }));
+        const p: ClusterPhase = {
+          ...r,
+          scenario,
+          nodes: nodeCpu,
+          crossNode: nodes.length > 1,
+          redisCpuPct: redisCpu.window(from, to),
+          postgresCpuPct: pgCpu.window(from, to),
+        };
         phases.push(p);
         log(
           `[${scenario}] ${fmt(r.updatesPerS)} updates/s, ${fmt(r.deliveriesPerS)} deliveries/s, e2e p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, ` +
@@ -145,7 +165,9 @@ async function main(): Promise<void> {
     hubs = [single];
     const s = await setupFamilies(single.url, cfg.watches, cfg.guardians, cfg.concurrency, log);
     setup = { seconds: round(s.seconds, 1), httpRequests: s.httpRequests };
-    log(`setup: ${cfg.watches} families (${cfg.watches * cfg.guardians} guardians) with ${s.httpRequests} HTTP requests in ${s.seconds.toFixed(1)} s`);
+    log(
+      `setup: ${cfg.watches} families (${cfg.watches * cfg.guardians} guardians) with ${s.httpRequests} HTTP requests in ${s.seconds.toFixed(1)} s`,
+    );
     await measure('single', await Fleet.connect({ kind: 'hub', url: single.url, pid: single.pid }, s.families, log), [single]);
     exits.single = await stopAll();
 
@@ -153,8 +175,16 @@ async function main(): Promise<void> {
     for (const scenario of ['classic', 'sharded'] as const) {
       await flushRedis(cfg.redisUrl);
       log(`starting two nodes (${scenario})`);
-      const env = (id: string) => ({ ...SHARED_ENV, HUB_NODE_ID: `${scenario}-${id}`, REDIS_URL: cfg.redisUrl, HUB_REDIS_SHARDED: String(scenario === 'sharded') });
-      hubs = await Promise.all([startHub({ databaseUrl: pg.url, env: env('1') }), startHub({ databaseUrl: pg.url, env: env('2') })]);
+      const env = (id: string) => ({
+        ...SHARED_ENV,
+        HUB_NODE_ID: `${scenario}-${id}`,
+        REDIS_URL: cfg.redisUrl,
+        HUB_REDIS_SHARDED: String(scenario === 'sharded'),
+      });
+      hubs = await Promise.all([
+        startHub({ databaseUrl: pg.url, env: env('1') }),
+        startHub({ databaseUrl: pg.url, env: env('2') }),
+      ]);
       const [n1, n2] = hubs as [HubServer, HubServer];
       log(`node 1 pid ${n1.pid} at ${n1.url}, node 2 pid ${n2.pid} at ${n2.url}`);
       await measure(scenario, await connectSplit({ kind: 'hub', url: n1.url, pid: n1.pid }, n2.url, s.families, log), [n1, n2]);
@@ -179,7 +209,10 @@ async function main(): Promise<void> {
           deliveries: ratio(c?.deliveriesPerS, single?.deliveriesPerS),
           p50: ratio(c?.latencyMs.p50, single?.latencyMs.p50),
           p99: ratio(c?.latencyMs.p99, single?.latencyMs.p99),
-          nodesCpu: ratio(c?.nodes.reduce((n, x) => n + x.cpuPct, 0), single?.nodes[0]?.cpuPct),
+          nodesCpu: ratio(
+            c?.nodes.reduce((n, x) => n + x.cpuPct, 0),
+            single?.nodes[0]?.cpuPct,
+          ),
         },
       ];
     }),
@@ -188,7 +221,17 @@ async function main(): Promise<void> {
     'This machine has 2 cores, shared by both hub nodes, Redis, PostgreSQL and the one client process: the cluster phases run two hubs on the same cores as the single node, so the cluster/single ratios show the cost of crossing nodes (Redis pub/sub, shared state), not a cluster’s scale-out.',
     'In the cluster phases every watch is on node 1 and its guardians on node 2: every delivery crosses nodes; runPhase’s “server CPU” there is node 1’s.',
   ];
-  const result = { benchmark: 'cluster', ...info, loadavgAtEnd: loadavg().map((v) => round(v, 2)), config: { ...cfg, sharedEnv: SHARED_ENV, database: dbSettings }, setup, phases, ratios, exits, notes };
+  const result = {
+    benchmark: 'cluster',
+    ...info,
+    loadavgAtEnd: loadavg().map((v) => round(v, 2)),
+    config: { ...cfg, sharedEnv: SHARED_ENV, database: dbSettings },
+    setup,
+    phases,
+    ratios,
+    exits,
+    notes,
+  };
   const errs = (p: PhaseResult) => {
     const e = p.errors;
     const parts = Object.entries(e.ackErrors).map(([c, n]) => `${c} ${n}`);
@@ -202,11 +245,31 @@ async function main(): Promise<void> {
     '',
     runInfoMarkdown(info),
     '',
-    `Load: ${cfg.watches} watches × ${cfg.guardians} guardians (${cfg.watches * (cfg.guardians + 1)} sockets, one client process), closed loop with ${cfg.window} reports in flight per watch; ${cfg.warmupS} s warm-up, ${cfg.durationS} s measured per phase. Store: PostgreSQL ${dbSettings.server_version ?? ''} (one fresh database for all phases); Redis ${cfg.redisUrl} flushed before each cluster phase. Hub env: ${Object.entries(SHARED_ENV).filter(([k]) => !/SECRET|KEY/.test(k)).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` +
-      (setup ? ` Setup over HTTP: ${setup.httpRequests} requests in ${setup.seconds} s.` : ''),
+    `Load: ${cfg.watches} watches × ${cfg.guardians} guardians (${cfg.watches * (cfg.guardians + 1)} sockets, one client process), closed loop with ${cfg.window} reports in flight per watch; ${cfg.warmupS} s warm-up, ${cfg.durationS} s measured per phase. Store: PostgreSQL ${dbSettings.server_version ?? ''} (one fresh database for all phases); Redis ${cfg.redisUrl} flushed before each cluster phase. Hub env: ${Object.entries(
+      SHARED_ENV,
+    )
+      .filter(([k]) => !/SECRET|KEY/.test(k))
+      .map(([k, v]) => `\`${k}=${v}\``)
+      .join(', ')}.` + (setup ? ` Setup over HTTP: ${setup.httpRequests} requests in ${setup.seconds} s.` : ''),
     '',
     table(
-      ['phase', 'updates/s (acked ok)', 'deliveries/s', 'cross-node', 'delivered', 'e2e p50 / p99 / max ms', 'ack p50 / p99 ms', 'errors', 'node CPU', 'node RSS max', 'Redis CPU', 'PostgreSQL CPU', 'client CPU', 'machine busy', 'unaccounted CPU'],
+      [
+        'phase',
+        'updates/s (acked ok)',
+        'deliveries/s',
+        'cross-node',
+        'delivered',
+        'e2e p50 / p99 / max ms',
+        'ack p50 / p99 ms',
+        'errors',
+        'node CPU',
+        'node RSS max',
+        'Redis CPU',
+        'PostgreSQL CPU',
+        'client CPU',
+        'machine busy',
+        'unaccounted CPU',
+      ],
       phases.map((p) => [
         p.scenario,
         fmt(p.updatesPerS),
@@ -233,7 +296,9 @@ async function main(): Promise<void> {
     table(
       ['ratio', 'classic', 'sharded'],
       (['updates', 'deliveries', 'p50', 'p99', 'nodesCpu'] as const).map((k) => [
-        { updates: 'updates/s', deliveries: 'deliveries/s', p50: 'e2e p50', p99: 'e2e p99', nodesCpu: 'CPU of the nodes (sum) ' }[k],
+        { updates: 'updates/s', deliveries: 'deliveries/s', p50: 'e2e p50', p99: 'e2e p99', nodesCpu: 'CPU of the nodes (sum) ' }[
+          k
+        ],
         ratios.classic?.[k] === undefined ? 'n/a' : fmt(ratios.classic[k]!, 3),
         ratios.sharded?.[k] === undefined ? 'n/a' : fmt(ratios.sharded[k]!, 3),
       ]),

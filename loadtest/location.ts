@@ -19,7 +19,22 @@ import { RESULTS_DIR, fmt, runInfo, runInfoMarkdown, table, timestamp, writeResu
 import { setupFamilies } from './lib/setup.js';
 import { round } from './lib/stats.js';
 
-const OPTIONS = ['render', 'rate', 'watches', 'guardians', 'duration', 'warmup', 'db', 'servers', 'concurrency', 'window', 'cpu-prof', 'max-seconds', 'ack-timeout', 'hub-env'];
+const OPTIONS = [
+  'render',
+  'rate',
+  'watches',
+  'guardians',
+  'duration',
+  'warmup',
+  'db',
+  'servers',
+  'concurrency',
+  'window',
+  'cpu-prof',
+  'max-seconds',
+  'ack-timeout',
+  'hub-env',
+];
 
 interface Config {
   rate: number | 'max';
@@ -141,11 +156,17 @@ async function main(): Promise<void> {
       dbSettings = { dialect: 'sqlite', journal_mode: 'WAL', synchronous: 'FULL' };
     }
     log(`starting the hub (${cfg.db}${cfg.cpuProf ? ', --cpu-prof' : ''})`);
-    hub = await startHub({ ...(pg ? { databaseUrl: pg.url } : {}), ...(profDir ? { cpuProfDir: profDir } : {}), env: cfg.hubEnv });
+    hub = await startHub({
+      ...(pg ? { databaseUrl: pg.url } : {}),
+      ...(profDir ? { cpuProfDir: profDir } : {}),
+      env: cfg.hubEnv,
+    });
     log(`hub pid ${hub.pid} at ${hub.url}; data in ${hub.dataDir}`);
     const s = await setupFamilies(hub.url, cfg.watches, cfg.guardians, cfg.concurrency, log);
     setup = { seconds: round(s.seconds, 1), httpRequests: s.httpRequests };
-    log(`setup: ${cfg.watches} families (${cfg.watches * cfg.guardians} guardians) with ${s.httpRequests} HTTP requests in ${s.seconds.toFixed(1)} s`);
+    log(
+      `setup: ${cfg.watches} families (${cfg.watches * cfg.guardians} guardians) with ${s.httpRequests} HTTP requests in ${s.seconds.toFixed(1)} s`,
+    );
     relay = await startRelay(work);
     log(`relay pid ${relay.pid} at ${relay.url}`);
 
@@ -170,16 +191,25 @@ async function main(): Promise<void> {
     };
 
     if (cfg.rate !== 'max') {
-      for (const k of kinds) await phase(k, { name: k, mode: 'open', ratePerWatch: cfg.rate, window: 1, durationS: cfg.durationS });
+      for (const k of kinds)
+        await phase(k, { name: k, mode: 'open', ratePerWatch: cfg.rate, window: 1, durationS: cfg.durationS });
     } else {
       const sat: Partial<Record<'hub' | 'relay', PhaseResult>> = {};
       for (const k of kinds) {
-        sat[k] = await phase(k, { name: `${k} saturation`, mode: 'closed', ratePerWatch: 0, window: cfg.window, durationS: cfg.durationS });
+        sat[k] = await phase(k, {
+          name: `${k} saturation`,
+          mode: 'closed',
+          ratePerWatch: 0,
+          window: cfg.window,
+          durationS: cfg.durationS,
+        });
       }
       // Half the relay's saturation rate (or the hub's, when only the hub runs).
       const ref = sat.relay ?? sat.hub!;
       const halfRate = ref.updatesPerS / 2 / cfg.watches;
-      log(`half load: ${fmt(halfRate * cfg.watches)} updates/s (${fmt(halfRate, 2)} per watch), half the ${ref.server}'s saturation`);
+      log(
+        `half load: ${fmt(halfRate * cfg.watches)} updates/s (${fmt(halfRate, 2)} per watch), half the ${ref.server}'s saturation`,
+      );
       for (const k of kinds) {
         await phase(k, { name: `${k} half load`, mode: 'open', ratePerWatch: halfRate, window: 1, durationS: cfg.durationS });
       }
@@ -199,7 +229,10 @@ async function main(): Promise<void> {
     if (file) {
       const windows = phases
         .filter((p) => p.server === 'hub')
-        .map((p) => ({ from: (p.measuredWindow.from - hub!.spawnedAt) / 1000, to: (p.measuredWindow.to - hub!.spawnedAt) / 1000 }));
+        .map((p) => ({
+          from: (p.measuredWindow.from - hub!.spawnedAt) / 1000,
+          to: (p.measuredWindow.to - hub!.spawnedAt) / 1000,
+        }));
       profile = summarizeProfile(file, windows, 25);
       log(`CPU profile: ${file}`);
     } else {
@@ -242,8 +275,15 @@ function analyze(cfg: Pick<Config, 'rate'>, phases: PhaseResult[]): { ratios: Ra
     ratios.deliveries = ratio(h?.deliveriesPerS, r?.deliveriesPerS);
     ratios.p99 = ratio(h?.latencyMs.p99, r?.latencyMs.p99);
     ratios.cpuPerUpdate = ratio(h?.serverProc.cpuUsPerUpdate, r?.serverProc.cpuUsPerUpdate);
-    targets.push({ name: 'hub updates/s ≥ 0.85 × relay (at this offered load)', value: ratios.throughput, target: '≥ 0.85', met: ratios.throughput === undefined ? undefined : ratios.throughput >= 0.85 });
-    notes.push('At a fixed offered load both servers accept all of it when neither saturates, so the throughput ratio here is ~1 by construction; run `--rate max` for the saturation comparison.');
+    targets.push({
+      name: 'hub updates/s ≥ 0.85 × relay (at this offered load)',
+      value: ratios.throughput,
+      target: '≥ 0.85',
+      met: ratios.throughput === undefined ? undefined : ratios.throughput >= 0.85,
+    });
+    notes.push(
+      'At a fixed offered load both servers accept all of it when neither saturates, so the throughput ratio here is ~1 by construction; run `--rate max` for the saturation comparison.',
+    );
   } else {
     const hs = by('hub saturation');
     const rs = by('relay saturation');
@@ -252,8 +292,18 @@ function analyze(cfg: Pick<Config, 'rate'>, phases: PhaseResult[]): { ratios: Ra
     ratios.saturationThroughput = ratio(hs?.updatesPerS, rs?.updatesPerS);
     ratios.halfLoadP99 = ratio(hh?.latencyMs.p99, rh?.latencyMs.p99);
     ratios.cpuPerUpdate = ratio(hs?.serverProc.cpuUsPerUpdate, rs?.serverProc.cpuUsPerUpdate);
-    targets.push({ name: 'hub saturation updates/s ≥ 0.85 × relay', value: ratios.saturationThroughput, target: '≥ 0.85', met: ratios.saturationThroughput === undefined ? undefined : ratios.saturationThroughput >= 0.85 });
-    targets.push({ name: 'hub p99 ≤ 2.5 × relay at half the relay’s saturation rate', value: ratios.halfLoadP99, target: '≤ 2.5', met: ratios.halfLoadP99 === undefined ? undefined : ratios.halfLoadP99 <= 2.5 });
+    targets.push({
+      name: 'hub saturation updates/s ≥ 0.85 × relay',
+      value: ratios.saturationThroughput,
+      target: '≥ 0.85',
+      met: ratios.saturationThroughput === undefined ? undefined : ratios.saturationThroughput >= 0.85,
+    });
+    targets.push({
+      name: 'hub p99 ≤ 2.5 × relay at half the relay’s saturation rate',
+      value: ratios.halfLoadP99,
+      target: '≤ 2.5',
+      met: ratios.halfLoadP99 === undefined ? undefined : ratios.halfLoadP99 <= 2.5,
+    });
     const busyClient = [rh, hh].filter((p): p is PhaseResult => p !== undefined && p.client.cpuPct > 75);
     if (busyClient.length) {
       notes.push(
@@ -279,7 +329,8 @@ function analyze(cfg: Pick<Config, 'rate'>, phases: PhaseResult[]): { ratios: Ra
     );
   }
   const hubPhases = phases.filter((p) => p.server === 'hub');
-  if (hubPhases.some((p) => p.client.cpuPct > 85)) notes.push('Some hub phases had the load generator above 85% of a core: the client may have limited them too.');
+  if (hubPhases.some((p) => p.client.cpuPct > 85))
+    notes.push('Some hub phases had the load generator above 85% of a core: the client may have limited them too.');
 
   return { ratios, targets, notes };
 }
@@ -313,12 +364,33 @@ function markdown(
     '',
     runInfoMarkdown(info),
     '',
-    ...(Object.keys(cfg.hubEnv).length ? [`**Experiment**: the hub ran with ${Object.entries(cfg.hubEnv).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`, ''] : []),
+    ...(Object.keys(cfg.hubEnv).length
+      ? [
+          `**Experiment**: the hub ran with ${Object.entries(cfg.hubEnv)
+            .map(([k, v]) => `\`${k}=${v}\``)
+            .join(', ')}.`,
+          '',
+        ]
+      : []),
     `Load: ${cfg.watches} watches, each in a family with ${cfg.guardians} guardians (${cfg.watches * (cfg.guardians + 1)} sockets, socket.io-client over websocket, one client process); ${load}; ${cfg.warmupS} s warm-up, ${cfg.durationS} s measured per phase. Hub store: ${cfg.db}.` +
       (setup ? ` Setup over HTTP: ${setup.httpRequests} requests in ${setup.seconds} s.` : ''),
     '',
     table(
-      ['phase', 'offered/s', 'updates/s (acked ok)', 'deliveries/s', 'delivered', 'e2e p50 / p99 / max ms', 'ack p50 / p99 ms', 'errors', 'server CPU (of which kernel)', 'server CPU µs/update', 'server RSS max', 'client CPU', 'other processes CPU'],
+      [
+        'phase',
+        'offered/s',
+        'updates/s (acked ok)',
+        'deliveries/s',
+        'delivered',
+        'e2e p50 / p99 / max ms',
+        'ack p50 / p99 ms',
+        'errors',
+        'server CPU (of which kernel)',
+        'server CPU µs/update',
+        'server RSS max',
+        'client CPU',
+        'other processes CPU',
+      ],
       phases.map((p) => [
         p.name,
         p.offeredUpdatesPerS === null ? 'closed loop' : fmt(p.offeredUpdatesPerS),
@@ -361,7 +433,12 @@ function markdown(
     '',
     table(
       ['target', 'value', 'wanted', 'met'],
-      targets.map((t) => [t.name, t.value === undefined ? 'n/a' : fmt(t.value, 3), t.target, t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**']),
+      targets.map((t) => [
+        t.name,
+        t.value === undefined ? 'n/a' : fmt(t.value, 3),
+        t.target,
+        t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**',
+      ]),
     ),
     '',
     ...(notes.length ? ['**Notes**', '', ...notes.map((n) => `- ${n}`), ''] : []),

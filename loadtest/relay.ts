@@ -28,7 +28,13 @@ const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate:
 
 wss.on('connection', (ws, req) => {
   const q = new URL(req.url ?? '/', 'http://relay').searchParams;
-  const peer: Peer = { ws, role: q.get('role') ?? '', family: q.get('family') ?? '', device: q.get('device') ?? '', connected: false };
+  const peer: Peer = {
+    ws,
+    role: q.get('role') ?? '',
+    family: q.get('family') ?? '',
+    device: q.get('device') ?? '',
+    connected: false,
+  };
   peers.add(peer);
   // Engine.IO OPEN: `0{"sid":…}`.
   ws.send(`0{"sid":"${randomBytes(8).toString('hex')}",${OPEN.slice(1)}`);
@@ -73,7 +79,8 @@ function onPacket(peer: Peer, packet: string): void {
     return;
   }
   if (!Array.isArray(args) || args[0] !== 'location:report' || peer.role !== 'watch') {
-    if (ackId) peer.ws.send(`43${ackId}[{"ok":false,"error":{"code":"BAD_REQUEST","message":"relay only relays location:report"}}]`);
+    if (ackId)
+      peer.ws.send(`43${ackId}[{"ok":false,"error":{"code":"BAD_REQUEST","message":"relay only relays location:report"}}]`);
     return;
   }
   const f = args[1] as { ts: number; lat: number; lng: number; acc: number; battery?: number; source: string };

@@ -23,9 +23,20 @@ import { Samples, type Summary, round } from './lib/stats.js';
 type Db = 'sqlite' | 'postgres';
 type Mode = 'group commit' | 'naive';
 
-const args = parseArgs(process.argv.slice(2), ['db', 'producers', 'duration', 'min-fixes', 'max-fixes', 'max-rows', 'max-delay-ms', 'max-seconds']);
+const args = parseArgs(process.argv.slice(2), [
+  'db',
+  'producers',
+  'duration',
+  'min-fixes',
+  'max-fixes',
+  'max-rows',
+  'max-delay-ms',
+  'max-seconds',
+]);
 const cfg = {
-  dbs: (({ both: ['sqlite', 'postgres'], sqlite: ['sqlite'], postgres: ['postgres'] }) as const)[choice(args, 'db', ['both', 'sqlite', 'postgres'], 'both')],
+  dbs: ({ both: ['sqlite', 'postgres'], sqlite: ['sqlite'], postgres: ['postgres'] } as const)[
+    choice(args, 'db', ['both', 'sqlite', 'postgres'], 'both')
+  ],
   producers: num(args, 'producers', 200, 1, 10_000),
   durationS: num(args, 'duration', 10, 1, 300),
   minFixes: num(args, 'min-fixes', 1, 1, 100),
@@ -114,7 +125,8 @@ async function phase(db: Db, mode: Mode): Promise<PhaseResult> {
   const store = await openStore(database.url);
   try {
     const writer = new FixWriter(store.fixes, { maxRows: cfg.maxRows, maxDelayMs: cfg.maxDelayMs });
-    const write = mode === 'group commit' ? (rows: FixRow[]) => writer.write(rows) : (rows: FixRow[]) => store.fixes.insertMany(rows);
+    const write =
+      mode === 'group commit' ? (rows: FixRow[]) => writer.write(rows) : (rows: FixRow[]) => store.fixes.insertMany(rows);
     const latency = new Samples();
     let writes = 0;
     let fixes = 0;
@@ -124,7 +136,9 @@ async function phase(db: Db, mode: Mode): Promise<PhaseResult> {
     const self0 = readSelf();
     const machine0 = readMachine();
     const progress = setInterval(() => {
-      log(`[${db} ${mode}] ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s  ${secFixes} fixes/s  (${writer.stats.batches} batches so far)`);
+      log(
+        `[${db} ${mode}] ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s  ${secFixes} fixes/s  (${writer.stats.batches} batches so far)`,
+      );
       secFixes = 0;
     }, 1000);
     const producer = async () => {
@@ -213,9 +227,24 @@ async function main(): Promise<void> {
   const summary = cfg.dbs.map((db) => {
     const g = phases.find((p) => p.db === db && p.mode === 'group commit')!;
     const n = phases.find((p) => p.db === db && p.mode === 'naive')!;
-    return { db, groupFixesPerS: g.fixesPerS, naiveFixesPerS: n.fixesPerS, speedup: round(g.fixesPerS / n.fixesPerS, 1), targetMet: g.fixesPerS >= TARGET };
+    return {
+      db,
+      groupFixesPerS: g.fixesPerS,
+      naiveFixesPerS: n.fixesPerS,
+      speedup: round(g.fixesPerS / n.fixesPerS, 1),
+      targetMet: g.fixesPerS >= TARGET,
+    };
   });
-  const result = { benchmark: 'writer', ...info, loadavgAtEnd: loadavg().map((v) => round(v, 2)), config: cfg, databases: settings, phases, summary, target: { fixesPerS: TARGET } };
+  const result = {
+    benchmark: 'writer',
+    ...info,
+    loadavgAtEnd: loadavg().map((v) => round(v, 2)),
+    config: cfg,
+    databases: settings,
+    phases,
+    summary,
+    target: { fixesPerS: TARGET },
+  };
   const md = [
     '# FixWriter benchmark: durable fixes/s, group commit vs one transaction per report',
     '',
@@ -226,7 +255,19 @@ async function main(): Promise<void> {
     `Durability: SQLite in WAL mode with synchronous=FULL (an fsync per commit)${settings.postgres ? `; PostgreSQL ${settings.postgres.server_version} with fsync=${settings.postgres.fsync}, synchronous_commit=${settings.postgres.synchronous_commit}, wal_sync_method=${settings.postgres.wal_sync_method}` : ''}.`,
     '',
     table(
-      ['database', 'mode', 'fixes/s', 'writes/s', 'transactions', 'fixes per transaction', 'writes per transaction', 'write p50 / p99 / max ms', 'rows stored', 'bench CPU', 'other processes CPU'],
+      [
+        'database',
+        'mode',
+        'fixes/s',
+        'writes/s',
+        'transactions',
+        'fixes per transaction',
+        'writes per transaction',
+        'write p50 / p99 / max ms',
+        'rows stored',
+        'bench CPU',
+        'other processes CPU',
+      ],
       phases.map((p) => [
         p.db,
         p.mode,
@@ -245,7 +286,13 @@ async function main(): Promise<void> {
     '',
     table(
       ['database', 'group commit fixes/s', 'naive fixes/s', 'speed-up', `target ≥ ${fmt(TARGET, 0)} fixes/s`],
-      summary.map((s) => [s.db, fmt(s.groupFixesPerS, 0), fmt(s.naiveFixesPerS, 0), `${s.speedup}×`, s.targetMet ? 'met' : '**missed**']),
+      summary.map((s) => [
+        s.db,
+        fmt(s.groupFixesPerS, 0),
+        fmt(s.naiveFixesPerS, 0),
+        `${s.speedup}×`,
+        s.targetMet ? 'met' : '**missed**',
+      ]),
     ),
     '',
   ].join('\n');

@@ -20,17 +20,20 @@ export const envSchema = {
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   HUB_NODE_ID: optionalText,
-  HUB_TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  HUB_TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   HUB_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: optionalText.refine(
     (v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:)/.test(v),
     'must start with postgres://, postgresql:// or sqlite:',
   ),
-  REDIS_URL: optionalText.refine(
-    (v) => v === undefined || /^rediss?:\/\//.test(v),
-    'must start with redis:// or rediss://',
-  ),
-  HUB_REDIS_SHARDED: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  REDIS_URL: optionalText.refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://'),
+  HUB_REDIS_SHARDED: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   HUB_NODE_HEARTBEAT_MS: int(500, 60_000).default(5000),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_JWT_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
@@ -85,7 +88,10 @@ export const envSchema = {
   ),
   HUB_PUSH_WEBHOOK_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
   HUB_PUSH_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
-  HUB_PUSH_INCLUDE_CONTENT: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  HUB_PUSH_INCLUDE_CONTENT: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   HUB_PUSH_MAX_ATTEMPTS: int(1, 100).default(12),
   HUB_RETENTION_AUDIT_DAYS: int(30, 3650).default(365),
   MEDIASOUP_WORKERS: int(0, 64).optional(),
@@ -106,7 +112,11 @@ const schema = z.object(envSchema).superRefine((v, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['MEDIASOUP_MAX_PORT'], message: 'must be at least 10 above MEDIASOUP_MIN_PORT' });
   }
   if (v.HUB_PUSH_WEBHOOK_URL && !v.HUB_PUSH_WEBHOOK_SECRET) {
-    ctx.addIssue({ code: 'custom', path: ['HUB_PUSH_WEBHOOK_SECRET'], message: 'must be set with HUB_PUSH_WEBHOOK_URL (it signs each call)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_PUSH_WEBHOOK_SECRET'],
+      message: 'must be set with HUB_PUSH_WEBHOOK_URL (it signs each call)',
+    });
   }
   if (Boolean(v.HUB_EXTERNAL_ISSUER) !== Boolean(v.HUB_EXTERNAL_ISSUER_PUBLIC_KEY)) {
     ctx.addIssue({

@@ -125,7 +125,8 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     ...(config.corsOrigins.length > 0 ? { cors: { origin: config.corsOrigins } } : {}),
     // Socket.IO closes a connection whose message is larger: above every per-event limit, so
     // an oversize event gets a TOO_LARGE answer instead.
-    maxHttpBufferSize: Math.max(1_000_000, config.maxEventBytes, config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 128 * 1024,
+    maxHttpBufferSize:
+      Math.max(1_000_000, config.maxEventBytes, config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 128 * 1024,
   });
   if (deps.cluster) io.adapter(deps.cluster.adapter);
   const roomControl = socketRoomControl(io);
@@ -224,7 +225,22 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   ];
   const mediaEventBytes = Math.max(config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 64 * 1024;
   const dispatcher = mountRooms(
-    { io, store, access, location, chat, commands, calls, presence, roomControl, metrics, logger, clock, config, clustered: Boolean(deps.cluster) },
+    {
+      io,
+      store,
+      access,
+      location,
+      chat,
+      commands,
+      calls,
+      presence,
+      roomControl,
+      metrics,
+      logger,
+      clock,
+      config,
+      clustered: Boolean(deps.cluster),
+    },
     { maxEventBytes: config.maxEventBytes, eventBytes: { 'chat:send': mediaEventBytes }, rate: config.socketRate },
   );
 

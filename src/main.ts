@@ -45,7 +45,11 @@ async function main(): Promise<void> {
   const store = await openStore(config.databaseUrl);
   const jwtSecret = config.jwtSecret ?? keptSecret(config, 'jwt-secret', () => randomBytes(48).toString('base64url'));
   const fieldKey =
-    config.fieldKey ?? Buffer.from(keptSecret(config, 'field-key', () => randomBytes(32).toString('base64')), 'base64');
+    config.fieldKey ??
+    Buffer.from(
+      keptSecret(config, 'field-key', () => randomBytes(32).toString('base64')),
+      'base64',
+    );
   const media = await openMedia(config.media, logger);
   const cluster = config.redisUrl
     ? await openCluster(

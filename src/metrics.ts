@@ -55,7 +55,10 @@ export class HubMetrics {
   }
 
   /** Call and media gauges, read when scraped. */
-  observeCalls(calls: { stats(): Record<'calls' | 'transports' | 'producers' | 'consumers', number> }, media: MediaWorkers | undefined): void {
+  observeCalls(
+    calls: { stats(): Record<'calls' | 'transports' | 'producers' | 'consumers', number> },
+    media: MediaWorkers | undefined,
+  ): void {
     const registers = [this.registry];
     new Gauge({
       name: 'hub_calls',
@@ -67,7 +70,12 @@ export class HubMetrics {
       },
     });
     if (!media) return;
-    const cpu = new Gauge({ name: 'hub_media_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker', labelNames: ['pid'] as const, registers });
+    const cpu = new Gauge({
+      name: 'hub_media_worker_cpu_seconds',
+      help: 'CPU time used by each mediasoup worker',
+      labelNames: ['pid'] as const,
+      registers,
+    });
     new Gauge({
       name: 'hub_media_worker_rss_bytes',
       help: 'Peak resident memory of each mediasoup worker',

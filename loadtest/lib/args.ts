@@ -26,7 +26,8 @@ export function num(args: Args, name: string, dflt: number, min = -Infinity, max
 
 export function choice<T extends string>(args: Args, name: string, options: readonly T[], dflt: T): T {
   const raw = args.get(name) ?? dflt;
-  if (!(options as readonly string[]).includes(raw)) throw new Error(`--${name} must be one of ${options.join(', ')}, got "${raw}"`);
+  if (!(options as readonly string[]).includes(raw))
+    throw new Error(`--${name} must be one of ${options.join(', ')}, got "${raw}"`);
   return raw as T;
 }
 

@@ -33,7 +33,14 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-function launch(name: string, args: string[], env: Record<string, string>, logPath: string, portOf: (line: string) => number | undefined, timeoutMs: number) {
+function launch(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  logPath: string,
+  portOf: (line: string) => number | undefined,
+  timeoutMs: number,
+) {
   const child = spawn(process.execPath, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const log = createWriteStream(logPath);
@@ -45,7 +52,10 @@ function launch(name: string, args: string[], env: Record<string, string>, logPa
     }),
   );
   const port = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms (log: ${logPath})`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${timeoutMs} ms (log: ${logPath})`)),
+      timeoutMs,
+    );
     void exited.then((how) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${how}) before listening (log: ${logPath})`));
@@ -134,7 +144,12 @@ export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
     dataDir,
     logPath,
     spawnedAt,
-    profiles: () => (opts.cpuProfDir ? readdirSync(opts.cpuProfDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(opts.cpuProfDir!, f)) : []),
+    profiles: () =>
+      opts.cpuProfDir
+        ? readdirSync(opts.cpuProfDir)
+            .filter((f) => f.endsWith('.cpuprofile'))
+            .map((f) => join(opts.cpuProfDir!, f))
+        : [],
   };
 }
 

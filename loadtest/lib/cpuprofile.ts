@@ -63,7 +63,10 @@ export function packageOf(frame: CallFrame): string {
 
 function where(frame: CallFrame): string {
   if (!frame.url) return '';
-  const short = frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
+  const short = frame.url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '')
+    .replace(/^.*\/dist\//, 'dist/');
   return `${short}:${frame.lineNumber + 1}`;
 }
 
@@ -139,9 +142,7 @@ export function summarizeProfile(file: string, windowsS: { from: number; to: num
     sampledMs: ms(sampledUs),
     busyMs: ms(busyUs),
     idlePct: Math.round((idleUs / Math.max(1, sampledUs)) * 1000) / 10,
-    byPackage: [...pkgSelf]
-      .sort((a, b) => b[1] - a[1])
-      .map(([p, us]) => ({ package: p, selfMs: ms(us), selfPct: pct(us) })),
+    byPackage: [...pkgSelf].sort((a, b) => b[1] - a[1]).map(([p, us]) => ({ package: p, selfMs: ms(us), selfPct: pct(us) })),
     topSelf: [...self]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)

@@ -54,7 +54,14 @@ export class Fleet {
     let fleet: Fleet | undefined;
     const open = (token: string, query: Record<string, string>) =>
       new Promise<Client>((resolve, reject) => {
-        const s: Client = io(target.url, { auth: { token }, query, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
+        const s: Client = io(target.url, {
+          auth: { token },
+          query,
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          timeout: 20_000,
+        });
         s.once('connect', () => resolve(s));
         s.once('connect_error', (err: Error & { data?: unknown }) => {
           s.close();
@@ -85,7 +92,9 @@ export class Fleet {
       return w;
     });
     fleet = new Fleet(target, watches, byDevice, (performance.now() - t0) / 1000);
-    log(`[${target.kind}] ${watches.length} watches and ${watches.reduce((n, w) => n + w.guardians.length, 0)} guardians connected in ${fleet.connectSeconds.toFixed(1)} s`);
+    log(
+      `[${target.kind}] ${watches.length} watches and ${watches.reduce((n, w) => n + w.guardians.length, 0)} guardians connected in ${fleet.connectSeconds.toFixed(1)} s`,
+    );
     return fleet;
   }
 
@@ -315,7 +324,8 @@ export async function runPhase(fleet: Fleet, o: PhaseOptions, log: (s: string) =
   const updatesPerS = acked / measuredS;
   const serverCpu = serverAtStart && serverAtEnd ? cpuPct(serverAtStart, serverAtEnd) : NaN;
   const clientCpu = cpuPct(selfAtStart, selfAtEnd);
-  const machine = machineAtStart && machineAtEnd ? machinePct(machineAtStart, machineAtEnd, cpus().length) : { busyPct: NaN, stealPct: NaN };
+  const machine =
+    machineAtStart && machineAtEnd ? machinePct(machineAtStart, machineAtEnd, cpus().length) : { busyPct: NaN, stealPct: NaN };
   return {
     name: o.name,
     server: target.kind,

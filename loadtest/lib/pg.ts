@@ -16,7 +16,9 @@ async function admin(adminUrl: string): Promise<pg.Client> {
     await client.connect();
   } catch (err) {
     await client.end().catch(() => {});
-    throw new Error(`PostgreSQL is unreachable at ${new URL(adminUrl).host} (${(err as Error).message}); set HUB_BENCH_PG_URL`, { cause: err });
+    throw new Error(`PostgreSQL is unreachable at ${new URL(adminUrl).host} (${(err as Error).message}); set HUB_BENCH_PG_URL`, {
+      cause: err,
+    });
   }
   return client;
 }

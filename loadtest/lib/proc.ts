@@ -34,7 +34,12 @@ export function readProc(pid: number): ProcReading | undefined {
     const stime = Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { at: performance.now(), cpuS: (utime + stime) / ticksPerSecond(), sysS: stime / ticksPerSecond(), rssMb: rssKb / 1024 };
+    return {
+      at: performance.now(),
+      cpuS: (utime + stime) / ticksPerSecond(),
+      sysS: stime / ticksPerSecond(),
+      rssMb: rssKb / 1024,
+    };
   } catch {
     return undefined;
   }
@@ -43,14 +48,21 @@ export function readProc(pid: number): ProcReading | undefined {
 /** This process, in the same units. */
 export function readSelf(): ProcReading {
   const u = process.cpuUsage();
-  return { at: performance.now(), cpuS: (u.user + u.system) / 1e6, sysS: u.system / 1e6, rssMb: process.memoryUsage.rss() / 2 ** 20 };
+  return {
+    at: performance.now(),
+    cpuS: (u.user + u.system) / 1e6,
+    sysS: u.system / 1e6,
+    rssMb: process.memoryUsage.rss() / 2 ** 20,
+  };
 }
 
 /** CPU in percent of one core between two readings. */
-export const cpuPct = (a: ProcReading, b: ProcReading): number => (b.at > a.at ? ((b.cpuS - a.cpuS) / ((b.at - a.at) / 1000)) * 100 : 0);
+export const cpuPct = (a: ProcReading, b: ProcReading): number =>
+  b.at > a.at ? ((b.cpuS - a.cpuS) / ((b.at - a.at) / 1000)) * 100 : 0;
 
 /** System (kernel) CPU in percent of one core between two readings. */
-export const sysPct = (a: ProcReading, b: ProcReading): number => (b.at > a.at ? ((b.sysS - a.sysS) / ((b.at - a.at) / 1000)) * 100 : 0);
+export const sysPct = (a: ProcReading, b: ProcReading): number =>
+  b.at > a.at ? ((b.sysS - a.sysS) / ((b.at - a.at) / 1000)) * 100 : 0;
 
 export interface MachineReading {
   /** Jiffies: busy (not idle, not iowait), total, steal (taken by the hypervisor). */

@@ -10,7 +10,10 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const RESULTS_DIR = join(REPO_ROOT, 'loadtest', 'results');
 
 export function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export interface RunInfo {
@@ -27,7 +30,8 @@ export function runInfo(): RunInfo {
   let git: RunInfo['git'] = null;
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'rooms'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'src', 'rooms'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
     git = { commit, dirty };
   } catch {
     git = null;

@@ -13,13 +13,23 @@ export interface FamilySpec {
 
 let requests = 0;
 
-async function call<T>(base: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}, expect = [200, 201]): Promise<T> {
+async function call<T>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  expect = [200, 201],
+): Promise<T> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   for (let attempt = 1; ; attempt++) {
     requests++;
-    const res = await fetch(base + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+    const res = await fetch(base + path, {
+      method,
+      headers,
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    });
     const text = await res.text();
     if (expect.includes(res.status)) return (text ? JSON.parse(text) : undefined) as T;
     if (res.status === 429 && attempt < 5) {
@@ -67,20 +77,31 @@ async function family(base: string, index: number, guardians: number): Promise<F
     }),
   ]);
   const bind = (async () => {
-    await call(base, 'POST', `/v1/families/${familyId}/devices`, { token: ownerToken, body: { bindingCode: watch.bindingCode, childName: `Kid ${index}` } });
+    await call(base, 'POST', `/v1/families/${familyId}/devices`, {
+      token: ownerToken,
+      body: { bindingCode: watch.bindingCode, childName: `Kid ${index}` },
+    });
     await call(base, 'PUT', `/v1/families/${familyId}/devices/${watch.deviceId}/permissions`, {
       token: ownerToken,
       body: { location: true, camera: false, microphone: false, contacts: false },
     });
   })();
   const invited = Array.from({ length: guardians - 1 }, async () => {
-    const { code } = await call<{ code: string }>(base, 'POST', `/v1/families/${familyId}/invites`, { token: ownerToken, body: { role: 'guardian' } });
+    const { code } = await call<{ code: string }>(base, 'POST', `/v1/families/${familyId}/invites`, {
+      token: ownerToken,
+      body: { role: 'guardian' },
+    });
     const token = await register(base, 'Guardian');
     await call(base, 'POST', `/v1/invites/${code}/accept`, { token });
     return token;
   });
   const [, ...others] = await Promise.all([bind, ...invited]);
-  return { familyId, deviceId: watch.deviceId, deviceToken: watch.deviceToken, guardianTokens: [ownerToken, ...(others as string[])] };
+  return {
+    familyId,
+    deviceId: watch.deviceId,
+    deviceToken: watch.deviceToken,
+    guardianTokens: [ownerToken, ...(others as string[])],
+  };
 }
 
 /** Runs `task(i)` for i < n with at most `limit` at a time. */
@@ -101,7 +122,10 @@ export async function setupFamilies(base: string, n: number, guardians: number, 
   const t0 = performance.now();
   requests = 0;
   let done = 0;
-  const ticker = setInterval(() => log(`setup: ${done}/${n} families, ${requests} HTTP requests, ${((performance.now() - t0) / 1000).toFixed(0)} s`), 1000);
+  const ticker = setInterval(
+    () => log(`setup: ${done}/${n} families, ${requests} HTTP requests, ${((performance.now() - t0) / 1000).toFixed(0)} s`),
+    1000,
+  );
   try {
     const families = await pool(n, concurrency, async (i) => {
       const f = await family(base, i, guardians);

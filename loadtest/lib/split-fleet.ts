@@ -12,13 +12,25 @@ import { round } from './stats.js';
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Watches connect to `watchTarget`, guardians to `guardianUrl`. runPhase reads the CPU of `watchTarget.pid`. */
-export async function connectSplit(watchTarget: Target, guardianUrl: string, families: FamilySpec[], log: (s: string) => void): Promise<Fleet> {
+export async function connectSplit(
+  watchTarget: Target,
+  guardianUrl: string,
+  families: FamilySpec[],
+  log: (s: string) => void,
+): Promise<Fleet> {
   const t0 = performance.now();
   const disconnects = { count: 0 };
   let fleet: Fleet | undefined;
   const open = (url: string, token: string, query: Record<string, string>) =>
     new Promise<Client>((resolve, reject) => {
-      const s: Client = io(url, { auth: { token }, query, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
+      const s: Client = io(url, {
+        auth: { token },
+        query,
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        timeout: 20_000,
+      });
       s.once('connect', () => resolve(s));
       s.once('connect_error', (err: Error & { data?: unknown }) => {
         s.close();
@@ -35,17 +47,33 @@ export async function connectSplit(watchTarget: Target, guardianUrl: string, fam
       open(watchTarget.url, f.deviceToken, { role: 'watch', family: f.familyId, device: f.deviceId }),
       ...f.guardianTokens.map((t) => open(guardianUrl, t, { role: 'guardian', family: f.familyId })),
     ]);
-    const w = { spec: f, socket: socket!, guardians, lat: 48.6 + Math.random() * 0.5, lng: 2.0 + Math.random() * 0.7, lastTs: 0, nextDue: 0, pending: new Map() };
+    const w = {
+      spec: f,
+      socket: socket!,
+      guardians,
+      lat: 48.6 + Math.random() * 0.5,
+      lng: 2.0 + Math.random() * 0.7,
+      lastTs: 0,
+      nextDue: 0,
+      pending: new Map(),
+    };
     byDevice.set(f.deviceId, w);
     return w;
   });
   const seconds = (performance.now() - t0) / 1000;
   // Fleet's constructor is private to keep callers on Fleet.connect; the fields are the same.
-  const FleetCtor = Fleet as unknown as new (target: Target, watches: unknown[], byDevice: Map<string, unknown>, connectSeconds: number) => Fleet;
+  const FleetCtor = Fleet as unknown as new (
+    target: Target,
+    watches: unknown[],
+    byDevice: Map<string, unknown>,
+    connectSeconds: number,
+  ) => Fleet;
   fleet = new FleetCtor(watchTarget, watches, byDevice, seconds);
   // The sockets' handlers above count into this counter, and stop counting once fleet.close() runs.
   (fleet as unknown as { disconnects: { count: number } }).disconnects = disconnects;
-  log(`[split] ${watches.length} watches on ${watchTarget.url}, ${watches.reduce((n, w) => n + w.guardians.length, 0)} guardians on ${guardianUrl}, connected in ${seconds.toFixed(1)} s`);
+  log(
+    `[split] ${watches.length} watches on ${watchTarget.url}, ${watches.reduce((n, w) => n + w.guardians.length, 0)} guardians on ${guardianUrl}, connected in ${seconds.toFixed(1)} s`,
+  );
   return fleet;
 }
 
@@ -74,7 +102,10 @@ export class CpuSampler {
   window(pid: number, from: number, to: number): { cpuPct: number; rssMbMax: number } {
     const list = (this.samples.get(pid) ?? []).filter((r) => r.at >= from - 150 && r.at <= to + 150);
     if (list.length < 2) return { cpuPct: NaN, rssMbMax: NaN };
-    return { cpuPct: round(cpuPct(list[0]!, list[list.length - 1]!), 1), rssMbMax: round(Math.max(...list.map((r) => r.rssMb)), 1) };
+    return {
+      cpuPct: round(cpuPct(list[0]!, list[list.length - 1]!), 1),
+      rssMbMax: round(Math.max(...list.map((r) => r.rssMb)), 1),
+    };
   }
 }
 
@@ -97,7 +128,10 @@ export class GroupCpu {
   private readonly at: { t: number; cpu: Map<number, number> }[] = [];
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly names: readonly string[], everyMs = 500) {
+  constructor(
+    readonly names: readonly string[],
+    everyMs = 500,
+  ) {
     const tick = () => {
       const cpu = new Map<number, number>();
       for (const pid of pidsByName(names)) {

@@ -40,7 +40,14 @@ export function summarize(values: Float64Array): Summary {
   let sum = 0;
   for (let i = 0; i < n; i++) sum += values[i]!;
   const at = (q: number) => values[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
-  return { count: n, mean: round(sum / n), p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(values[n - 1]!) };
+  return {
+    count: n,
+    mean: round(sum / n),
+    p50: round(at(0.5)),
+    p90: round(at(0.9)),
+    p99: round(at(0.99)),
+    max: round(values[n - 1]!),
+  };
 }
 
 export { round };

@@ -31,7 +31,11 @@ export class Accounts {
   private readonly failuresByIp: RateLimiterAbstract;
 
   constructor(private readonly o: AccountsOptions) {
-    this.failuresByAccount = o.limiter({ keyPrefix: 'login-account', points: o.loginMaxFailures.perAccount, durationS: LOGIN_WINDOW_S });
+    this.failuresByAccount = o.limiter({
+      keyPrefix: 'login-account',
+      points: o.loginMaxFailures.perAccount,
+      durationS: LOGIN_WINDOW_S,
+    });
     this.failuresByIp = o.limiter({ keyPrefix: 'login-ip', points: o.loginMaxFailures.perIp, durationS: LOGIN_WINDOW_S });
   }
 

@@ -149,10 +149,12 @@ export class CallService {
     this.deps.roomControl.join(caller, rooms.call(call.id));
 
     const from = caller;
-    for (const p of invitees.values()) this.deps.roomControl.emit(rooms.of(p), 'call:ring', { callId: call.id, from, video: call.video });
+    for (const p of invitees.values())
+      this.deps.roomControl.emit(rooms.of(p), 'call:ring', { callId: call.id, from, video: call.video });
     const offline: string[] = [];
     for (const p of invitees.values()) if (p.kind === 'user' && !(await this.deps.isOnline(p))) offline.push(p.id);
-    if (offline.length > 0) await this.deps.pushRing(offline, { kind: 'ring', familyId: call.familyId, ts: this.deps.clock(), callId: call.id });
+    if (offline.length > 0)
+      await this.deps.pushRing(offline, { kind: 'ring', familyId: call.familyId, ts: this.deps.clock(), callId: call.id });
     this.tell(call, { state: 'ringing' });
     return { callId: call.id, rtpCapabilities: call.session.rtpCapabilities };
   }
@@ -170,7 +172,12 @@ export class CallService {
     }
     // A late joiner learns what is already being sent.
     for (const existing of call.session.producersExcept(key(p))) {
-      this.deps.roomControl.emit(rooms.of(p), 'call:producer', { callId: call.id, producerId: existing.producerId, kind: existing.kind, from: principalOf(existing.from) });
+      this.deps.roomControl.emit(rooms.of(p), 'call:producer', {
+        callId: call.id,
+        producerId: existing.producerId,
+        kind: existing.kind,
+        from: principalOf(existing.from),
+      });
     }
     return { callId: call.id, rtpCapabilities: call.session.rtpCapabilities };
   }
@@ -197,7 +204,11 @@ export class CallService {
   }
 
   async connectTransport(p: Principal, req: EventPayload<'call:transport:connect'>) {
-    await this.callFor(p, req.callId, 'participant').session.connectTransport(key(p), req.transportId, req.dtlsParameters as never);
+    await this.callFor(p, req.callId, 'participant').session.connectTransport(
+      key(p),
+      req.transportId,
+      req.dtlsParameters as never,
+    );
     return {};
   }
 
@@ -212,7 +223,12 @@ export class CallService {
     const producer = await call.session.produce(key(p), req.transportId, req.kind, req.rtpParameters as never);
     for (const other of call.participants.values()) {
       if (key(other) === key(p)) continue;
-      this.deps.roomControl.emit(rooms.of(other), 'call:producer', { callId: call.id, producerId: producer.id, kind: producer.kind, from: p });
+      this.deps.roomControl.emit(rooms.of(other), 'call:producer', {
+        callId: call.id,
+        producerId: producer.id,
+        kind: producer.kind,
+        from: p,
+      });
     }
     return { producerId: producer.id };
   }
@@ -220,7 +236,12 @@ export class CallService {
   async consume(p: Principal, req: EventPayload<'call:consume'>) {
     const call = this.callFor(p, req.callId, 'participant');
     const consumer = await call.session.consume(key(p), req.transportId, req.producerId, req.rtpCapabilities as never);
-    return { consumerId: consumer.id, producerId: consumer.producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
+    return {
+      consumerId: consumer.id,
+      producerId: consumer.producerId,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+    };
   }
 
   async resumeConsumer(p: Principal, req: EventPayload<'call:consumer:resume'>) {
@@ -302,7 +323,8 @@ export class CallService {
   private callFor(p: Principal, callId: string, as: 'invited' | 'participant'): Call {
     const call = this.calls.get(callId);
     const member = as === 'invited' ? call?.ringing.has(key(p)) : call?.participants.has(key(p));
-    if (!call || !member) throw notFound(as === 'invited' ? 'no call is ringing for you with that id' : 'you are not in that call');
+    if (!call || !member)
+      throw notFound(as === 'invited' ? 'no call is ringing for you with that id' : 'you are not in that call');
     return call;
   }
 

@@ -136,9 +136,21 @@ export function sniffMime(data: Uint8Array): MediaMime | undefined {
 
 /** Payload bytes after the one-byte frame header, by frame type (RFC 4867 §5.3); undefined = invalid type. */
 const AMR_NB_FRAME_BYTES: readonly (number | undefined)[] = [
-  12, 13, 15, 17, 19, 20, 26, 31, // 4.75 … 12.2 kbit/s
+  12,
+  13,
+  15,
+  17,
+  19,
+  20,
+  26,
+  31, // 4.75 … 12.2 kbit/s
   5, // 8: SID (comfort noise)
-  undefined, undefined, undefined, undefined, undefined, undefined, // 9..14: reserved / not in storage format
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  undefined, // 9..14: reserved / not in storage format
   0, // 15: NO_DATA
 ];
 const AMR_FRAME_MS = 20;
@@ -216,11 +228,7 @@ export function checkMedia(
     if (computed === 0) throw bad('voice message has no audio frames');
     durationMs = computed;
   } else {
-    if (
-      typeof declaredDurationMs !== 'number' ||
-      !Number.isSafeInteger(declaredDurationMs) ||
-      declaredDurationMs <= 0
-    ) {
+    if (typeof declaredDurationMs !== 'number' || !Number.isSafeInteger(declaredDurationMs) || declaredDurationMs <= 0) {
       throw bad(`durationMs is required for ${mime} and must be a positive integer (milliseconds)`);
     }
     durationMs = declaredDurationMs;

@@ -74,7 +74,8 @@ export class ChatService {
     let data: Buffer | undefined;
     if (req.kind === 'text') {
       if (req.text === undefined || req.media) throw badRequest('a text message has text and no media');
-      if (req.text.length > this.opts.maxTextChars) throw new HubError('TOO_LARGE', `text is longer than ${this.opts.maxTextChars} characters`);
+      if (req.text.length > this.opts.maxTextChars)
+        throw new HubError('TOO_LARGE', `text is longer than ${this.opts.maxTextChars} characters`);
     } else {
       if (!req.media || req.text !== undefined) throw badRequest(`a ${req.kind} message has media and no text`);
       data = Buffer.from(req.media.data);
@@ -114,15 +115,17 @@ export class ChatService {
     const message = messageView(row, media ?? undefined);
     this.deps.roomControl.emit(rooms.family(familyId), 'chat:message', { message });
     // The message is stored and told: a push that cannot be queued must not fail the send.
-    await this.deps.notifyOffline(familyId, sender, {
-      kind: 'message',
-      familyId,
-      ts: row.ts,
-      conversationId: familyId,
-      messageId: row.id,
-      seq: row.seq,
-      ...(row.text !== null ? { text: row.text } : {}),
-    }).catch((err: unknown) => this.deps.onPushError(err));
+    await this.deps
+      .notifyOffline(familyId, sender, {
+        kind: 'message',
+        familyId,
+        ts: row.ts,
+        conversationId: familyId,
+        messageId: row.id,
+        seq: row.seq,
+        ...(row.text !== null ? { text: row.text } : {}),
+      })
+      .catch((err: unknown) => this.deps.onPushError(err));
     return message;
   }
 
@@ -134,7 +137,10 @@ export class ChatService {
     const media = new Map(
       (await this.deps.store.messages.mediaByIds(page.flatMap((r) => (r.media_id ? [r.media_id] : [])))).map((m) => [m.id, m]),
     );
-    return { messages: page.map((r) => messageView(r, r.media_id ? media.get(r.media_id) : undefined)), hasMore: rows.length > limit };
+    return {
+      messages: page.map((r) => messageView(r, r.media_id ? media.get(r.media_id) : undefined)),
+      hasMore: rows.length > limit,
+    };
   }
 
   async read(reader: Principal, req: EventPayload<'chat:read'>): Promise<{ seq: number }> {
@@ -143,7 +149,12 @@ export class ChatService {
     if (req.seq > last) throw badRequest(`seq ${req.seq} is past the last message (${last})`);
     const now = this.deps.clock();
     const seq = await this.deps.store.messages.markRead(req.conversationId, reader.kind, reader.id, req.seq, now);
-    this.deps.roomControl.emit(rooms.family(req.conversationId), 'chat:read', { conversationId: req.conversationId, seq, by: reader, at: now });
+    this.deps.roomControl.emit(rooms.family(req.conversationId), 'chat:read', {
+      conversationId: req.conversationId,
+      seq,
+      by: reader,
+      at: now,
+    });
     return { seq };
   }
 
@@ -155,8 +166,10 @@ export class ChatService {
     }
     const info = await this.deps.devices.get(sender.id);
     if (info?.familyId !== familyId) throw forbidden('this watch is not in that family');
-    if (kind === 'voice' && !info.permissions.microphone) throw new HubError('CONSENT_REQUIRED', 'the microphone permission is off for this watch');
-    if (kind === 'image' && !info.permissions.camera) throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
+    if (kind === 'voice' && !info.permissions.microphone)
+      throw new HubError('CONSENT_REQUIRED', 'the microphone permission is off for this watch');
+    if (kind === 'image' && !info.permissions.camera)
+      throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
   }
 
   private async view(row: MessageRow): Promise<MessageView> {

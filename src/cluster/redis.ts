@@ -32,7 +32,11 @@ export async function openCluster(s: ClusterSettings, logger: Logger): Promise<C
   const pub = createClient({ url: s.url }) as RedisClientType;
   const sub = pub.duplicate();
   const data = pub.duplicate();
-  for (const [name, c] of [['pub', pub], ['sub', sub], ['data', data]] as const) {
+  for (const [name, c] of [
+    ['pub', pub],
+    ['sub', sub],
+    ['data', data],
+  ] as const) {
     // node-redis reconnects by itself; errors are logged, readiness reports the outage.
     c.on('error', (err: Error) => logger.warn({ err: err.message, client: name }, 'redis error'));
   }
@@ -40,9 +44,12 @@ export async function openCluster(s: ClusterSettings, logger: Logger): Promise<C
   const adapter = s.sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub);
   const presence = new RedisPresence(data, s.nodeId, s.heartbeatMs);
   await presence.beat();
-  const timer = setInterval(() => {
-    presence.beat().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'heartbeat failed'));
-  }, Math.max(250, Math.floor(s.heartbeatMs / 3)));
+  const timer = setInterval(
+    () => {
+      presence.beat().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'heartbeat failed'));
+    },
+    Math.max(250, Math.floor(s.heartbeatMs / 3)),
+  );
   timer.unref();
   logger.info({ node: s.nodeId, sharded: s.sharded }, 'cluster mode over Redis');
   return {

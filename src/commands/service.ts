@@ -43,13 +43,15 @@ export class CommandService {
     if (!info?.familyId) throw forbidden('not a watch of your family');
     await access.requireRole(info.familyId, user.id, ['owner', 'guardian']);
     const params = parseOrThrow(this.schemas[req.type], req.params ?? {}) as Record<string, unknown>;
-    if (req.type === 'photo' && !info.permissions.camera) throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
+    if (req.type === 'photo' && !info.permissions.camera)
+      throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
     if (req.type === 'set_contacts' && !info.permissions.contacts) {
       throw new HubError('CONSENT_REQUIRED', 'the contacts permission is off for this watch');
     }
     if (req.type === 'voice_reminder') {
       const media = await store.messages.mediaById(String(params.mediaId));
-      if (media?.family_id !== info.familyId || !media.mime.startsWith('audio/')) throw badRequest('mediaId: not a voice note of this family');
+      if (media?.family_id !== info.familyId || !media.mime.startsWith('audio/'))
+        throw badRequest('mediaId: not a voice note of this family');
     }
     const now = this.deps.clock();
     const row: CommandRow = {
@@ -133,11 +135,19 @@ export class CommandService {
         this.tellFamily({ ...row, status: 'failed', updated_at: now });
         continue;
       }
-      this.deps.roomControl.emit(rooms.device(deviceId), 'command', { id: row.id, type: row.type, params, expiresAt: row.expires_at });
+      this.deps.roomControl.emit(rooms.device(deviceId), 'command', {
+        id: row.id,
+        type: row.type,
+        params,
+        expiresAt: row.expires_at,
+      });
       delivered.push(row);
     }
     const queued = delivered.filter((r) => r.status === 'queued');
-    await this.deps.store.commands.markSent(queued.map((r) => r.id), now);
+    await this.deps.store.commands.markSent(
+      queued.map((r) => r.id),
+      now,
+    );
     for (const row of queued) this.tellFamily({ ...row, status: 'sent', updated_at: now });
   }
 

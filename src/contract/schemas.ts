@@ -40,10 +40,7 @@ export const deviceBindBody = z.strictObject({
   childName: z.string().trim().min(1).max(64),
 });
 export const permissionsBody = z.strictObject(
-  Object.fromEntries(PERMISSION_NAMES.map((p) => [p, z.boolean()])) as Record<
-    (typeof PERMISSION_NAMES)[number],
-    z.ZodBoolean
-  >,
+  Object.fromEntries(PERMISSION_NAMES.map((p) => [p, z.boolean()])) as Record<(typeof PERMISSION_NAMES)[number], z.ZodBoolean>,
 );
 
 export const familyParams = z.strictObject({ fid: id });
@@ -100,7 +97,10 @@ export const geofenceBody = z
     kind: z.enum(['circle', 'polygon']),
     center: latLng.optional(),
     radius: z.number().optional(),
-    polygon: z.array(z.tuple([lat, lng])).max(500).optional(),
+    polygon: z
+      .array(z.tuple([lat, lng]))
+      .max(500)
+      .optional(),
     deviceIds: z.array(id).min(1).max(100).nullable().optional(),
   })
   .superRefine((g, ctx) => {
@@ -109,7 +109,10 @@ export const geofenceBody = z
     if (g.kind === 'circle' ? !circle : !polygon) {
       ctx.addIssue({
         code: 'custom',
-        message: g.kind === 'circle' ? 'a circle needs center and radius, and no polygon' : 'a polygon needs polygon, and no center or radius',
+        message:
+          g.kind === 'circle'
+            ? 'a circle needs center and radius, and no polygon'
+            : 'a polygon needs polygon, and no center or radius',
       });
     }
   });
@@ -163,7 +166,12 @@ export const eventSchemas = {
     deviceId: id,
     type: z.enum(COMMAND_TYPES),
     params: z.record(z.string(), z.unknown()).optional(),
-    ttlMs: z.number().int().min(10_000).max(30 * 86_400_000).optional(),
+    ttlMs: z
+      .number()
+      .int()
+      .min(10_000)
+      .max(30 * 86_400_000)
+      .optional(),
   }),
   'command:result': z.strictObject({
     id,
@@ -172,7 +180,10 @@ export const eventSchemas = {
   }),
   'call:start': z.strictObject({
     familyId: id,
-    invitees: z.array(z.strictObject({ kind: z.enum(['user', 'device']), id })).min(1).max(MAX_CALL_INVITEES),
+    invitees: z
+      .array(z.strictObject({ kind: z.enum(['user', 'device']), id }))
+      .min(1)
+      .max(MAX_CALL_INVITEES),
     video: z.boolean(),
   }),
   'call:accept': callRef,

@@ -41,7 +41,12 @@ function shapeBox(shape: FenceShape): Box {
   }
   let box: Box = { south: Infinity, north: -Infinity, west: Infinity, east: -Infinity };
   for (const [lat, lng] of shape.polygon) {
-    box = { south: Math.min(box.south, lat), north: Math.max(box.north, lat), west: Math.min(box.west, lng), east: Math.max(box.east, lng) };
+    box = {
+      south: Math.min(box.south, lat),
+      north: Math.max(box.north, lat),
+      west: Math.min(box.west, lng),
+      east: Math.max(box.east, lng),
+    };
   }
   return box;
 }
@@ -69,7 +74,13 @@ function grow(b: Box, meters: number): Box {
 
 /** Splits at the antimeridian and into ≤ 90° slices: H3 reads a loop wider than 180° as wrapping. */
 function lngSlices(b: Box): [number, number][] {
-  if (b.east - b.west >= 360) return [[-180, -90], [-90, 0], [0, 90], [90, 180]];
+  if (b.east - b.west >= 360)
+    return [
+      [-180, -90],
+      [-90, 0],
+      [0, 90],
+      [90, 180],
+    ];
   const out: [number, number][] = [];
   for (let w = b.west; w < b.east; w += 90) {
     const e = Math.min(b.east, w + 90);
@@ -94,7 +105,12 @@ function coverAt(shape: FenceShape, seed: LatLng, res: number): Set<string> | nu
   if (boxAreaM2(box) / getHexagonAreaAvg(res, 'm2') > 2 * MAX_CELLS) return null;
   const centres = new Set<string>([cellOf(seed.lat, seed.lng, res)]);
   for (const [w, e] of lngSlices(box)) {
-    const loop = [[box.south, w], [box.south, e], [box.north, e], [box.north, w]];
+    const loop = [
+      [box.south, w],
+      [box.south, e],
+      [box.north, e],
+      [box.north, w],
+    ];
     for (const c of polygonToCells(loop, res)) centres.add(c);
   }
   const cells = new Set<string>();

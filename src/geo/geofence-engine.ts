@@ -62,7 +62,13 @@ export function evaluateFix(
     // With no known state (new fence, new watch) the first clear fix only sets the baseline:
     // an 'enter' for a watch that was simply already there would be a false alarm.
     if (known !== undefined) {
-      transitions.push({ geofenceId: id, transition: placement === 'inside' ? 'enter' : 'exit', ts: fix.ts, lat: fix.lat, lng: fix.lng });
+      transitions.push({
+        geofenceId: id,
+        transition: placement === 'inside' ? 'enter' : 'exit',
+        ts: fix.ts,
+        lat: fix.lat,
+        lng: fix.lng,
+      });
     }
   }
   return { transitions, changes };

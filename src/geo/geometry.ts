@@ -115,8 +115,12 @@ const MAX_RADIUS_M = 50_000;
 
 function validLatLng(lat: unknown, lng: unknown): boolean {
   return (
-    typeof lat === 'number' && typeof lng === 'number' && Number.isFinite(lat) && Number.isFinite(lng) &&
-    Math.abs(lat) <= 90 && Math.abs(lng) <= 180
+    typeof lat === 'number' &&
+    typeof lng === 'number' &&
+    Number.isFinite(lat) &&
+    Number.isFinite(lng) &&
+    Math.abs(lat) <= 90 &&
+    Math.abs(lng) <= 180
   );
 }
 
@@ -179,7 +183,9 @@ function orient(a: Pt, b: Pt, c: Pt): number {
 
 /** c lies within the bounding box of segment ab (used only when a, b, c are collinear). */
 function within(a: Pt, b: Pt, c: Pt): boolean {
-  return Math.min(a[0], b[0]) <= c[0] && c[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= c[1] && c[1] <= Math.max(a[1], b[1]);
+  return (
+    Math.min(a[0], b[0]) <= c[0] && c[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= c[1] && c[1] <= Math.max(a[1], b[1])
+  );
 }
 
 function segmentsTouch(a: Pt, b: Pt, c: Pt, d: Pt): boolean {
@@ -188,7 +194,12 @@ function segmentsTouch(a: Pt, b: Pt, c: Pt, d: Pt): boolean {
   const o3 = orient(c, d, a);
   const o4 = orient(c, d, b);
   if (o1 !== o2 && o3 !== o4) return true;
-  return (o1 === 0 && within(a, b, c)) || (o2 === 0 && within(a, b, d)) || (o3 === 0 && within(c, d, a)) || (o4 === 0 && within(c, d, b));
+  return (
+    (o1 === 0 && within(a, b, c)) ||
+    (o2 === 0 && within(a, b, d)) ||
+    (o3 === 0 && within(c, d, a)) ||
+    (o4 === 0 && within(c, d, b))
+  );
 }
 
 /**

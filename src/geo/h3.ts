@@ -6,7 +6,8 @@ import { cellToParent, getResolution, isValidCell, latLngToCell } from 'h3-js';
 const CANONICAL = /^[0-9a-f]{15}$/;
 
 function checkRes(res: number, max: number): void {
-  if (!Number.isInteger(res) || res < 0 || res > max) throw new RangeError(`H3 resolution must be an integer in 0..${max}, got ${res}`);
+  if (!Number.isInteger(res) || res < 0 || res > max)
+    throw new RangeError(`H3 resolution must be an integer in 0..${max}, got ${res}`);
 }
 
 export function cellOf(lat: number, lng: number, res: number): string {

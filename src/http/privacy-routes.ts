@@ -37,8 +37,22 @@ function streamJson(reply: FastifyReply, chunks: AsyncGenerator<string>, filenam
 export function privacyRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { store, access, commands } = deps;
   const viewCommand = commands.view.bind(commands);
-  const audit = (actor: string, action: string, familyId: string | null, subject: { kind: 'user' | 'device'; id: string } | null, details = {}) =>
-    store.audit.record({ id: deps.newId(), at: deps.clock(), actor: { kind: 'user', id: actor }, action, familyId, subject, details });
+  const audit = (
+    actor: string,
+    action: string,
+    familyId: string | null,
+    subject: { kind: 'user' | 'device'; id: string } | null,
+    details = {},
+  ) =>
+    store.audit.record({
+      id: deps.newId(),
+      at: deps.clock(),
+      actor: { kind: 'user', id: actor },
+      action,
+      familyId,
+      subject,
+      details,
+    });
 
   app.get('/v1/me/export', async (req, reply) => {
     const { userId } = await authUser(deps, req);
@@ -62,7 +76,13 @@ export function privacyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     await access.requireRole(fid, userId, ['owner']);
     const rows = await store.devices.consents(did, fid);
     return {
-      consents: rows.map((r) => ({ permission: r.permission, previous: r.previous === 1, value: r.value === 1, changedBy: r.changed_by, at: r.at })),
+      consents: rows.map((r) => ({
+        permission: r.permission,
+        previous: r.previous === 1,
+        value: r.value === 1,
+        changedBy: r.changed_by,
+        at: r.at,
+      })),
     };
   });
 
@@ -85,7 +105,8 @@ export function privacyRoutes(app: FastifyInstance, deps: HttpDeps): void {
     });
     await store.mediaBlobs.delete(result.mediaIds);
     deps.roomControl.disconnect({ kind: 'user', id: userId });
-    for (const fid of result.leftFamilies) deps.roomControl.emit(rooms.family(fid), 'presence', { kind: 'user', id: userId, online: false, lastSeen: deps.clock() });
+    for (const fid of result.leftFamilies)
+      deps.roomControl.emit(rooms.family(fid), 'presence', { kind: 'user', id: userId, online: false, lastSeen: deps.clock() });
     for (const did of result.unboundDevices) {
       deps.location.devices.invalidate(did);
       await deps.location.service.forgetWatch(did);
@@ -99,7 +120,8 @@ export function privacyRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/v1/ops/incidents', async (req, reply) => {
     const ctx = await deps.authenticator.authenticate(bearer(req));
-    if (ctx.principal.kind !== 'user' || !ctx.scopes.includes(OPS_SCOPE)) throw forbidden('this needs a token with the ops scope');
+    if (ctx.principal.kind !== 'user' || !ctx.scopes.includes(OPS_SCOPE))
+      throw forbidden('this needs a token with the ops scope');
     const { message, familyIds } = parseOrThrow(incidentBody, req.body);
     const targets = familyIds ?? (await store.families.allIds());
     const id = randomUUID();

@@ -11,9 +11,15 @@ import { purgeExpired } from './retention.js';
 
 const RETENTION_EVERY_MS = 3_600_000;
 
-export function startMessagingJobs(
-  o: { store: Store; commands: CommandService; outbox: PushOutbox; config: Config; clock: () => number; logger: Logger; metrics: HubMetrics },
-): () => void {
+export function startMessagingJobs(o: {
+  store: Store;
+  commands: CommandService;
+  outbox: PushOutbox;
+  config: Config;
+  clock: () => number;
+  logger: Logger;
+  metrics: HubMetrics;
+}): () => void {
   const stops = [
     every(5_000, 'command-expiry', o.logger, () => o.commands.expireDue()),
     o.outbox.start(1_000),

@@ -14,7 +14,14 @@ export function fenceFromRow(row: GeofenceRow): IndexedFence & { deviceIds: stri
 
 export function geofenceView(row: GeofenceRow): GeofenceView {
   const { shape, deviceIds } = fenceFromRow(row);
-  const base = { id: row.id, familyId: row.family_id, name: row.name, deviceIds, createdAt: row.created_at, updatedAt: row.updated_at };
+  const base = {
+    id: row.id,
+    familyId: row.family_id,
+    name: row.name,
+    deviceIds,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
   return shape.kind === 'circle'
     ? { ...base, kind: 'circle', center: shape.center, radius: shape.radius }
     : { ...base, kind: 'polygon', polygon: shape.polygon };

@@ -45,7 +45,17 @@ export function createLocationServices(o: {
   const alerts = new AlertService(store, o.access, roomControl, o.notifyOffline, clock);
   const area = new AreaService(latest, roomControl);
   const service = new LocationService(
-    { devices, writer, latest, geofences, alerts, area, roomControl, clock, publishWatchLeft: (id) => o.publish({ type: 'watch-left', id }) },
+    {
+      devices,
+      writer,
+      latest,
+      geofences,
+      alerts,
+      area,
+      roomControl,
+      clock,
+      publishWatchLeft: (id) => o.publish({ type: 'watch-left', id }),
+    },
     {
       h3Resolution: config.h3Resolution,
       maxFutureMs: loc.maxFutureS * 1000,

@@ -90,17 +90,29 @@ export class CallSession {
     return this.transport(who, transportId).restartIce();
   }
 
-  async produce(who: string, transportId: string, kind: types.MediaKind, rtpParameters: types.RtpParameters): Promise<types.Producer> {
-    const producer = await this.transport(who, transportId).produce({ kind, rtpParameters }).catch((err: Error) => {
-      throw badRequest(`cannot produce: ${err.message}`);
-    });
+  async produce(
+    who: string,
+    transportId: string,
+    kind: types.MediaKind,
+    rtpParameters: types.RtpParameters,
+  ): Promise<types.Producer> {
+    const producer = await this.transport(who, transportId)
+      .produce({ kind, rtpParameters })
+      .catch((err: Error) => {
+        throw badRequest(`cannot produce: ${err.message}`);
+      });
     this.participant(who).producers.set(producer.id, producer);
     producer.observer.once('close', () => this.participants.get(who)?.producers.delete(producer.id));
     return producer;
   }
 
   /** Consumers start paused; the client resumes once it is ready to receive. */
-  async consume(who: string, transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
+  async consume(
+    who: string,
+    transportId: string,
+    producerId: string,
+    rtpCapabilities: types.RtpCapabilities,
+  ): Promise<types.Consumer> {
     let canConsume = false;
     try {
       canConsume = this.router.canConsume({ producerId, rtpCapabilities });

@@ -9,8 +9,7 @@ import type { PrivacyQueries } from '../store/privacy-queries.js';
 
 type Section = [name: string, value: unknown | AsyncIterable<unknown>];
 
-const isIterable = (v: unknown): v is AsyncIterable<unknown> =>
-  typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
+const isIterable = (v: unknown): v is AsyncIterable<unknown> => typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
 
 /** Writes `{ "a": …, "b": [ …streamed… ] }` as text chunks. */
 export async function* jsonObject(sections: Section[]): AsyncGenerator<string> {
@@ -42,17 +41,38 @@ export async function* jsonObject(sections: Section[]): AsyncGenerator<string> {
 /** Turns a stored command into what the family sees (contact lists decrypted). */
 export type CommandViewer = (row: CommandRow) => unknown;
 
-export function exportUser(store: Store, q: PrivacyQueries, viewCommand: CommandViewer, userId: string, now: number): AsyncGenerator<string> {
+export function exportUser(
+  store: Store,
+  q: PrivacyQueries,
+  viewCommand: CommandViewer,
+  userId: string,
+  now: number,
+): AsyncGenerator<string> {
   return (async function* () {
     const user = await store.users.findById(userId);
     if (!user) return;
     yield* jsonObject([
       ['exportedAt', now],
-      ['user', { id: user.id, email: user.email, nickname: user.nickname, createdAt: user.created_at, outsideLogin: user.external_subject !== null }],
+      [
+        'user',
+        {
+          id: user.id,
+          email: user.email,
+          nickname: user.nickname,
+          createdAt: user.created_at,
+          outsideLogin: user.external_subject !== null,
+        },
+      ],
       ['families', (await store.families.listForUser(userId)).map((f) => ({ id: f.id, name: f.name, role: f.role }))],
       [
         'sessions',
-        (await q.sessions(userId)).map((s) => ({ session: s.chain_id, createdAt: s.created_at, expiresAt: s.expires_at, usedAt: s.used_at, revokedAt: s.revoked_at })),
+        (await q.sessions(userId)).map((s) => ({
+          session: s.chain_id,
+          createdAt: s.created_at,
+          expiresAt: s.expires_at,
+          usedAt: s.used_at,
+          revokedAt: s.revoked_at,
+        })),
       ],
       ['messagesSent', q.messagesBy('user', userId)],
       ['readPositions', await q.readPositions(userId)],
@@ -80,7 +100,17 @@ export function exportDevice(
       .filter((g) => g.deviceIds === null || g.deviceIds.includes(deviceId));
     yield* jsonObject([
       ['exportedAt', now],
-      ['watch', { id: device.id, imei: device.imei, model: device.model, childName: device.child_name, boundAt: device.bound_at, permissions }],
+      [
+        'watch',
+        {
+          id: device.id,
+          imei: device.imei,
+          model: device.model,
+          childName: device.child_name,
+          boundAt: device.bound_at,
+          permissions,
+        },
+      ],
       ['consentHistory', await store.devices.consents(deviceId, familyId)],
       ['geofences', fences],
       ['alerts', await q.alertsFor(deviceId, familyId)],

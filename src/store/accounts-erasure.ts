@@ -22,7 +22,11 @@ export class AccountErasure {
 
   erase(userId: string, newBindingCode: (deviceId: string) => { hash: string; expiresAt: number }): Promise<ErasureResult> {
     return this.db.transaction().execute(async (tx) => {
-      const memberships = await tx.selectFrom('family_members').select(['family_id', 'role']).where('user_id', '=', userId).execute();
+      const memberships = await tx
+        .selectFrom('family_members')
+        .select(['family_id', 'role'])
+        .where('user_id', '=', userId)
+        .execute();
       const deletedFamilies: string[] = [];
       const leftFamilies: string[] = [];
       for (const m of memberships) {
@@ -42,7 +46,11 @@ export class AccountErasure {
         const devices = await tx.selectFrom('devices').select(['id', 'bound_at']).where('family_id', '=', fid).execute();
         for (const d of devices) {
           // The family's share of the watch's track: what it reported while bound here.
-          await tx.deleteFrom('fixes').where('device_id', '=', d.id).where('received_at', '>=', d.bound_at ?? 0).execute();
+          await tx
+            .deleteFrom('fixes')
+            .where('device_id', '=', d.id)
+            .where('received_at', '>=', d.bound_at ?? 0)
+            .execute();
           await tx.deleteFrom('geofence_states').where('device_id', '=', d.id).execute();
           const code = newBindingCode(d.id);
           await tx
@@ -84,8 +92,18 @@ export class AccountErasure {
       await tx.updateTable('invites').set({ created_by: DELETED_USER }).where('created_by', '=', userId).execute();
       await tx.updateTable('invites').set({ used_by: DELETED_USER }).where('used_by', '=', userId).execute();
       await tx.updateTable('geofences').set({ created_by: DELETED_USER }).where('created_by', '=', userId).execute();
-      await tx.updateTable('audit_log').set({ actor_id: DELETED_USER }).where('actor_kind', '=', 'user').where('actor_id', '=', userId).execute();
-      await tx.updateTable('audit_log').set({ subject_id: DELETED_USER }).where('subject_kind', '=', 'user').where('subject_id', '=', userId).execute();
+      await tx
+        .updateTable('audit_log')
+        .set({ actor_id: DELETED_USER })
+        .where('actor_kind', '=', 'user')
+        .where('actor_id', '=', userId)
+        .execute();
+      await tx
+        .updateTable('audit_log')
+        .set({ subject_id: DELETED_USER })
+        .where('subject_kind', '=', 'user')
+        .where('subject_id', '=', userId)
+        .execute();
       await tx.deleteFrom('push_outbox').where('user_id', '=', userId).execute();
       // Refresh tokens and memberships go with the user row (ON DELETE CASCADE).
       await tx.deleteFrom('users').where('id', '=', userId).execute();

@@ -55,6 +55,12 @@ export class AlertRepository {
   }
 
   listByFamily(familyId: string, limit: number): Promise<AlertRow[]> {
-    return this.db.selectFrom('alerts').selectAll().where('family_id', '=', familyId).orderBy('created_at', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('family_id', '=', familyId)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
   }
 }

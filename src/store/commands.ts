@@ -69,7 +69,11 @@ export class CommandRepository {
     await this.db
       .updateTable('commands')
       .set({ status: 'expired', updated_at: now })
-      .where('id', 'in', open.map((c) => c.id))
+      .where(
+        'id',
+        'in',
+        open.map((c) => c.id),
+      )
       .where('status', 'in', OPEN_STATUSES)
       .execute();
     return open.map((c) => ({ ...c, status: 'expired', updated_at: now }));

@@ -25,9 +25,11 @@ export class DeviceDirectory {
   get(deviceId: string): Promise<DeviceInfo | undefined> {
     let entry = this.cache.get(deviceId);
     if (!entry) {
-      entry = this.store.devices.findById(deviceId).then((row) =>
-        row ? { id: row.id, familyId: row.family_id, boundAt: row.bound_at ?? 0, permissions: permissionsOf(row) } : undefined,
-      );
+      entry = this.store.devices
+        .findById(deviceId)
+        .then((row) =>
+          row ? { id: row.id, familyId: row.family_id, boundAt: row.bound_at ?? 0, permissions: permissionsOf(row) } : undefined,
+        );
       // A failed read is not remembered.
       entry.catch(() => this.cache.delete(deviceId));
       this.cache.set(deviceId, entry);

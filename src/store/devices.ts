@@ -93,11 +93,7 @@ export class DeviceRepository {
    * also clears it, so two families racing with the same code cannot both win.
    */
   async bindByCode(codeHash: string, familyId: string, childName: string, now: number): Promise<DeviceRow> {
-    const device = await this.db
-      .selectFrom('devices')
-      .selectAll()
-      .where('binding_code_hash', '=', codeHash)
-      .executeTakeFirst();
+    const device = await this.db.selectFrom('devices').selectAll().where('binding_code_hash', '=', codeHash).executeTakeFirst();
     if (!device || (device.binding_code_expires_at ?? 0) <= now) {
       throw notFound('binding code is unknown, already used or expired; show a new code on the watch');
     }

@@ -76,7 +76,11 @@ export class FamilyRepository {
       if (this.dialect === 'postgres') {
         await tx.selectFrom('families').select('id').where('id', '=', familyId).forUpdate().execute();
       }
-      const members = await tx.selectFrom('family_members').select(['user_id', 'role']).where('family_id', '=', familyId).execute();
+      const members = await tx
+        .selectFrom('family_members')
+        .select(['user_id', 'role'])
+        .where('family_id', '=', familyId)
+        .execute();
       const target = members.find((m) => m.user_id === userId);
       if (!target) throw notFound('no such member');
       const owners = members.filter((m) => m.role === 'owner').length;
@@ -86,7 +90,10 @@ export class FamilyRepository {
   }
 
   async createInvite(invite: Omit<InviteRow, 'used_at' | 'used_by'>): Promise<void> {
-    await this.db.insertInto('invites').values({ ...invite, used_at: null, used_by: null }).execute();
+    await this.db
+      .insertInto('invites')
+      .values({ ...invite, used_at: null, used_by: null })
+      .execute();
   }
 
   /** Accepts an invite: single use, unexpired, and not for a family the user is already in. */

@@ -13,14 +13,24 @@ export class GeofenceRepository {
 
   async update(row: GeofenceRow): Promise<boolean> {
     const { id, family_id, created_at: _c, created_by: _b, ...set } = row;
-    const r = await this.db.updateTable('geofences').set(set).where('id', '=', id).where('family_id', '=', family_id).executeTakeFirst();
+    const r = await this.db
+      .updateTable('geofences')
+      .set(set)
+      .where('id', '=', id)
+      .where('family_id', '=', family_id)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
   async delete(familyId: string, id: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       // The family check comes first: another family naming this id must touch nothing.
-      const owned = await tx.selectFrom('geofences').select('id').where('id', '=', id).where('family_id', '=', familyId).executeTakeFirst();
+      const owned = await tx
+        .selectFrom('geofences')
+        .select('id')
+        .where('id', '=', id)
+        .where('family_id', '=', familyId)
+        .executeTakeFirst();
       if (!owned) return false;
       await tx.deleteFrom('geofence_states').where('geofence_id', '=', id).execute();
       await tx.deleteFrom('geofences').where('id', '=', id).execute();
@@ -56,7 +66,11 @@ export class GeofenceRepository {
     await this.db.transaction().execute(async (tx) => {
       for (const [geofenceId, state] of changes) {
         if (state === null) {
-          await tx.deleteFrom('geofence_states').where('geofence_id', '=', geofenceId).where('device_id', '=', deviceId).execute();
+          await tx
+            .deleteFrom('geofence_states')
+            .where('geofence_id', '=', geofenceId)
+            .where('device_id', '=', deviceId)
+            .execute();
           continue;
         }
         await tx

@@ -134,7 +134,14 @@ export class MessageRepository {
       const old = await tx.selectFrom('messages').select(['id', 'media_id']).where('ts', '<', before).limit(batch).execute();
       if (old.length === 0) return { messages: 0, media: [] };
       const media = old.map((m) => m.media_id).filter((id): id is string => id !== null);
-      await tx.deleteFrom('messages').where('id', 'in', old.map((m) => m.id)).execute();
+      await tx
+        .deleteFrom('messages')
+        .where(
+          'id',
+          'in',
+          old.map((m) => m.id),
+        )
+        .execute();
       if (media.length > 0) await tx.deleteFrom('media').where('id', 'in', media).execute();
       return { messages: old.length, media };
     });

@@ -245,7 +245,11 @@ const migrationsFor = (dialect: DialectName): Record<string, Migration> => ({
         .addColumn('failed_at', 'bigint')
         .addColumn('last_error', 'text')
         .execute();
-      await db.schema.createIndex('push_outbox_due').on('push_outbox').columns(['sent_at', 'failed_at', 'next_attempt_at']).execute();
+      await db.schema
+        .createIndex('push_outbox_due')
+        .on('push_outbox')
+        .columns(['sent_at', 'failed_at', 'next_attempt_at'])
+        .execute();
     },
   },
   '0004_privacy': {

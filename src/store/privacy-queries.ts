@@ -18,7 +18,12 @@ export class PrivacyQueries {
   }
 
   readPositions(userId: string) {
-    return this.db.selectFrom('read_positions').selectAll().where('reader_kind', '=', 'user').where('reader_id', '=', userId).execute();
+    return this.db
+      .selectFrom('read_positions')
+      .selectAll()
+      .where('reader_kind', '=', 'user')
+      .where('reader_id', '=', userId)
+      .execute();
   }
 
   consentsBy(userId: string) {
@@ -50,7 +55,13 @@ export class PrivacyQueries {
   }
 
   auditByActor(userId: string) {
-    return this.db.selectFrom('audit_log').selectAll().where('actor_kind', '=', 'user').where('actor_id', '=', userId).orderBy('at').execute();
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('actor_kind', '=', 'user')
+      .where('actor_id', '=', userId)
+      .orderBy('at')
+      .execute();
   }
 
   auditAbout(deviceId: string, familyId: string) {

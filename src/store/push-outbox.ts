@@ -12,7 +12,10 @@ export class PushOutboxRepository {
 
   async enqueue(rows: readonly PushOutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.insertInto('push_outbox').values([...rows]).execute();
+    await this.db
+      .insertInto('push_outbox')
+      .values([...rows])
+      .execute();
   }
 
   find(id: string): Promise<PushOutboxRow | undefined> {

@@ -5,7 +5,18 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyRedis, nodeEnv, redisUrl } from '../helpers/cluster.js';
 import { freshDatabaseUrl } from '../helpers/databases.js';
-import { bindWatch, createFamily, provisionWatch, addMember, api, connect, received, registerUser, request, waitFor } from '../helpers/hub.js';
+import {
+  bindWatch,
+  createFamily,
+  provisionWatch,
+  addMember,
+  api,
+  connect,
+  received,
+  registerUser,
+  request,
+  waitFor,
+} from '../helpers/hub.js';
 import { fix, setPermissions, sharingFamily } from '../helpers/location.js';
 import { type HubProcess, startHubProcess } from '../helpers/processes.js';
 import { MediaPeer } from '../helpers/media-peer.js';
@@ -23,7 +34,11 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     const db = await freshDatabaseUrl('postgres');
     drop = db.drop;
     const env = (id: string) =>
-      nodeEnv(id, db.url, REDIS_URL, { HUB_REDIS_SHARDED: String(sharded), HUB_LOCATION_INTERVAL_S: '5', HUB_OFFLINE_AFTER_INTERVALS: '1' });
+      nodeEnv(id, db.url, REDIS_URL, {
+        HUB_REDIS_SHARDED: String(sharded),
+        HUB_LOCATION_INTERVAL_S: '5',
+        HUB_OFFLINE_AFTER_INTERVALS: '1',
+      });
     // One node first, so migrations run once; then the others.
     nodes = [await startHubProcess(env('a'))];
     nodes.push(...(await Promise.all([startHubProcess(env('b')), startHubProcess(env('c'))])));
@@ -52,7 +67,12 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     expect((await locC).lat).toBe(45.1);
 
     const chatC = waitFor(onC, 'chat:message');
-    const sent = await request(onB, 'chat:send', { conversationId: fam.familyId, clientMsgId: 'x1', kind: 'text', text: 'across nodes' });
+    const sent = await request(onB, 'chat:send', {
+      conversationId: fam.familyId,
+      clientMsgId: 'x1',
+      kind: 'text',
+      text: 'across nodes',
+    });
     expect((await chatC).message.id).toBe(sent.message.id);
 
     const alertB = waitFor(onB, 'alert', (x) => x.type === 'sos');
@@ -81,7 +101,10 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     const onB = await connect(b, fam.owner.accessToken);
     const first = Date.now() - 1000;
     await request(fam.watchSocket, 'location:report', fix({ ts: first, lat: 10 }));
-    expect((await request(onC, 'location:latest', { familyId: fam.familyId })).positions[0]).toMatchObject({ ts: first, lat: 10 });
+    expect((await request(onC, 'location:latest', { familyId: fam.familyId })).positions[0]).toMatchObject({
+      ts: first,
+      lat: 10,
+    });
     await request(fam.watchSocket, 'location:report', fix({ ts: first + 500, lat: 11 }));
     expect((await request(onC, 'location:latest', { familyId: fam.familyId })).positions[0]).toMatchObject({ lat: 11 });
     // The watch moves to node b mid-dip: one low_battery alert for the dip, not one per node.
@@ -94,7 +117,10 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     expect(received(onB, 'alert').filter((x) => x.type === 'low_battery')).toHaveLength(1);
     moved.disconnect();
     // Silent for longer than the interval: one offline alert, whichever node notices.
-    const offline = waitFor(onB, 'alert', (x) => x.type === 'offline' && x.deviceId === fam.deviceId, { timeoutMs: 15_000, past: true });
+    const offline = waitFor(onB, 'alert', (x) => x.type === 'offline' && x.deviceId === fam.deviceId, {
+      timeoutMs: 15_000,
+      past: true,
+    });
     const alert = await offline;
     await request(onB, 'presence:list', { familyId: fam.familyId });
     const offlines = received(onB, 'alert').filter((x) => x.type === 'offline' && x.deviceId === fam.deviceId);
@@ -143,7 +169,8 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
   it('counts failed logins across nodes: no fresh budget on another node', async () => {
     const [a, b, c] = nodes as [HubProcess, HubProcess, HubProcess];
     const u = await registerUser(a);
-    const login = (node: HubProcess, password: string) => api(node, 'POST', '/v1/auth/login', { body: { email: u.email, password } });
+    const login = (node: HubProcess, password: string) =>
+      api(node, 'POST', '/v1/auth/login', { body: { email: u.email, password } });
     for (const node of [a, a, a, b, b]) expect((await login(node, 'guess-guess')).status).toBe(401);
     const locked = await login(c, u.password);
     expect(locked.status).toBe(429);
@@ -159,7 +186,12 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
     }
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
-        request(writers[i % 3]!, 'chat:send', { conversationId: fam.familyId, clientMsgId: `s${i}`, kind: 'text', text: `m${i}` }),
+        request(writers[i % 3]!, 'chat:send', {
+          conversationId: fam.familyId,
+          clientMsgId: `s${i}`,
+          kind: 'text',
+          text: `m${i}`,
+        }),
       ),
     );
     expect(results.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
@@ -182,7 +214,9 @@ describe('a node killed without warning', () => {
       await request(watchOnA, 'presence:list', { familyId: fam.familyId });
       await a.stop('SIGKILL');
       // Within a few heartbeats (1 s here); the bound is loose for a busy CI machine.
-      const offline = await waitFor(fam.parentSocket, 'presence', (p) => p.id === fam.deviceId && !p.online, { timeoutMs: 20_000 });
+      const offline = await waitFor(fam.parentSocket, 'presence', (p) => p.id === fam.deviceId && !p.online, {
+        timeoutMs: 20_000,
+      });
       expect(offline.kind).toBe('device');
       watchOnA.close();
       // The watch reconnects to the surviving node and is online again.
@@ -236,7 +270,12 @@ describe('a node drained with SIGTERM', () => {
       expect(moved).toBe(true);
       expect(errors).toEqual([]);
       expect(acked).toHaveLength(60);
-      const history = await request(fam.parentSocket, 'location:history', { deviceId: fam.deviceId, from: t0, to: t0 + 6000, limit: 1000 });
+      const history = await request(fam.parentSocket, 'location:history', {
+        deviceId: fam.deviceId,
+        from: t0,
+        to: t0 + 6000,
+        limit: 1000,
+      });
       expect(history.fixes.map((f: { ts: number }) => f.ts)).toEqual(acked);
       watch.disconnect();
     } finally {
@@ -252,7 +291,11 @@ describe('a call across nodes', () => {
     await emptyRedisDb();
     const db = await freshDatabaseUrl('postgres');
     const env = (id: string, ports: [number, number]) =>
-      nodeEnv(`${id}-call`, db.url, REDIS_URL, { MEDIASOUP_WORKERS: '1', MEDIASOUP_MIN_PORT: String(ports[0]), MEDIASOUP_MAX_PORT: String(ports[1]) });
+      nodeEnv(`${id}-call`, db.url, REDIS_URL, {
+        MEDIASOUP_WORKERS: '1',
+        MEDIASOUP_MIN_PORT: String(ports[0]),
+        MEDIASOUP_MAX_PORT: String(ports[1]),
+      });
     const a = await startHubProcess(env('a', [45000, 45499]));
     const b = await startHubProcess(env('b', [45500, 45999]));
     const peers: MediaPeer[] = [];
@@ -308,11 +351,20 @@ describe('a call across nodes', () => {
 // is lost. (In this file so it never runs beside the other cluster scenarios on a 2-core machine.)
 /** A client as a real app would be: reconnecting through the balancer by itself. */
 function client(url: string, token: string): Socket {
-  return ioClient(url, { auth: { token }, transports: ['websocket'], reconnectionDelay: 200, reconnectionDelayMax: 1000, forceNew: true });
+  return ioClient(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnectionDelay: 200,
+    reconnectionDelayMax: 1000,
+    forceNew: true,
+  });
 }
 
 const ack = (s: Socket, event: string, payload: unknown) =>
-  s.timeout(3000).emitWithAck(event, payload).catch(() => ({ ok: false }));
+  s
+    .timeout(3000)
+    .emitWithAck(event, payload)
+    .catch(() => ({ ok: false }));
 
 describe('a node killed under load', () => {
   let nodes: HubProcess[] = [];
@@ -352,7 +404,9 @@ describe('a node killed under load', () => {
     const watchSockets = watches.map((w) => client(nginx.url, w.deviceToken));
     const writers = [client(nginx.url, owner.accessToken), client(nginx.url, guardian.accessToken)];
     const all = [...watchSockets, ...writers];
-    await Promise.all(all.map((s) => new Promise<void>((resolve) => (s.connected ? resolve() : s.once('connect', () => resolve())))));
+    await Promise.all(
+      all.map((s) => new Promise<void>((resolve) => (s.connected ? resolve() : s.once('connect', () => resolve())))),
+    );
 
     const ackedFixes = new Map<string, number[]>(watches.map((w) => [w.deviceId, []]));
     const ackedMessages: number[] = [];

@@ -14,7 +14,12 @@ export async function emptyRedis(url: string): Promise<void> {
 }
 
 /** The environment of one cluster node; `extra` adds or overrides variables. */
-export function nodeEnv(id: string, databaseUrl: string, redis: string, extra: Record<string, string> = {}): Record<string, string> {
+export function nodeEnv(
+  id: string,
+  databaseUrl: string,
+  redis: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     HUB_NODE_ID: id,
     DATABASE_URL: databaseUrl,

@@ -140,11 +140,13 @@ export function longString(min: number, max: number): fc.Arbitrary<string> {
 
 /** Deeply nested objects or arrays (iteratively built, so generating them cannot blow the stack). */
 export function deepValue(maxDepth: number): fc.Arbitrary<unknown> {
-  return fc.tuple(fc.integer({ min: 2, max: maxDepth }), fc.boolean(), fc.jsonValue({ maxDepth: 1 })).map(([depth, arrays, leaf]) => {
-    let v: unknown = leaf;
-    for (let i = 0; i < depth; i++) v = arrays ? [v] : { a: v };
-    return v;
-  });
+  return fc
+    .tuple(fc.integer({ min: 2, max: maxDepth }), fc.boolean(), fc.jsonValue({ maxDepth: 1 }))
+    .map(([depth, arrays, leaf]) => {
+      let v: unknown = leaf;
+      for (let i = 0; i < depth; i++) v = arrays ? [v] : { a: v };
+      return v;
+    });
 }
 
 export const bufferArb = fc.oneof(
@@ -377,7 +379,10 @@ export function mutate(valid: unknown, mutations: readonly Mutation[]): unknown 
 export function fuzzed(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
   return fc.oneof(
     { weight: 4, arbitrary: valid },
-    { weight: 6, arbitrary: fc.tuple(valid, fc.array(mutationArb, { minLength: 1, maxLength: 3 })).map(([v, ms]) => mutate(v, ms)) },
+    {
+      weight: 6,
+      arbitrary: fc.tuple(valid, fc.array(mutationArb, { minLength: 1, maxLength: 3 })).map(([v, ms]) => mutate(v, ms)),
+    },
     { weight: 2, arbitrary: randomValue },
   );
 }
@@ -398,7 +403,8 @@ function show(v: unknown): string {
 
 /** Throws unless `body` is `{ code, message }` with a known code other than INTERNAL. */
 export function checkErrorBody(body: unknown, where: string): void {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error(`${where}: error is not an object: ${show(body)}`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new Error(`${where}: error is not an object: ${show(body)}`);
   const keys = Object.keys(body).sort().join(',');
   if (keys !== 'code,message') throw new Error(`${where}: error has keys [${keys}], expected [code,message]: ${show(body)}`);
   const { code, message } = body as { code: unknown; message: unknown };
@@ -409,7 +415,8 @@ export function checkErrorBody(body: unknown, where: string): void {
 
 /** Throws unless `res` is exactly `{ ok: true, … }` or `{ ok: false, error: { code, message } }` (not INTERNAL). */
 export function checkAck(res: unknown, where: string): void {
-  if (typeof res !== 'object' || res === null || Array.isArray(res)) throw new Error(`${where}: ack is not an object: ${show(res)}`);
+  if (typeof res !== 'object' || res === null || Array.isArray(res))
+    throw new Error(`${where}: ack is not an object: ${show(res)}`);
   const r = res as Record<string, unknown>;
   if (r.ok === true) {
     if ('error' in r) throw new Error(`${where}: ok ack carries an error: ${show(res)}`);
@@ -424,7 +431,12 @@ export function checkAck(res: unknown, where: string): void {
 export const ACK_TIMEOUT_MS = 5000;
 
 /** Emits with an ack and a per-request timeout; a timeout is a hang and fails. */
-export async function emitChecked(socket: Socket, event: string | number, args: unknown[], where: string): Promise<Record<string, unknown>> {
+export async function emitChecked(
+  socket: Socket,
+  event: string | number,
+  args: unknown[],
+  where: string,
+): Promise<Record<string, unknown>> {
   if (!socket.connected) throw new Error(`${where}: socket was not connected before the request`);
   let res: unknown;
   try {
@@ -475,7 +487,8 @@ export async function httpChecked(
 }
 
 /** Replaces lone surrogates so encodeURIComponent cannot throw. */
-export const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+export const wellFormed = (s: string) =>
+  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 /** Percent-encodings that do not decode (bad escapes, invalid UTF-8). */
 export const UNDECODABLE = ['%', '%zz', '%C0%80', '%C0%AF', '%E2%82', '%ED%A0%80'];

@@ -67,7 +67,10 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
   const store = await openStore(config.databaseUrl);
   const clock = new TestClock();
   const media = await openMedia(config.media, logger);
-  const hub = await createHub({ store, logger, jwtSecret: opts.jwtSecret ?? JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now, media }, config);
+  const hub = await createHub(
+    { store, logger, jwtSecret: opts.jwtSecret ?? JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now, media },
+    config,
+  );
   const port = await hub.listen(0, '127.0.0.1');
   const sockets: ClientSocket[] = [];
   openSockets.set(`http://127.0.0.1:${port}`, sockets);

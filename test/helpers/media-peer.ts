@@ -33,7 +33,12 @@ export class MediaPeer {
   private async transport(direction: 'send' | 'recv') {
     const info = await request(this.socket, 'call:transport:create', { callId: this.callId, direction });
     if (!info.ok) throw new Error(`transport: ${JSON.stringify(info.error)}`);
-    const params = { id: info.id, iceParameters: info.iceParameters, iceCandidates: info.iceCandidates, dtlsParameters: info.dtlsParameters };
+    const params = {
+      id: info.id,
+      iceParameters: info.iceParameters,
+      iceCandidates: info.iceCandidates,
+      dtlsParameters: info.dtlsParameters,
+    };
     const t = direction === 'send' ? this.device.createSendTransport(params) : this.device.createRecvTransport(params);
     t.on('connect', ({ dtlsParameters }: { dtlsParameters: object }, cb: () => void, eb: (e: Error) => void) => {
       request(this.socket, 'call:transport:connect', { callId: this.callId, transportId: t.id, dtlsParameters }).then(
@@ -50,7 +55,11 @@ export class MediaPeer {
     const send = await this.transport('send');
     send.on(
       'produce',
-      ({ kind, rtpParameters }: { kind: string; rtpParameters: object }, cb: (r: { id: string }) => void, eb: (e: Error) => void) => {
+      (
+        { kind, rtpParameters }: { kind: string; rtpParameters: object },
+        cb: (r: { id: string }) => void,
+        eb: (e: Error) => void,
+      ) => {
         request(this.socket, 'call:produce', { callId: this.callId, transportId: send.id, kind, rtpParameters }).then(
           (r) => (r.ok ? cb({ id: r.producerId }) : eb(new Error(r.error.message))),
           eb,
@@ -65,9 +74,19 @@ export class MediaPeer {
     this.feeder = setInterval(() => {
       seq = (seq + 1) & 0xffff;
       ts += 960;
-      audio.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 100, sequenceNumber: seq, timestamp: ts, ssrc: 1111, marker: false }), Buffer.from([0xf8, 0xff, 0xfe])));
-      const vp8 = Buffer.concat([Buffer.from([0x10, 0x50, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x00, 0x40, 0x00]), Buffer.alloc(100)]);
-      video.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 101, sequenceNumber: seq, timestamp: ts * 2, ssrc: 2222, marker: true }), vp8));
+      audio.writeRtp(
+        new RtpPacket(
+          new RtpHeader({ payloadType: 100, sequenceNumber: seq, timestamp: ts, ssrc: 1111, marker: false }),
+          Buffer.from([0xf8, 0xff, 0xfe]),
+        ),
+      );
+      const vp8 = Buffer.concat([
+        Buffer.from([0x10, 0x50, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x00, 0x40, 0x00]),
+        Buffer.alloc(100),
+      ]);
+      video.writeRtp(
+        new RtpPacket(new RtpHeader({ payloadType: 101, sequenceNumber: seq, timestamp: ts * 2, ssrc: 2222, marker: true }), vp8),
+      );
     }, 20);
     return ids;
   }
@@ -84,7 +103,12 @@ export class MediaPeer {
         rtpCapabilities: this.device.rtpCapabilities,
       });
       if (!r.ok) throw new Error(`consume: ${JSON.stringify(r.error)}`);
-      const consumer = await recv.consume({ id: r.consumerId, producerId: r.producerId, kind: r.kind, rtpParameters: r.rtpParameters });
+      const consumer = await recv.consume({
+        id: r.consumerId,
+        producerId: r.producerId,
+        kind: r.kind,
+        rtpParameters: r.rtpParameters,
+      });
       const kind = r.kind as 'audio' | 'video';
       consumer.track.onReceiveRtp.subscribe(() => this.received[kind]++);
       const resumed = await request(this.socket, 'call:consumer:resume', { callId: this.callId, consumerId: r.consumerId });

@@ -100,7 +100,8 @@ function jpegSegment(marker: number, body: number[]): number[] {
  */
 export function jpegFile(): Buffer {
   const bytes = [
-    0xff, 0xd8, // SOI
+    0xff,
+    0xd8, // SOI
     ...jpegSegment(0xe0, [...Buffer.from('JFIF\0', 'latin1'), 1, 1, 0, 0, 1, 0, 1, 0, 0]), // APP0: v1.01, 1:1 aspect, no thumbnail
     ...jpegSegment(0xdb, [0x00, ...new Array<number>(64).fill(16)]), // DQT: 8-bit, table 0
     ...jpegSegment(0xc0, [8, 0, 8, 0, 8, 1, 1, 0x11, 0]), // SOF0: precision 8, 8×8, 1 component (id 1, 1×1, table 0)
@@ -108,7 +109,8 @@ export function jpegFile(): Buffer {
     ...jpegSegment(0xc4, [0x10, 1, ...new Array<number>(15).fill(0), 0x00]), // DHT: AC table 0, one code of length 1 → EOB
     ...jpegSegment(0xda, [1, 1, 0x00, 0, 63, 0]), // SOS: 1 component (id 1, DC 0 / AC 0), Ss 0, Se 63, Ah/Al 0
     0x43, // entropy-coded data
-    0xff, 0xd9, // EOI
+    0xff,
+    0xd9, // EOI
   ];
   return Buffer.from(bytes);
 }
@@ -207,30 +209,42 @@ const f32 = (x: number) => {
  * unknown size holding Info and Tracks (one Opus audio track). No clusters: structurally valid, no samples.
  */
 export function webmFile(): Buffer {
-  const header = ebml([0x1a, 0x45, 0xdf, 0xa3], [
-    ...ebml([0x42, 0x86], uint(1)), // EBMLVersion
-    ...ebml([0x42, 0xf7], uint(1)), // EBMLReadVersion
-    ...ebml([0x42, 0xf2], uint(4)), // EBMLMaxIDLength
-    ...ebml([0x42, 0xf3], uint(8)), // EBMLMaxSizeLength
-    ...ebml([0x42, 0x82], str('webm')), // DocType
-    ...ebml([0x42, 0x87], uint(4)), // DocTypeVersion
-    ...ebml([0x42, 0x85], uint(2)), // DocTypeReadVersion
-  ]);
-  const info = ebml([0x15, 0x49, 0xa9, 0x66], [
-    ...ebml([0x2a, 0xd7, 0xb1], uint(1_000_000)), // TimestampScale: 1 ms
-    ...ebml([0x4d, 0x80], str('kidwatch-hub tests')), // MuxingApp
-    ...ebml([0x57, 0x41], str('kidwatch-hub tests')), // WritingApp
-  ]);
-  const tracks = ebml([0x16, 0x54, 0xae, 0x6b], [
-    ...ebml([0xae], [
-      // TrackEntry
-      ...ebml([0xd7], uint(1)), // TrackNumber
-      ...ebml([0x73, 0xc5], uint(1)), // TrackUID
-      ...ebml([0x83], uint(2)), // TrackType: audio
-      ...ebml([0x86], str('A_OPUS')), // CodecID
-      ...ebml([0xe1], [...ebml([0xb5], f32(48000)), ...ebml([0x9f], uint(1))]), // Audio: 48 kHz, mono
-    ]),
-  ]);
+  const header = ebml(
+    [0x1a, 0x45, 0xdf, 0xa3],
+    [
+      ...ebml([0x42, 0x86], uint(1)), // EBMLVersion
+      ...ebml([0x42, 0xf7], uint(1)), // EBMLReadVersion
+      ...ebml([0x42, 0xf2], uint(4)), // EBMLMaxIDLength
+      ...ebml([0x42, 0xf3], uint(8)), // EBMLMaxSizeLength
+      ...ebml([0x42, 0x82], str('webm')), // DocType
+      ...ebml([0x42, 0x87], uint(4)), // DocTypeVersion
+      ...ebml([0x42, 0x85], uint(2)), // DocTypeReadVersion
+    ],
+  );
+  const info = ebml(
+    [0x15, 0x49, 0xa9, 0x66],
+    [
+      ...ebml([0x2a, 0xd7, 0xb1], uint(1_000_000)), // TimestampScale: 1 ms
+      ...ebml([0x4d, 0x80], str('kidwatch-hub tests')), // MuxingApp
+      ...ebml([0x57, 0x41], str('kidwatch-hub tests')), // WritingApp
+    ],
+  );
+  const tracks = ebml(
+    [0x16, 0x54, 0xae, 0x6b],
+    [
+      ...ebml(
+        [0xae],
+        [
+          // TrackEntry
+          ...ebml([0xd7], uint(1)), // TrackNumber
+          ...ebml([0x73, 0xc5], uint(1)), // TrackUID
+          ...ebml([0x83], uint(2)), // TrackType: audio
+          ...ebml([0x86], str('A_OPUS')), // CodecID
+          ...ebml([0xe1], [...ebml([0xb5], f32(48000)), ...ebml([0x9f], uint(1))]), // Audio: 48 kHz, mono
+        ],
+      ),
+    ],
+  );
   const segment = [0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, ...info, ...tracks];
   return Buffer.from([...header, ...segment]);
 }

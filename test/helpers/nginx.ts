@@ -27,7 +27,9 @@ export async function startNginx(upstreamPorts: number[], listenPort: number): P
   conf = conf.replace(/(\s*server\s+hub\d:3000[^\n]*\n)+/, `\n${servers}\n`);
   conf = conf.replace(/http \{/, `http {\n    client_body_temp_path ${dir}/body;\n    proxy_temp_path ${dir}/proxy;`);
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const child: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${listenPort}`;
   for (let i = 0; i < 50; i++) {
     try {

@@ -8,7 +8,12 @@ describe('alerts', () => {
   let t: TestHub;
   beforeAll(async () => {
     t = await startHub({
-      env: { HUB_SOS_RENOTIFY_S: '1', HUB_LOCATION_INTERVAL_S: '60', HUB_OFFLINE_AFTER_INTERVALS: '2', HUB_LOW_BATTERY_PERCENT: '20' },
+      env: {
+        HUB_SOS_RENOTIFY_S: '1',
+        HUB_LOCATION_INTERVAL_S: '60',
+        HUB_OFFLINE_AFTER_INTERVALS: '2',
+        HUB_LOW_BATTERY_PERCENT: '20',
+      },
     });
   });
   afterAll(() => t.close());
@@ -21,7 +26,15 @@ describe('alerts', () => {
     const first = waitFor(vs, 'alert');
     const ts = Date.now();
     const raised = await request(a.watchSocket, 'alert:raise', { type: 'sos', ts, lat: 48.1, lng: 11.5 });
-    expect(raised.alert).toMatchObject({ type: 'sos', deviceId: a.deviceId, familyId: a.familyId, ts, lat: 48.1, lng: 11.5, notifyCount: 1 });
+    expect(raised.alert).toMatchObject({
+      type: 'sos',
+      deviceId: a.deviceId,
+      familyId: a.familyId,
+      ts,
+      lat: 48.1,
+      lng: 11.5,
+      notifyCount: 1,
+    });
     expect(await first).toEqual(raised.alert);
 
     const again = await waitFor(vs, 'alert', (x) => x.id === raised.alert.id && x.notifyCount === 2, { timeoutMs: 6000 });
@@ -78,7 +91,9 @@ describe('alerts', () => {
   it('raises offline for a watch silent for a multiple of its interval', async () => {
     const a = await sharingFamily(t);
     await request(a.watchSocket, 'location:report', fix());
-    const offline = waitFor(a.parentSocket, 'alert', (x) => x.type === 'offline' && x.deviceId === a.deviceId, { timeoutMs: 10_000 });
+    const offline = waitFor(a.parentSocket, 'alert', (x) => x.type === 'offline' && x.deviceId === a.deviceId, {
+      timeoutMs: 10_000,
+    });
     t.clock.advance(121_000);
     try {
       expect(await offline).toMatchObject({ familyId: a.familyId, type: 'offline' });

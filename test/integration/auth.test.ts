@@ -264,7 +264,11 @@ describe('outside issuer (third-party login)', () => {
   it('does not take over a local account with the same email', async () => {
     const local = await registerUser(t);
     const sub = local.email.split('@')[0]!;
-    const token = jwt.sign({ sub, email: local.email, email_verified: true }, rsa.privateKey, { algorithm: 'RS256', issuer, expiresIn: 300 });
+    const token = jwt.sign({ sub, email: local.email, email_verified: true }, rsa.privateKey, {
+      algorithm: 'RS256',
+      issuer,
+      expiresIn: 300,
+    });
     const me = await api(t, 'GET', '/v1/me', { token });
     expect(me.status).toBe(200);
     expect(me.body.user.id).not.toBe(local.id);

@@ -96,7 +96,10 @@ describe('calls', () => {
     const gs = await connect(t, guardian.accessToken);
     const started = await request(a.parentSocket, 'call:start', {
       familyId: a.familyId,
-      invitees: [{ kind: 'device', id: a.deviceId }, { kind: 'user', id: guardian.id }],
+      invitees: [
+        { kind: 'device', id: a.deviceId },
+        { kind: 'user', id: guardian.id },
+      ],
       video: false,
     });
     await request(a.watchSocket, 'call:accept', { callId: started.callId });
@@ -151,9 +154,13 @@ describe('calls', () => {
     const voice = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
     expect(voice.ok).toBe(true);
     // Strangers to the call cannot signal in it or answer it.
-    expect((await request(b.parentSocket, 'call:transport:create', { callId: voice.callId, direction: 'send' })).error.code).toBe('NOT_FOUND');
+    expect((await request(b.parentSocket, 'call:transport:create', { callId: voice.callId, direction: 'send' })).error.code).toBe(
+      'NOT_FOUND',
+    );
     expect((await request(vs, 'call:accept', { callId: voice.callId })).error.code).toBe('NOT_FOUND');
-    expect((await request(a.parentSocket, 'call:consumer:resume', { callId: voice.callId, consumerId: 'nope' })).error.code).toBe('NOT_FOUND');
+    expect((await request(a.parentSocket, 'call:consumer:resume', { callId: voice.callId, consumerId: 'nope' })).error.code).toBe(
+      'NOT_FOUND',
+    );
     await request(a.parentSocket, 'call:hangup', { callId: voice.callId });
     vs.disconnect();
   });
@@ -204,10 +211,28 @@ describe('calls', () => {
     const c = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
     const tr = await request(a.parentSocket, 'call:transport:create', { callId: c.callId, direction: 'send' });
     const bad: [string, object][] = [
-      ['call:transport:connect', { callId: c.callId, transportId: tr.id, dtlsParameters: { fingerprints: [{ algorithm: 'md5', value: 'zz' }] } }],
-      ['call:transport:connect', { callId: c.callId, transportId: tr.id, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'not-hex' }] } }],
+      [
+        'call:transport:connect',
+        { callId: c.callId, transportId: tr.id, dtlsParameters: { fingerprints: [{ algorithm: 'md5', value: 'zz' }] } },
+      ],
+      [
+        'call:transport:connect',
+        {
+          callId: c.callId,
+          transportId: tr.id,
+          dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'not-hex' }] },
+        },
+      ],
       ['call:produce', { callId: c.callId, transportId: tr.id, kind: 'audio', rtpParameters: { codecs: 'x' } }],
-      ['call:produce', { callId: c.callId, transportId: tr.id, kind: 'audio', rtpParameters: { codecs: [{ mimeType: 'audio/nope', payloadType: 300 }] } }],
+      [
+        'call:produce',
+        {
+          callId: c.callId,
+          transportId: tr.id,
+          kind: 'audio',
+          rtpParameters: { codecs: [{ mimeType: 'audio/nope', payloadType: 300 }] },
+        },
+      ],
       ['call:consume', { callId: c.callId, transportId: tr.id, producerId: 'nope', rtpCapabilities: { codecs: 7 } }],
     ];
     for (const [event, payload] of bad) {

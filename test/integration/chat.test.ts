@@ -2,7 +2,17 @@
 // idempotent sends, gap-free seqs under a race, sync after an absence, read receipts, and the
 // hostile cases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientSocket, type TestHub, addMember, api, connect, received, request, startHub, waitFor } from '../helpers/hub.js';
+import {
+  type ClientSocket,
+  type TestHub,
+  addMember,
+  api,
+  connect,
+  received,
+  request,
+  startHub,
+  waitFor,
+} from '../helpers/hub.js';
 import { freshDatabaseUrl } from '../helpers/databases.js';
 import { sharingFamily } from '../helpers/location.js';
 import { amrFile, jpegFile, pngFile } from '../helpers/media.js';
@@ -83,8 +93,16 @@ describe('chat', () => {
     // The watch downloads the family's media too.
     expect((await download(t, sent.message.media.url, a.watch.deviceToken)).status).toBe(200);
 
-    for (const [mime, data] of [['image/png', pngFile(4, 3)], ['image/jpeg', jpegFile()]] as const) {
-      const photo = await request(a.parentSocket, 'chat:send', { conversationId: fid, clientMsgId: mime, kind: 'image', media: { data, mime } });
+    for (const [mime, data] of [
+      ['image/png', pngFile(4, 3)],
+      ['image/jpeg', jpegFile()],
+    ] as const) {
+      const photo = await request(a.parentSocket, 'chat:send', {
+        conversationId: fid,
+        clientMsgId: mime,
+        kind: 'image',
+        media: { data, mime },
+      });
       expect(photo.message.media).toMatchObject({ mime, bytes: data.length });
       const back = await download(t, photo.message.media.url, a.owner.accessToken);
       expect(back.headers.get('content-type')).toBe(mime);
@@ -101,22 +119,38 @@ describe('chat', () => {
   it('refuses oversize and disguised media, silent microphones and cameras, viewers and strangers', async () => {
     const a = await sharingFamily(t);
     const fid = a.familyId;
-    const send = (s: ClientSocket, body: object) => request(s, 'chat:send', { conversationId: fid, clientMsgId: `x-${++n}`, ...body });
+    const send = (s: ClientSocket, body: object) =>
+      request(s, 'chat:send', { conversationId: fid, clientMsgId: `x-${++n}`, ...body });
     // Microphone and camera are off: the watch may not send voice or photos.
-    expect((await send(a.watchSocket, { kind: 'voice', media: { data: amrFile(1), mime: 'audio/amr' } })).error.code).toBe('CONSENT_REQUIRED');
-    expect((await send(a.watchSocket, { kind: 'image', media: { data: pngFile(), mime: 'image/png' } })).error.code).toBe('CONSENT_REQUIRED');
+    expect((await send(a.watchSocket, { kind: 'voice', media: { data: amrFile(1), mime: 'audio/amr' } })).error.code).toBe(
+      'CONSENT_REQUIRED',
+    );
+    expect((await send(a.watchSocket, { kind: 'image', media: { data: pngFile(), mime: 'image/png' } })).error.code).toBe(
+      'CONSENT_REQUIRED',
+    );
     await setPerms(t, a.owner.accessToken, fid, a.deviceId, { microphone: true });
     // Over HUB_MAX_VOICE_BYTES (64 KiB here): TOO_LARGE, and the socket stays.
     const big = await send(a.watchSocket, { kind: 'voice', media: { data: amrFile(45), mime: 'audio/amr' } });
     expect(big.error.code).toBe('TOO_LARGE');
     expect(a.watchSocket.connected).toBe(true);
     // Declared one thing, is another.
-    expect((await send(a.parentSocket, { kind: 'image', media: { data: pngFile(), mime: 'image/jpeg' } })).error.code).toBe('BAD_REQUEST');
-    expect((await send(a.parentSocket, { kind: 'voice', media: { data: Buffer.from('not audio at all'), mime: 'audio/ogg', durationMs: 1000 } })).error.code).toBe(
+    expect((await send(a.parentSocket, { kind: 'image', media: { data: pngFile(), mime: 'image/jpeg' } })).error.code).toBe(
       'BAD_REQUEST',
     );
-    expect((await send(a.parentSocket, { kind: 'image', media: { data: 'aGVsbG8=', mime: 'image/png' } })).error.code).toBe('BAD_REQUEST');
-    expect((await send(a.parentSocket, { kind: 'text', text: 'x'.repeat(t.config.chat.maxTextChars + 1) })).error.code).toBe('TOO_LARGE');
+    expect(
+      (
+        await send(a.parentSocket, {
+          kind: 'voice',
+          media: { data: Buffer.from('not audio at all'), mime: 'audio/ogg', durationMs: 1000 },
+        })
+      ).error.code,
+    ).toBe('BAD_REQUEST');
+    expect((await send(a.parentSocket, { kind: 'image', media: { data: 'aGVsbG8=', mime: 'image/png' } })).error.code).toBe(
+      'BAD_REQUEST',
+    );
+    expect((await send(a.parentSocket, { kind: 'text', text: 'x'.repeat(t.config.chat.maxTextChars + 1) })).error.code).toBe(
+      'TOO_LARGE',
+    );
     expect((await send(a.parentSocket, { kind: 'text' })).error.code).toBe('BAD_REQUEST');
 
     const viewer = await addMember(t, a.owner, fid, 'viewer');
@@ -139,7 +173,8 @@ describe('chat', () => {
     const seen = await waitFor(gs, 'chat:message', () => true, { past: true });
     gs.disconnect();
     const sentWhileAway: number[] = [];
-    for (let i = 0; i < 50; i++) sentWhileAway.push((await request(a.parentSocket, 'chat:send', text(fid, `while away ${i}`))).message.seq);
+    for (let i = 0; i < 50; i++)
+      sentWhileAway.push((await request(a.parentSocket, 'chat:send', text(fid, `while away ${i}`))).message.seq);
     gs = await connect(t, guardian.accessToken);
     const got: number[] = [];
     let after = seen.message.seq as number;

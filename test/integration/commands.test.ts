@@ -20,29 +20,57 @@ describe('commands', () => {
     const a = await sharingFamily(t);
     a.watchSocket.disconnect();
     await waitFor(a.parentSocket, 'presence', (p) => p.id === a.deviceId && !p.online);
-    const first = await request(a.parentSocket, 'command:send', { deviceId: a.deviceId, type: 'set_interval', params: { seconds: 30 } });
-    expect(first.command).toMatchObject({ status: 'queued', type: 'set_interval', params: { seconds: 30 }, createdBy: a.owner.id });
+    const first = await request(a.parentSocket, 'command:send', {
+      deviceId: a.deviceId,
+      type: 'set_interval',
+      params: { seconds: 30 },
+    });
+    expect(first.command).toMatchObject({
+      status: 'queued',
+      type: 'set_interval',
+      params: { seconds: 30 },
+      createdBy: a.owner.id,
+    });
     const second = await request(a.parentSocket, 'command:send', { deviceId: a.deviceId, type: 'find' });
 
     const { io } = await import('socket.io-client');
-    const watch = io(t.url, { auth: { token: a.watch.deviceToken }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const watch = io(t.url, {
+      auth: { token: a.watch.deviceToken },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     const delivered: { id: string; type: string; params: object }[] = [];
     watch.on('command', (c) => delivered.push(c));
-    const sentUpdate = waitFor(a.parentSocket, 'command:update', (e) => e.command.id === second.command.id && e.command.status === 'sent');
+    const sentUpdate = waitFor(
+      a.parentSocket,
+      'command:update',
+      (e) => e.command.id === second.command.id && e.command.status === 'sent',
+    );
     await new Promise<void>((resolve) => watch.once('connect', () => resolve()));
     await sentUpdate;
     expect(delivered.map((c) => c.id)).toEqual([first.command.id, second.command.id]);
     expect(delivered[0]).toMatchObject({ type: 'set_interval', params: { seconds: 30 } });
 
-    const done = waitFor(a.parentSocket, 'command:update', (e) => e.command.id === first.command.id && e.command.status === 'done');
-    const res = await watch.timeout(5000).emitWithAck('command:result', { id: first.command.id, status: 'done', result: { applied: true } });
+    const done = waitFor(
+      a.parentSocket,
+      'command:update',
+      (e) => e.command.id === first.command.id && e.command.status === 'done',
+    );
+    const res = await watch
+      .timeout(5000)
+      .emitWithAck('command:result', { id: first.command.id, status: 'done', result: { applied: true } });
     expect(res.command).toMatchObject({ status: 'done', result: { applied: true } });
     expect((await done).command.result).toEqual({ applied: true });
     // A result once is final; someone else's command is not this watch's to answer.
-    expect((await watch.timeout(5000).emitWithAck('command:result', { id: first.command.id, status: 'failed' })).error.code).toBe('CONFLICT');
+    expect((await watch.timeout(5000).emitWithAck('command:result', { id: first.command.id, status: 'failed' })).error.code).toBe(
+      'CONFLICT',
+    );
     const b = await sharingFamily(t);
     const foreign = await request(b.parentSocket, 'command:send', { deviceId: b.deviceId, type: 'find' });
-    expect((await watch.timeout(5000).emitWithAck('command:result', { id: foreign.command.id, status: 'done' })).error.code).toBe('NOT_FOUND');
+    expect((await watch.timeout(5000).emitWithAck('command:result', { id: foreign.command.id, status: 'done' })).error.code).toBe(
+      'NOT_FOUND',
+    );
     watch.close();
   });
 
@@ -51,9 +79,14 @@ describe('commands', () => {
     a.watchSocket.disconnect();
     await waitFor(a.parentSocket, 'presence', (p) => p.id === a.deviceId && !p.online);
     const sent = await request(a.parentSocket, 'command:send', { deviceId: a.deviceId, type: 'locate', ttlMs: 10_000 });
-    const expired = waitFor(a.parentSocket, 'command:update', (e) => e.command.id === sent.command.id && e.command.status === 'expired', {
-      timeoutMs: 10_000,
-    });
+    const expired = waitFor(
+      a.parentSocket,
+      'command:update',
+      (e) => e.command.id === sent.command.id && e.command.status === 'expired',
+      {
+        timeoutMs: 10_000,
+      },
+    );
     t.clock.advance(11_000);
     try {
       await expired;
@@ -98,7 +131,9 @@ describe('commands', () => {
     const a = await sharingFamily(t);
     await setPerms(t, a.owner.accessToken, a.familyId, a.deviceId, { contacts: true, camera: true });
     const send = (body: object) => request(a.parentSocket, 'command:send', { deviceId: a.deviceId, ...body });
-    const many = (n: number) => ({ contacts: Array.from({ length: n }, (_, i) => ({ name: `Contact ${i}`, phone: `+4470000${String(i).padStart(5, '0')}` })) });
+    const many = (n: number) => ({
+      contacts: Array.from({ length: n }, (_, i) => ({ name: `Contact ${i}`, phone: `+4470000${String(i).padStart(5, '0')}` })),
+    });
     expect((await send({ type: 'set_contacts', params: many(10_000) })).error.code).toBe('TOO_LARGE');
     expect((await send({ type: 'set_contacts', params: many(51) })).error.code).toBe('BAD_REQUEST');
 
@@ -115,7 +150,11 @@ describe('commands', () => {
     expect(photo.command.status).toBe('sent');
     const audit = await t.store.audit.forSubject(a.deviceId);
     expect(audit).toEqual([
-      expect.objectContaining({ action: 'command.photo', actor: { kind: 'user', id: a.owner.id }, details: { commandId: photo.command.id } }),
+      expect.objectContaining({
+        action: 'command.photo',
+        actor: { kind: 'user', id: a.owner.id },
+        details: { commandId: photo.command.id },
+      }),
     ]);
   });
 
@@ -131,7 +170,11 @@ describe('commands', () => {
       params: { contacts: [{ name: 'Grandma', phone: '+33 6 12 34 56 78' }] },
     });
     const find = await request(a.parentSocket, 'command:send', { deviceId: a.deviceId, type: 'find' });
-    const photoWithdrawn = waitFor(a.parentSocket, 'command:update', (e) => e.command.id === photo.command.id && e.command.status === 'expired');
+    const photoWithdrawn = waitFor(
+      a.parentSocket,
+      'command:update',
+      (e) => e.command.id === photo.command.id && e.command.status === 'expired',
+    );
     await setPerms(t, a.owner.accessToken, a.familyId, a.deviceId, { camera: false, contacts: true });
     await photoWithdrawn;
     expect((await t.store.commands.find(contacts.command.id))?.status).toBe('queued');
@@ -141,7 +184,10 @@ describe('commands', () => {
     for (const id of [contacts.command.id, find.command.id]) expect((await t.store.commands.find(id))?.status).toBe('expired');
     const b = await sharingFamily(t);
     const again = await (await import('../helpers/hub.js')).provisionWatch(t, a.watch.imei);
-    await api(t, 'POST', `/v1/families/${b.familyId}/devices`, { token: b.owner.accessToken, body: { bindingCode: again.bindingCode, childName: 'Sam' } });
+    await api(t, 'POST', `/v1/families/${b.familyId}/devices`, {
+      token: b.owner.accessToken,
+      body: { bindingCode: again.bindingCode, childName: 'Sam' },
+    });
     const w = await connect(t, again.deviceToken);
     await request(w, 'chat:sync', { conversationId: b.familyId, afterSeq: 0 });
     expect(received(w, 'command')).toEqual([]);

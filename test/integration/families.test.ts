@@ -115,7 +115,10 @@ describe('families', () => {
     }
     // Own family id with the other family's watch: not found there, and nothing changes.
     const perms = { location: true, camera: true, microphone: true, contacts: true };
-    const cross = await api(t, 'PUT', `/v1/families/${a.familyId}/devices/${b.watch.deviceId}/permissions`, { ...tok, body: perms });
+    const cross = await api(t, 'PUT', `/v1/families/${a.familyId}/devices/${b.watch.deviceId}/permissions`, {
+      ...tok,
+      body: perms,
+    });
     expect(cross.status).toBe(404);
     const crossDelete = await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${b.watch.deviceId}`, tok);
     expect(crossDelete.status).toBe(404);
@@ -221,7 +224,11 @@ describe('watch provisioning and binding codes', () => {
     api(t, 'POST', '/v1/devices/register', { body, headers });
 
   it('needs the provisioning key', async () => {
-    const attempts: Record<string, string>[] = [{}, { 'x-provisioning-key': 'wrong-key-wrong-key-wrong' }, { 'x-provisioning-key': '' }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { 'x-provisioning-key': 'wrong-key-wrong-key-wrong' },
+      { 'x-provisioning-key': '' },
+    ];
     for (const headers of attempts) {
       const r = await register(headers);
       expect(r.status).toBe(403);
@@ -233,7 +240,12 @@ describe('watch provisioning and binding codes', () => {
     const key = { 'x-provisioning-key': PROVISIONING_KEY };
     const good = randomImei();
     const badCheck = good.slice(0, 14) + String((Number(good[14]) + 1) % 10);
-    for (const body of [{ imei: badCheck, model: 'A' }, { imei: '12345', model: 'A' }, { imei: good }, { imei: good, model: 'x'.repeat(65) }]) {
+    for (const body of [
+      { imei: badCheck, model: 'A' },
+      { imei: '12345', model: 'A' },
+      { imei: good },
+      { imei: good, model: 'x'.repeat(65) },
+    ]) {
       const r = await register(key, body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }

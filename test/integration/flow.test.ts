@@ -1,16 +1,7 @@
 // The path every family takes: register → login → family → provision a watch → bind it by code →
 // both connect and see each other's presence in the family room.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PROVISIONING_KEY,
-  type TestHub,
-  api,
-  connect,
-  randomImei,
-  request,
-  startHub,
-  waitFor,
-} from '../helpers/hub.js';
+import { PROVISIONING_KEY, type TestHub, api, connect, randomImei, request, startHub, waitFor } from '../helpers/hub.js';
 
 describe('register → family → watch → presence', () => {
   let t: TestHub;

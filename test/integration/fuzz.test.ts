@@ -123,7 +123,9 @@ async function live(kind: SocketKind): Promise<Socket> {
   const s = sockets[kind];
   if (s?.connected) return s as unknown as Socket;
   s?.close();
-  const token = { user: A.owner.accessToken, device: A.watch.deviceToken, ops: t.hub.tokens.signUser(A.owner.id, 0, ['ops']) }[kind];
+  const token = { user: A.owner.accessToken, device: A.watch.deviceToken, ops: t.hub.tokens.signUser(A.owner.id, 0, ['ops']) }[
+    kind
+  ];
   const fresh = await connect(t, token);
   sockets[kind] = fresh;
   return fresh as unknown as Socket;
@@ -155,10 +157,19 @@ async function makeVictim(): Promise<TestUser> {
   const password = `victim-${randomUUID()}`;
   const r = await api(t, 'POST', '/v1/auth/register', { body: { email, password, nickname: 'Victim' } });
   if (r.status !== 201) throw new Error(`victim failed: ${r.status}`);
-  const victim: TestUser = { id: r.body.user.id, email, password, accessToken: r.body.accessToken, refreshToken: r.body.refreshToken };
+  const victim: TestUser = {
+    id: r.body.user.id,
+    email,
+    password,
+    accessToken: r.body.accessToken,
+    refreshToken: r.body.refreshToken,
+  };
   const fid = await createFamily(t, victim, 'Victims');
   await bindWatch(t, victim, fid, await provisionWatch(t));
-  const invite = await api(t, 'POST', `/v1/families/${B.familyId}/invites`, { token: B.owner.accessToken, body: { role: 'guardian' } });
+  const invite = await api(t, 'POST', `/v1/families/${B.familyId}/invites`, {
+    token: B.owner.accessToken,
+    body: { role: 'guardian' },
+  });
   const accept = await api(t, 'POST', `/v1/invites/${invite.body.code}/accept`, { token: victim.accessToken });
   if (accept.status !== 200) throw new Error(`victim accept failed: ${accept.status}`);
   return victim;
@@ -288,7 +299,11 @@ const fixArb = fc.record(
 );
 
 const cellArb = fc
-  .tuple(lat, lng, fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 7 }) }, { weight: 1, arbitrary: fc.integer({ min: 8, max: 15 }) }))
+  .tuple(
+    lat,
+    lng,
+    fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 7 }) }, { weight: 1, arbitrary: fc.integer({ min: 8, max: 15 }) }),
+  )
   .map(([la, ln, res]) => latLngToCell(la, ln, res));
 const coarseCellArb = fc.tuple(lat, lng, fc.integer({ min: 0, max: 7 })).map(([la, ln, res]) => latLngToCell(la, ln, res));
 const cellsArb = fc.oneof(
@@ -296,14 +311,20 @@ const cellsArb = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.array(
-      fc.oneof({ weight: 8, arbitrary: cellArb }, { weight: 1, arbitrary: cellArb.map((c) => c.toUpperCase()) }, { weight: 1, arbitrary: fc.string({ maxLength: 16 }) }),
+      fc.oneof(
+        { weight: 8, arbitrary: cellArb },
+        { weight: 1, arbitrary: cellArb.map((c) => c.toUpperCase()) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 16 }) },
+      ),
       { minLength: 1, maxLength: 40 },
     ),
   },
 );
 
 const phone = fc.stringMatching(/^\+?[0-9][0-9 ()-]{2,19}$/);
-const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+const hhmm = fc
+  .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+  .map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
 
 function commandParamsArb(voiceMediaId: string): fc.Arbitrary<[string, Record<string, unknown> | undefined]> {
   const none = fc.constantFrom<Record<string, unknown> | undefined>(undefined, {});
@@ -312,7 +333,9 @@ function commandParamsArb(voiceMediaId: string): fc.Arbitrary<[string, Record<st
     fc.tuple(fc.constant('set_interval'), fc.record({ seconds: fc.integer({ min: 10, max: 86_400 }) })),
     fc.tuple(
       fc.constant('set_contacts'),
-      fc.record({ contacts: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 64 }), phone }), { maxLength: 60 }) }),
+      fc.record({
+        contacts: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 64 }), phone }), { maxLength: 60 }),
+      }),
     ),
     fc.tuple(fc.constant('set_sos_numbers'), fc.record({ numbers: fc.array(phone, { minLength: 1, maxLength: 6 }) })),
     fc.tuple(
@@ -331,7 +354,15 @@ function commandParamsArb(voiceMediaId: string): fc.Arbitrary<[string, Record<st
   );
 }
 
-const MEDIA_FILES = { amr: amrFile(0.5), amrLong: amrFile(61), ogg: oggFile(), webm: webmFile(), m4a: m4aFile(), png: pngFile(), jpeg: jpegFile() };
+const MEDIA_FILES = {
+  amr: amrFile(0.5),
+  amrLong: amrFile(61),
+  ogg: oggFile(),
+  webm: webmFile(),
+  m4a: m4aFile(),
+  png: pngFile(),
+  jpeg: jpegFile(),
+};
 /** Each file with its type (and a duration where the type needs one). */
 const MEDIA_OK: [Uint8Array, string, number | undefined][] = [
   [MEDIA_FILES.amr, 'audio/amr', undefined],
@@ -344,7 +375,9 @@ const MEDIA_OK: [Uint8Array, string, number | undefined][] = [
 const mediaArb = fc.oneof(
   {
     weight: 4,
-    arbitrary: fc.constantFrom(...MEDIA_OK).map(([data, mime, durationMs]) => ({ data, mime, ...(durationMs !== undefined ? { durationMs } : {}) })),
+    arbitrary: fc
+      .constantFrom(...MEDIA_OK)
+      .map(([data, mime, durationMs]) => ({ data, mime, ...(durationMs !== undefined ? { durationMs } : {}) })),
   },
   fc.record(
     {
@@ -355,7 +388,10 @@ const mediaArb = fc.oneof(
     { requiredKeys: ['data', 'mime'] },
   ),
   fc.record(
-    { data: fc.oneof(fc.constantFrom<Uint8Array>(MEDIA_FILES.png, MEDIA_FILES.jpeg), bufferArb), mime: fc.constantFrom('image/png', 'image/jpeg', 'image/gif') },
+    {
+      data: fc.oneof(fc.constantFrom<Uint8Array>(MEDIA_FILES.png, MEDIA_FILES.jpeg), bufferArb),
+      mime: fc.constantFrom('image/png', 'image/jpeg', 'image/gif'),
+    },
     { requiredKeys: ['data', 'mime'] },
   ),
 );
@@ -391,7 +427,11 @@ const SENDERS: Record<EventName, readonly Sender[]> = {
 };
 
 function validPayloads(): Record<EventName, fc.Arbitrary<unknown>> {
-  const familyId = fc.oneof({ weight: 8, arbitrary: fc.constant(A.familyId) }, { weight: 1, arbitrary: fc.constant(B.familyId) }, { weight: 1, arbitrary: idString });
+  const familyId = fc.oneof(
+    { weight: 8, arbitrary: fc.constant(A.familyId) },
+    { weight: 1, arbitrary: fc.constant(B.familyId) },
+    { weight: 1, arbitrary: idString },
+  );
   const deviceId = fc.oneof(
     { weight: 8, arbitrary: fc.constant(A.watch.deviceId) },
     { weight: 1, arbitrary: fc.constantFrom(B.watch.deviceId, B.freshWatch.deviceId) },
@@ -409,7 +449,12 @@ function validPayloads(): Record<EventName, fc.Arbitrary<unknown>> {
       { weight: 5, arbitrary: fixArb },
       {
         weight: 5,
-        arbitrary: fc.record({ fixes: fc.array(fc.oneof({ weight: 6, arbitrary: fixArb }, { weight: 1, arbitrary: weirdValue }), { minLength: 1, maxLength: 100 }) }),
+        arbitrary: fc.record({
+          fixes: fc.array(fc.oneof({ weight: 6, arbitrary: fixArb }, { weight: 1, arbitrary: weirdValue }), {
+            minLength: 1,
+            maxLength: 100,
+          }),
+        }),
       },
       // One fix that also carries `fixes`.
       { weight: 1, arbitrary: fc.tuple(fixArb, fc.array(fixArb, { maxLength: 120 })).map(([f, fixes]) => ({ ...f, fixes })) },
@@ -424,17 +469,27 @@ function validPayloads(): Record<EventName, fc.Arbitrary<unknown>> {
     'area:subscribe': fc.record({ cells: cellsArb, mode: fc.constantFrom('stats', 'stats', 'positions') }),
     'area:unsubscribe': fc.record({ cells: cellsArb }),
     'alert:raise': fc.record(
-      { type: fc.constantFrom(...DEVICE_ALERT_TYPES), ts: fc.oneof({ weight: 4, arbitrary: recentTs() }, { weight: 1, arbitrary: anyTs }), lat, lng },
+      {
+        type: fc.constantFrom(...DEVICE_ALERT_TYPES),
+        ts: fc.oneof({ weight: 4, arbitrary: recentTs() }, { weight: 1, arbitrary: anyTs }),
+        lat,
+        lng,
+      },
       { requiredKeys: ['type', 'ts'] },
     ),
-    'alert:ack': fc.record({ id: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('§alert', ...A.alertIds) }, { weight: 1, arbitrary: idString }) }),
+    'alert:ack': fc.record({
+      id: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('§alert', ...A.alertIds) }, { weight: 1, arbitrary: idString }),
+    }),
     'chat:send': fc.oneof(
       fc.record(
         {
           conversationId: familyId,
           clientMsgId: fc.string({ minLength: 1, maxLength: 64 }),
           kind: fc.constant('text'),
-          text: fc.oneof({ weight: 6, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }) }, { weight: 1, arbitrary: longString(1990, 2010) }),
+          text: fc.oneof(
+            { weight: 6, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }) },
+            { weight: 1, arbitrary: longString(1990, 2010) },
+          ),
         },
         { requiredKeys: ['conversationId', 'clientMsgId', 'kind', 'text'] },
       ),
@@ -456,9 +511,12 @@ function validPayloads(): Record<EventName, fc.Arbitrary<unknown>> {
     ),
     'chat:read': fc.record({ conversationId: familyId, seq: fc.oneof(fc.nat({ max: 20 }), fc.nat()) }),
     'command:send': fc
-      .record(
-        { deviceId, typed: commandParamsArb(A.voiceMediaId), ttlMs: fc.integer({ min: 10_000, max: 30 * 86_400_000 }), withTtl: fc.boolean() },
-      )
+      .record({
+        deviceId,
+        typed: commandParamsArb(A.voiceMediaId),
+        ttlMs: fc.integer({ min: 10_000, max: 30 * 86_400_000 }),
+        withTtl: fc.boolean(),
+      })
       .map(({ deviceId: d, typed: [type, params], ttlMs, withTtl }) => ({
         deviceId: d,
         type,
@@ -467,7 +525,11 @@ function validPayloads(): Record<EventName, fc.Arbitrary<unknown>> {
       })),
     'command:result': fc.record(
       {
-        id: fc.oneof({ weight: 6, arbitrary: fc.constant('§command') }, { weight: 1, arbitrary: fc.constantFrom(...A.commandIds) }, { weight: 1, arbitrary: idString }),
+        id: fc.oneof(
+          { weight: 6, arbitrary: fc.constant('§command') },
+          { weight: 1, arbitrary: fc.constantFrom(...A.commandIds) },
+          { weight: 1, arbitrary: idString },
+        ),
         status: fc.constantFrom('done', 'failed', 'rejected'),
         result: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
       },
@@ -484,11 +546,16 @@ function callPayloads(familyId: fc.Arbitrary<string>) {
   const ref = (name: string) => fc.oneof({ weight: 6, arbitrary: fc.constant(name) }, { weight: 1, arbitrary: idString });
   const callId = ref('§call');
   const transportId = ref('§transport');
-  const hex = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex').toUpperCase().match(/../g)!.join(':'));
+  const hex = fc
+    .uint8Array({ minLength: 32, maxLength: 32 })
+    .map((b) => Buffer.from(b).toString('hex').toUpperCase().match(/../g)!.join(':'));
   const dtlsParameters = fc.record(
     {
       role: fc.constantFrom('auto', 'client', 'server'),
-      fingerprints: fc.array(fc.record({ algorithm: fc.constantFrom('sha-256', 'sha-1', 'sha-512', 'md5', 'x'), value: hex }), { minLength: 1, maxLength: 3 }),
+      fingerprints: fc.array(fc.record({ algorithm: fc.constantFrom('sha-256', 'sha-1', 'sha-512', 'md5', 'x'), value: hex }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
     },
     { requiredKeys: ['fingerprints'] },
   );
@@ -498,14 +565,22 @@ function callPayloads(familyId: fc.Arbitrary<string>) {
     clockRate: fc.constantFrom(48000, 90000, 8000, 0),
     channels: fc.constantFrom(1, 2),
     parameters: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), fc.integer())),
-    rtcpFeedback: fc.array(fc.record({ type: fc.constantFrom('nack', 'ccm', 'transport-cc'), parameter: fc.constantFrom('', 'pli', 'fir') }), { maxLength: 3 }),
+    rtcpFeedback: fc.array(
+      fc.record({ type: fc.constantFrom('nack', 'ccm', 'transport-cc'), parameter: fc.constantFrom('', 'pli', 'fir') }),
+      { maxLength: 3 },
+    ),
   });
   const rtpParameters = fc.record(
     {
       mid: fc.string({ maxLength: 4 }),
       codecs: fc.array(codec, { minLength: 1, maxLength: 3 }),
-      headerExtensions: fc.array(fc.record({ uri: fc.string({ maxLength: 40 }), id: fc.integer({ min: 1, max: 14 }) }), { maxLength: 2 }),
-      encodings: fc.array(fc.record({ ssrc: fc.nat(), rid: fc.string({ maxLength: 3 }), maxBitrate: fc.nat() }, { requiredKeys: [] }), { maxLength: 3 }),
+      headerExtensions: fc.array(fc.record({ uri: fc.string({ maxLength: 40 }), id: fc.integer({ min: 1, max: 14 }) }), {
+        maxLength: 2,
+      }),
+      encodings: fc.array(
+        fc.record({ ssrc: fc.nat(), rid: fc.string({ maxLength: 3 }), maxBitrate: fc.nat() }, { requiredKeys: [] }),
+        { maxLength: 3 },
+      ),
       rtcp: fc.record({ cname: fc.string({ maxLength: 16 }), reducedSize: fc.boolean() }, { requiredKeys: [] }),
     },
     { requiredKeys: ['codecs'] },
@@ -527,7 +602,11 @@ function callPayloads(familyId: fc.Arbitrary<string>) {
     { requiredKeys: [] },
   );
   const invitee = fc.oneof(
-    fc.constantFrom({ kind: 'device', id: A.watch.deviceId }, { kind: 'user', id: A.owner.id }, { kind: 'device', id: B.watch.deviceId }),
+    fc.constantFrom(
+      { kind: 'device', id: A.watch.deviceId },
+      { kind: 'user', id: A.owner.id },
+      { kind: 'device', id: B.watch.deviceId },
+    ),
     fc.record({ kind: fc.constantFrom('user', 'device'), id: idString }),
   );
   return {
@@ -633,13 +712,17 @@ describe('socket fuzz', () => {
   const pairs = (Object.keys(SENDERS) as EventName[]).flatMap((event) =>
     (['user', 'device'] as const).map((sender) => ({ event, sender, allowed: SENDERS[event].includes(sender) })),
   );
-  it.each(pairs)('$event from a $sender socket (allowed: $allowed)', async ({ event, sender, allowed }) => {
-    const payload = fuzzed(validPayloads()[event]);
-    await fc.assert(
-      fc.asyncProperty(argsOf(payload), withAckArb, (args, withAck) => socketCase(sender, event, args, withAck)),
-      fcParams(allowed ? RUNS_ALLOWED : RUNS_REFUSED),
-    );
-  }, TIMEOUT);
+  it.each(pairs)(
+    '$event from a $sender socket (allowed: $allowed)',
+    async ({ event, sender, allowed }) => {
+      const payload = fuzzed(validPayloads()[event]);
+      await fc.assert(
+        fc.asyncProperty(argsOf(payload), withAckArb, (args, withAck) => socketCase(sender, event, args, withAck)),
+        fcParams(allowed ? RUNS_ALLOWED : RUNS_REFUSED),
+      );
+    },
+    TIMEOUT,
+  );
 
   const known = new Set<string>(Object.keys(eventSchemas));
   // socket.io-client refuses to emit these.
@@ -674,32 +757,47 @@ describe('socket fuzz', () => {
     cases++;
     const victim = await live('user');
     const closed = new Promise<void>((resolve) => victim.once('disconnect', () => resolve()));
-    victim.emit('presence:list', { familyId: A.familyId, data: Buffer.from('x'), ref: { _placeholder: true, num: 7 } }, () => undefined);
+    victim.emit(
+      'presence:list',
+      { familyId: A.familyId, data: Buffer.from('x'), ref: { _placeholder: true, num: 7 } },
+      () => undefined,
+    );
     await closed;
     const other = await live('device');
     await emitChecked(other, 'presence:list', [{ familyId: A.familyId }], 'presence:list after a forged placeholder');
   });
 
-  it.each(['area:subscribe', 'area:unsubscribe'] as const)('%s from a socket with the ops scope', async (event) => {
-    const payload = fuzzed(validPayloads()[event]);
-    await fc.assert(
-      fc.asyncProperty(argsOf(payload), withAckArb, (args, withAck) => socketCase('ops', event, args, withAck)),
-      fcParams(RUNS_ALLOWED / 2),
-    );
-  }, TIMEOUT);
+  it.each(['area:subscribe', 'area:unsubscribe'] as const)(
+    '%s from a socket with the ops scope',
+    async (event) => {
+      const payload = fuzzed(validPayloads()[event]);
+      await fc.assert(
+        fc.asyncProperty(argsOf(payload), withAckArb, (args, withAck) => socketCase('ops', event, args, withAck)),
+        fcParams(RUNS_ALLOWED / 2),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it.each(['user', 'device'] as const)('unknown event names from a %s socket', async (sender) => {
-    await fc.assert(
-      fc.asyncProperty(unknownEvent, argsOf(randomValue), withAckArb, (event, args, withAck) => socketCase(sender, event, args, withAck)),
-      fcParams(RUNS_ALLOWED),
-    );
-  }, TIMEOUT);
+  it.each(['user', 'device'] as const)(
+    'unknown event names from a %s socket',
+    async (sender) => {
+      await fc.assert(
+        fc.asyncProperty(unknownEvent, argsOf(randomValue), withAckArb, (event, args, withAck) =>
+          socketCase(sender, event, args, withAck),
+        ),
+        fcParams(RUNS_ALLOWED),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-type Auth = 'owner' | 'guardian' | 'viewer' | 'sacMember' | 'outsider' | 'deviceA' | 'deviceB' | 'ops' | 'victim' | 'none' | 'garbage';
+type Auth =
+  'owner' | 'guardian' | 'viewer' | 'sacMember' | 'outsider' | 'deviceA' | 'deviceB' | 'ops' | 'victim' | 'none' | 'garbage';
 const authArb: fc.Arbitrary<Auth> = fc.oneof(
   { weight: 16, arbitrary: fc.constant<Auth>('owner') },
   { weight: 2, arbitrary: fc.constantFrom<Auth>('guardian', 'viewer', 'outsider', 'none', 'garbage') },
@@ -775,7 +873,12 @@ function resolveDeep(v: unknown): unknown {
     if (proto !== Object.prototype && proto !== null) return v;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) {
-      Object.defineProperty(out, k, { value: resolveDeep((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: resolveDeep((v as Record<string, unknown>)[k]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -787,7 +890,10 @@ const seg = (...choices: string[]): fc.Arbitrary<string> =>
 const encodeSeg = (s: string) => (s.startsWith('§') ? encodeURIComponent(resolveString(s)) : s);
 
 /** How the body goes on the wire. */
-type Wire = { kind: 'json'; contentType: string } | { kind: 'raw'; contentType: string | undefined; raw: string } | { kind: 'none'; contentType: string | undefined };
+type Wire =
+  | { kind: 'json'; contentType: string }
+  | { kind: 'raw'; contentType: string | undefined; raw: string }
+  | { kind: 'none'; contentType: string | undefined };
 const wireArb: fc.Arbitrary<Wire> = fc.oneof(
   { weight: 14, arbitrary: fc.constant<Wire>({ kind: 'json', contentType: 'application/json' }) },
   {
@@ -840,11 +946,22 @@ const wireArb: fc.Arbitrary<Wire> = fc.oneof(
           fc.integer({ min: 100, max: 20_000 }).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
           fc.integer({ min: 60_000, max: 200_000 }).map((n) => JSON.stringify({ name: 'x'.repeat(n) })),
         ),
-        fc.constantFrom<string | undefined>('application/json', 'application/json', 'text/plain', 'application/octet-stream', undefined),
+        fc.constantFrom<string | undefined>(
+          'application/json',
+          'application/json',
+          'text/plain',
+          'application/octet-stream',
+          undefined,
+        ),
       )
       .map(([raw, contentType]): Wire => ({ kind: 'raw', contentType, raw })),
   },
-  { weight: 1, arbitrary: fc.constantFrom<string | undefined>('application/json', undefined).map((contentType): Wire => ({ kind: 'none', contentType })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<string | undefined>('application/json', undefined)
+      .map((contentType): Wire => ({ kind: 'none', contentType })),
+  },
 );
 
 /** Browsers send an Origin; apps and watches do not. */
@@ -884,7 +1001,10 @@ interface Route {
   after?: (r: HttpResult, c: HttpCase, path: string) => Promise<void>;
 }
 
-const nameArb = fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }), fc.constantFrom(' ', 'x'.repeat(81), '  padded  '));
+const nameArb = fc.oneof(
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }),
+  fc.constantFrom(' ', 'x'.repeat(81), '  padded  '),
+);
 const emailArb = fc.oneof(
   fc.tuple(fc.nat(), fc.constantFrom('example.test', 'EXAMPLE.test')).map(([n, d]) => ` Fuzz-${n}@${d} `),
   fc.emailAddress(),
@@ -899,7 +1019,10 @@ const geofenceBodyArb = () =>
         name: nameArb,
         kind: fc.constant('circle'),
         center: latLngObj,
-        radius: fc.oneof({ weight: 4, arbitrary: fc.double({ min: 1, max: 50_000, noNaN: true }) }, { weight: 1, arbitrary: fc.constantFrom(0, -1, 1e9) }),
+        radius: fc.oneof(
+          { weight: 4, arbitrary: fc.double({ min: 1, max: 50_000, noNaN: true }) },
+          { weight: 1, arbitrary: fc.constantFrom(0, -1, 1e9) },
+        ),
         deviceIds: fc.oneof(
           fc.constant(null),
           fc.array(fc.constant(B.watch.deviceId), { minLength: 1, maxLength: 3 }),
@@ -913,7 +1036,10 @@ const geofenceBodyArb = () =>
       kind: fc.constant('polygon'),
       polygon: fc.oneof(
         fc.array(fc.tuple(lat, lng), { minLength: 0, maxLength: 12 }),
-        fc.array(fc.tuple(fc.double({ min: 48, max: 48.01, noNaN: true }), fc.double({ min: 2, max: 2.01, noNaN: true })), { minLength: 3, maxLength: 8 }),
+        fc.array(fc.tuple(fc.double({ min: 48, max: 48.01, noNaN: true }), fc.double({ min: 2, max: 2.01, noNaN: true })), {
+          minLength: 3,
+          maxLength: 8,
+        }),
         fc.constant([
           [48, 2],
           [48.01, 2],
@@ -944,7 +1070,11 @@ function routes(): Route[] {
       method: 'POST',
       pattern: '/v1/auth/register',
       body: () =>
-        fc.record({ email: emailArb, password: fc.oneof(fc.string({ minLength: 8, maxLength: 256 }), fc.string({ maxLength: 8 })), nickname: nameArb }),
+        fc.record({
+          email: emailArb,
+          password: fc.oneof(fc.string({ minLength: 8, maxLength: 256 }), fc.string({ maxLength: 8 })),
+          nickname: nameArb,
+        }),
       runs: RUNS_HTTP_SLOW,
     },
     {
@@ -972,7 +1102,9 @@ function routes(): Route[] {
       after: async (r, c) => {
         // A logout of the throwaway session ends it: log in again for a fresh one.
         if (r.status === 204 && JSON.stringify(c.body).includes('§refresh')) {
-          const login = await api(t, 'POST', '/v1/auth/login', { body: { email: B.throwaway.email, password: B.throwaway.password } });
+          const login = await api(t, 'POST', '/v1/auth/login', {
+            body: { email: B.throwaway.email, password: B.throwaway.password },
+          });
           if (login.status === 200) B.throwaway.refreshToken = login.body.refreshToken;
         }
       },
@@ -983,7 +1115,12 @@ function routes(): Route[] {
       pattern: '/v1/devices/register',
       body: () =>
         fc.record({
-          imei: fc.oneof(fc.constant('§reImei'), fc.constant(0).map(() => randomImei()), fc.stringMatching(/^\d{15}$/), fc.string({ maxLength: 20 })),
+          imei: fc.oneof(
+            fc.constant('§reImei'),
+            fc.constant(0).map(() => randomImei()),
+            fc.stringMatching(/^\d{15}$/),
+            fc.string({ maxLength: 20 }),
+          ),
           model: nameArb,
         }),
       headers: () =>
@@ -1003,7 +1140,12 @@ function routes(): Route[] {
     { method: 'POST', pattern: '/v1/families', body: () => fc.record({ name: nameArb }) },
     { method: 'GET', pattern: '/v1/families' },
     { method: 'GET', pattern: '/v1/families/:fid', segs: [fid] },
-    { method: 'POST', pattern: '/v1/families/:fid/invites', segs: [fid], body: () => fc.record({ role: fc.constantFrom(...ROLES, 'admin', 'OWNER') }) },
+    {
+      method: 'POST',
+      pattern: '/v1/families/:fid/invites',
+      segs: [fid],
+      body: () => fc.record({ role: fc.constantFrom(...ROLES, 'admin', 'OWNER') }),
+    },
     {
       method: 'POST',
       pattern: '/v1/invites/:code/accept',
@@ -1021,7 +1163,11 @@ function routes(): Route[] {
       segs: [fid],
       body: () =>
         fc.record({
-          bindingCode: fc.oneof(fc.constant('§bindCode'), fc.constant('§bindCode').map((s) => ` ${s} `), fc.string({ minLength: 4, maxLength: 64 })),
+          bindingCode: fc.oneof(
+            fc.constant('§bindCode'),
+            fc.constant('§bindCode').map((s) => ` ${s} `),
+            fc.string({ minLength: 4, maxLength: 64 }),
+          ),
           childName: nameArb,
         }),
       after: async (r) => {
@@ -1111,10 +1257,21 @@ function routes(): Route[] {
               fc.tuple(fc.nat({ max: 200 }), fc.nat({ max: 200 })).map(([a, b]) => `bytes=${a}-${b}`),
               fc.nat({ max: 300 }).map((n) => `bytes=-${n}`),
               fc.nat({ max: 300 }).map((n) => `bytes=${n}-`),
-              fc.constantFrom('bytes=-', 'bytes=99999999999999999999-', 'bytes=0-1,2-3', 'items=0-1', 'bytes= 0-1', 'bytes=-0', ''),
+              fc.constantFrom(
+                'bytes=-',
+                'bytes=99999999999999999999-',
+                'bytes=0-1,2-3',
+                'items=0-1',
+                'bytes= 0-1',
+                'bytes=-0',
+                '',
+              ),
               fc.string({ unit: 'grapheme-ascii', maxLength: 30 }),
             ),
-            'if-none-match': fc.oneof(fc.constantFrom(`"${B.imageMediaId}"`, '*', 'W/"x"'), fc.string({ unit: 'grapheme-ascii', maxLength: 30 })),
+            'if-none-match': fc.oneof(
+              fc.constantFrom(`"${B.imageMediaId}"`, '*', 'W/"x"'),
+              fc.string({ unit: 'grapheme-ascii', maxLength: 30 }),
+            ),
           },
           { requiredKeys: [] },
         ),
@@ -1152,10 +1309,15 @@ async function httpCase(route: Route, c: HttpCase): Promise<void> {
   if (route.method !== 'GET' && route.method !== 'OPTIONS') {
     if (c.wire.kind === 'json') body = JSON.stringify(resolveDeep(c.body));
     else if (c.wire.kind === 'raw') body = c.wire.raw;
-    if (c.wire.contentType !== undefined && (body !== undefined || c.wire.kind === 'none')) headers['content-type'] = c.wire.contentType;
+    if (c.wire.contentType !== undefined && (body !== undefined || c.wire.kind === 'none'))
+      headers['content-type'] = c.wire.contentType;
   }
   const where = `${route.method} ${path}${c.query}`;
-  const r = await httpChecked(t.url + path + c.query, { method: route.method, headers, ...(body !== undefined ? { body } : {}) }, where);
+  const r = await httpChecked(
+    t.url + path + c.query,
+    { method: route.method, headers, ...(body !== undefined ? { body } : {}) },
+    where,
+  );
   count(displayPattern(route), String(r.status));
   await route.after?.(r, c, path);
 }
@@ -1201,58 +1363,80 @@ describe('HTTP fuzz', () => {
     expect(untested, 'routes the fuzz does not cover: add them to routes()').toEqual([]);
   });
 
-  it.each(names)('%s', async (name) => {
-    const route = routes().find((r) => displayPattern(r) === name)!;
-    const caseArb: fc.Arbitrary<HttpCase> = fc.record({
-      auth: route.auth ?? authArb,
-      garbage: garbageArb,
-      segs: fc.tuple(...(route.segs ?? [])).map((s): string[] => s),
-      body: route.body ? fuzzed(route.body()) : randomValue,
-      wire: route.method === 'GET' ? fc.constant<Wire>({ kind: 'none', contentType: undefined }) : route.body ? wireArb : fc.oneof(
-        { weight: 3, arbitrary: fc.constant<Wire>({ kind: 'none', contentType: undefined }) },
-        { weight: 1, arbitrary: wireArb },
-      ),
-      query: queryArb,
-      headers: fc
-        .tuple(route.headers ? route.headers() : fc.constant({}), originArb)
-        .map(([h, origin]): Record<string, string> => ({ ...h, ...(origin !== undefined ? { origin } : {}) })),
-    });
-    await fc.assert(
-      fc.asyncProperty(caseArb, (c) => httpCase(route, c)),
-      fcParams(route.runs ?? RUNS_HTTP),
-    );
-  }, TIMEOUT);
+  it.each(names)(
+    '%s',
+    async (name) => {
+      const route = routes().find((r) => displayPattern(r) === name)!;
+      const caseArb: fc.Arbitrary<HttpCase> = fc.record({
+        auth: route.auth ?? authArb,
+        garbage: garbageArb,
+        segs: fc.tuple(...(route.segs ?? [])).map((s): string[] => s),
+        body: route.body ? fuzzed(route.body()) : randomValue,
+        wire:
+          route.method === 'GET'
+            ? fc.constant<Wire>({ kind: 'none', contentType: undefined })
+            : route.body
+              ? wireArb
+              : fc.oneof(
+                  { weight: 3, arbitrary: fc.constant<Wire>({ kind: 'none', contentType: undefined }) },
+                  { weight: 1, arbitrary: wireArb },
+                ),
+        query: queryArb,
+        headers: fc
+          .tuple(route.headers ? route.headers() : fc.constant({}), originArb)
+          .map(([h, origin]): Record<string, string> => ({ ...h, ...(origin !== undefined ? { origin } : {}) })),
+      });
+      await fc.assert(
+        fc.asyncProperty(caseArb, (c) => httpCase(route, c)),
+        fcParams(route.runs ?? RUNS_HTTP),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('unknown routes and methods', async () => {
-    const pathArb = fc.oneof(
-      fc.array(segmentArb, { minLength: 1, maxLength: 5 }).map((s) => `/v1/${s.join('/')}`),
-      fc.constantFrom(
-        '/v1',
-        '/v1/',
-        '//v1/me',
-        '/v1/me/',
-        '/V1/ME',
-        '/v1/families/',
-        '/v1/./me',
-        '/socket.io/',
-        '/socket.io/?EIO=4&transport=polling&sid=nope',
-        '/%',
-      ),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'), pathArb, authArb, originArb, async (method, path, auth, origin) => {
-        cases++;
-        const headers = { ...authHeader(auth, 0), ...(origin !== undefined ? { origin, 'access-control-request-method': 'POST' } : {}) };
-        if (path.startsWith('/socket.io/')) {
-          // Engine.IO answers these with its own bodies; only the status is ours to check.
-          const r = await fetch(t.url + path, { method, headers, signal: AbortSignal.timeout(5000) });
-          await r.text();
-          expect(r.status, `${method} ${path}`).toBeLessThan(500);
-        } else await httpChecked(t.url + path, { method, headers }, `${method} ${path}`);
-      }),
-      fcParams(60),
-    );
-  }, TIMEOUT);
+  it(
+    'unknown routes and methods',
+    async () => {
+      const pathArb = fc.oneof(
+        fc.array(segmentArb, { minLength: 1, maxLength: 5 }).map((s) => `/v1/${s.join('/')}`),
+        fc.constantFrom(
+          '/v1',
+          '/v1/',
+          '//v1/me',
+          '/v1/me/',
+          '/V1/ME',
+          '/v1/families/',
+          '/v1/./me',
+          '/socket.io/',
+          '/socket.io/?EIO=4&transport=polling&sid=nope',
+          '/%',
+        ),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+          pathArb,
+          authArb,
+          originArb,
+          async (method, path, auth, origin) => {
+            cases++;
+            const headers = {
+              ...authHeader(auth, 0),
+              ...(origin !== undefined ? { origin, 'access-control-request-method': 'POST' } : {}),
+            };
+            if (path.startsWith('/socket.io/')) {
+              // Engine.IO answers these with its own bodies; only the status is ours to check.
+              const r = await fetch(t.url + path, { method, headers, signal: AbortSignal.timeout(5000) });
+              await r.text();
+              expect(r.status, `${method} ${path}`).toBeLessThan(500);
+            } else await httpChecked(t.url + path, { method, headers }, `${method} ${path}`);
+          },
+        ),
+        fcParams(60),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1278,7 +1462,12 @@ function tokenArb(): fc.Arbitrary<unknown> {
           typ: claim(fc.constantFrom('user', 'device')),
           ver: claim(fc.constantFrom(0, 1)),
           iat: claim(fc.constant(0).map(now)),
-          exp: claim(fc.oneof(fc.integer({ min: 1, max: 3600 }).map((d) => now() + d), fc.constantFrom(1, 2 ** 53, 8.64e12, 1e300))),
+          exp: claim(
+            fc.oneof(
+              fc.integer({ min: 1, max: 3600 }).map((d) => now() + d),
+              fc.constantFrom(1, 2 ** 53, 8.64e12, 1e300),
+            ),
+          ),
           nbf: claim(fc.constant(0).map(() => now() - 1)),
           scope: claim(fc.constantFrom('ops', '', 'ops ops', ' ops')),
           sid: claim(fc.oneof(fc.uuid(), fc.string())),
@@ -1289,7 +1478,11 @@ function tokenArb(): fc.Arbitrary<unknown> {
     )
     .map(([p, ms]) => mutate(p, ms));
   const header = fc.record(
-    { alg: claim(fc.constantFrom('HS256', 'none', 'RS256', 'HS512')), typ: claim(fc.constant('JWT')), kid: claim(fc.constant(keyId(JWT_SECRET))) },
+    {
+      alg: claim(fc.constantFrom('HS256', 'none', 'RS256', 'HS512')),
+      typ: claim(fc.constant('JWT')),
+      kid: claim(fc.constant(keyId(JWT_SECRET))),
+    },
     { requiredKeys: ['alg'] },
   );
   const forged = fc
@@ -1298,7 +1491,15 @@ function tokenArb(): fc.Arbitrary<unknown> {
     .map(([h, p, k]) => forgeJwt(h, p, k));
   return fc.oneof(
     { weight: 6, arbitrary: forged },
-    { weight: 1, arbitrary: fc.constantFrom(A.owner.accessToken, A.watch.deviceToken, `${A.owner.accessToken}x`, A.owner.accessToken.toUpperCase()) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        A.owner.accessToken,
+        A.watch.deviceToken,
+        `${A.owner.accessToken}x`,
+        A.owner.accessToken.toUpperCase(),
+      ),
+    },
     { weight: 2, arbitrary: weirdValue },
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 300 }) },
   );
@@ -1306,7 +1507,13 @@ function tokenArb(): fc.Arbitrary<unknown> {
 
 /** Opens a socket with any handshake auth; resolves with the socket or the connect_error. */
 function handshake(auth: Record<string, unknown>): Promise<{ socket: Socket } | { error: Error & { data?: unknown } }> {
-  const socket = ioClient(t.url, { auth, transports: ['websocket'], reconnection: false, forceNew: true, timeout: ACK_TIMEOUT_MS });
+  const socket = ioClient(t.url, {
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: ACK_TIMEOUT_MS,
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.close();
@@ -1325,33 +1532,41 @@ function handshake(auth: Record<string, unknown>): Promise<{ socket: Socket } | 
 }
 
 describe('token fuzz', () => {
-  it('socket handshakes and bearer tokens of any shape', async () => {
-    const authArb = fc.oneof(
-      { weight: 6, arbitrary: tokenArb().map((token) => ({ token })) },
-      { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) },
-    );
-    await fc.assert(
-      fc.asyncProperty(authArb, async (auth) => {
-        cases++;
-        const where = `handshake ${JSON.stringify(auth)?.slice(0, 200)}`;
-        const r = await handshake(auth);
-        if ('error' in r) {
-          checkErrorBody(r.error.data, `${where}: connect_error (${r.error.message})`);
-          count('handshake', (r.error.data as { code: string }).code);
-        } else {
-          // Accepted: the socket serves (or refuses) like any other.
-          count('handshake', 'connected');
-          await emitChecked(r.socket, 'presence:list', [{ familyId: A.familyId }], `${where}: presence:list`);
-          r.socket.close();
-        }
-        if (typeof auth.token === 'string' && /^[\x21-\x7e]*$/.test(auth.token) && auth.token.length < 9000) {
-          const me = await httpChecked(`${t.url}/v1/me`, { method: 'GET', headers: { authorization: `Bearer ${auth.token}` } }, `GET /v1/me with ${where}`);
-          count('GET /v1/me (forged tokens)', String(me.status));
-        }
-      }),
-      fcParams(RUNS_HTTP),
-    );
-  }, TIMEOUT);
+  it(
+    'socket handshakes and bearer tokens of any shape',
+    async () => {
+      const authArb = fc.oneof(
+        { weight: 6, arbitrary: tokenArb().map((token) => ({ token })) },
+        { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) },
+      );
+      await fc.assert(
+        fc.asyncProperty(authArb, async (auth) => {
+          cases++;
+          const where = `handshake ${JSON.stringify(auth)?.slice(0, 200)}`;
+          const r = await handshake(auth);
+          if ('error' in r) {
+            checkErrorBody(r.error.data, `${where}: connect_error (${r.error.message})`);
+            count('handshake', (r.error.data as { code: string }).code);
+          } else {
+            // Accepted: the socket serves (or refuses) like any other.
+            count('handshake', 'connected');
+            await emitChecked(r.socket, 'presence:list', [{ familyId: A.familyId }], `${where}: presence:list`);
+            r.socket.close();
+          }
+          if (typeof auth.token === 'string' && /^[\x21-\x7e]*$/.test(auth.token) && auth.token.length < 9000) {
+            const me = await httpChecked(
+              `${t.url}/v1/me`,
+              { method: 'GET', headers: { authorization: `Bearer ${auth.token}` } },
+              `GET /v1/me with ${where}`,
+            );
+            count('GET /v1/me (forged tokens)', String(me.status));
+          }
+        }),
+        fcParams(RUNS_HTTP),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

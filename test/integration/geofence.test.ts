@@ -4,7 +4,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientSocket, type TestHub, addMember, api, bindWatch, connect, provisionWatch, received, request, startHub, waitFor } from '../helpers/hub.js';
+import {
+  type ClientSocket,
+  type TestHub,
+  addMember,
+  api,
+  bindWatch,
+  connect,
+  provisionWatch,
+  received,
+  request,
+  startHub,
+  waitFor,
+} from '../helpers/hub.js';
 import { dLat, dLng, fix, setPermissions, sharingFamily } from '../helpers/location.js';
 
 const HOME = { lat: 48.8566, lng: 2.3522 };
@@ -132,9 +144,35 @@ describe('geofences', () => {
       { name: 'x', kind: 'circle', center: HOME },
       { name: 'x', kind: 'circle', center: HOME, radius: 0 },
       { name: 'x', kind: 'circle', center: { lat: 95, lng: 0 }, radius: 100 },
-      { name: 'x', kind: 'circle', center: HOME, radius: 100, polygon: [[1, 1], [1, 2], [2, 2]] },
-      { name: 'x', kind: 'polygon', polygon: [[1, 1], [1, 2]] },
-      { name: 'x', kind: 'polygon', polygon: [[0, 0], [0, 1], [1, 0], [1, 1]] },
+      {
+        name: 'x',
+        kind: 'circle',
+        center: HOME,
+        radius: 100,
+        polygon: [
+          [1, 1],
+          [1, 2],
+          [2, 2],
+        ],
+      },
+      {
+        name: 'x',
+        kind: 'polygon',
+        polygon: [
+          [1, 1],
+          [1, 2],
+        ],
+      },
+      {
+        name: 'x',
+        kind: 'polygon',
+        polygon: [
+          [0, 0],
+          [0, 1],
+          [1, 0],
+          [1, 1],
+        ],
+      },
       { name: 'x', kind: 'polygon', polygon: Array.from({ length: 501 }, (_, i) => [Math.sin(i), Math.cos(i)]) },
       { name: 'x', kind: 'circle', center: HOME, radius: 100, deviceIds: [b.deviceId] },
       { name: '', kind: 'circle', center: HOME, radius: 100 },
@@ -150,7 +188,9 @@ describe('geofences', () => {
     const viewer = await addMember(t, a.owner, a.familyId, 'viewer');
     expect((await create(viewer.accessToken, a.familyId, valid)).status).toBe(403);
     const mine = await create(token, a.familyId, valid);
-    expect((await api(t, 'GET', `/v1/families/${a.familyId}/geofences`, { token: viewer.accessToken })).body.geofences).toHaveLength(1);
+    expect(
+      (await api(t, 'GET', `/v1/families/${a.familyId}/geofences`, { token: viewer.accessToken })).body.geofences,
+    ).toHaveLength(1);
     expect((await api(t, 'GET', `/v1/families/${a.familyId}/geofences`, { token: b.owner.accessToken })).status).toBe(403);
     const path = (fid: string) => `/v1/families/${fid}/geofences/${mine.body.id}`;
     expect((await api(t, 'PUT', path(b.familyId), { token: b.owner.accessToken, body: valid })).status).toBe(404);
@@ -174,7 +214,10 @@ describe('geofence state across a restart', () => {
         body: { name: 'Home', kind: 'circle', center: HOME, radius: 100 },
       });
       const t0 = Date.now() - 100_000;
-      await reportAll(a.watchSocket, [fix({ ts: t0, lat: HOME.lat + dLat(500), lng: HOME.lng }), fix({ ts: t0 + 1000, ...HOME })]);
+      await reportAll(a.watchSocket, [
+        fix({ ts: t0, lat: HOME.lat + dLat(500), lng: HOME.lng }),
+        fix({ ts: t0 + 1000, ...HOME }),
+      ]);
       expect((await geofenceEvents(a.parentSocket, a.familyId)).map((e) => e.transition)).toEqual(['enter']);
       await first.close();
 

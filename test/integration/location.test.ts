@@ -1,7 +1,18 @@
 // Live location with real clients: ingest, consent, broadcast, latest, history with audit.
 import { latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestHub, addMember, api, bindWatch, connect, provisionWatch, received, request, startHub, waitFor } from '../helpers/hub.js';
+import {
+  type TestHub,
+  addMember,
+  api,
+  bindWatch,
+  connect,
+  provisionWatch,
+  received,
+  request,
+  startHub,
+  waitFor,
+} from '../helpers/hub.js';
 import { fix, setPermissions, sharingFamily } from '../helpers/location.js';
 
 describe('location reports', () => {
@@ -194,14 +205,20 @@ describe('location reports', () => {
     const a = await sharingFamily(t);
     const old = Date.now() - 60_000;
     await request(a.watchSocket, 'location:report', { fixes: [fix({ ts: old }), fix({ ts: old + 1000 })] });
-    expect((await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}`, { token: a.owner.accessToken })).status).toBe(204);
+    expect(
+      (await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}`, { token: a.owner.accessToken })).status,
+    ).toBe(204);
 
     const b = await sharingFamily(t);
     const again = await provisionWatch(t, a.watch.imei);
-    expect((await api(t, 'POST', `/v1/families/${b.familyId}/devices`, {
-      token: b.owner.accessToken,
-      body: { bindingCode: again.bindingCode, childName: 'Sam' },
-    })).status).toBe(201);
+    expect(
+      (
+        await api(t, 'POST', `/v1/families/${b.familyId}/devices`, {
+          token: b.owner.accessToken,
+          body: { bindingCode: again.bindingCode, childName: 'Sam' },
+        })
+      ).status,
+    ).toBe(201);
     await setPermissions(t, b.owner.accessToken, b.familyId, a.deviceId, true);
     const history = await request(b.parentSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: Date.now() });
     expect(history.fixes).toEqual([]);

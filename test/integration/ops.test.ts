@@ -34,7 +34,9 @@ describe('health, readiness and metrics', () => {
     expect(body).toMatch(/hub_socket_events_total\{event="presence:list",outcome="ok"\} 1/);
     expect(body).toMatch(/hub_socket_events_total\{event="presence:list",outcome="FORBIDDEN"\} 1/);
     expect(body).toMatch(/hub_socket_event_duration_seconds_count\{event="presence:list"\} 2/);
-    expect(body).toMatch(/hub_http_request_duration_seconds_count\{method="POST",route="\/v1\/families\/:fid\/devices",status="201"\} 1/);
+    expect(body).toMatch(
+      /hub_http_request_duration_seconds_count\{method="POST",route="\/v1\/families\/:fid\/devices",status="201"\} 1/,
+    );
     expect(body).toMatch(/process_resident_memory_bytes/);
     // No ids in labels.
     expect(body).not.toContain(familyId);

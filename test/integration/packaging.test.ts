@@ -100,8 +100,7 @@ interface Service {
   stop_grace_period?: unknown;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Raw (uninterpolated) environment of a service: map or list form. null → inherited → undefined. */
 function rawEnv(service: Service): Record<string, string | undefined> {
@@ -117,9 +116,7 @@ function rawEnv(service: Service): Record<string, string | undefined> {
     );
   }
   if (!isRecord(env)) throw new Error('environment must be a map or a list');
-  return Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]),
-  );
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]));
 }
 
 /** Environment as the container sees it, with the compose file's own defaults (empty shell). */
@@ -167,7 +164,9 @@ function publishedPorts(service: Service): { host: number | undefined; container
         container: Number(p['target']),
       };
     }
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = Number(parts[parts.length - 1]);
     const host = parts.length >= 2 ? Number(parts[parts.length - 2]) : undefined;
     return { host, container };
@@ -325,9 +324,7 @@ const copiesFrom = (finalStage?.body ?? [])
   .filter((i) => i.keyword === 'COPY')
   .map((i) => {
     const from = /--from=(\S+)/.exec(i.args)?.[1];
-    const paths = i.args
-      .split(/\s+/)
-      .filter((p) => !p.startsWith('--'));
+    const paths = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
     return { from, srcs: paths.slice(0, -1), dest: paths[paths.length - 1] ?? '' };
   });
 
@@ -574,7 +571,11 @@ describe('Dockerfile', () => {
     const volumes = volumeArgs.startsWith('[') ? (JSON.parse(volumeArgs) as string[]) : volumeArgs.split(/\s+/);
     expect(volumes).toContain(dataDir);
     // Writable by the runtime user: chowned before VOLUME (changes after it are discarded).
-    const user = body.filter((i) => i.keyword === 'USER').pop()?.args.split(':')[0] ?? '';
+    const user =
+      body
+        .filter((i) => i.keyword === 'USER')
+        .pop()
+        ?.args.split(':')[0] ?? '';
     const chowned = body
       .slice(0, volumeAt)
       .some((i) => i.keyword === 'RUN' && new RegExp(`chown (-R )?${user}(:\\S+)? (\\S+ )*${dataDir}( |$)`).test(i.args));

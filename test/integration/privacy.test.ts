@@ -41,7 +41,12 @@ describe('privacy', () => {
 
   it('exports a user’s own data, and audits the export', async () => {
     const a = await sharingFamily(t);
-    await request(a.parentSocket, 'chat:send', { conversationId: a.familyId, clientMsgId: 'e1', kind: 'text', text: 'export me' });
+    await request(a.parentSocket, 'chat:send', {
+      conversationId: a.familyId,
+      clientMsgId: 'e1',
+      kind: 'text',
+      text: 'export me',
+    });
     await request(a.parentSocket, 'command:send', { deviceId: a.deviceId, type: 'find' });
     const r = await api(t, 'GET', '/v1/me/export', { token: a.owner.accessToken });
     expect(r.status).toBe(200);
@@ -136,7 +141,10 @@ describe('account cancellation', () => {
     await bindWatch(t, leaver, own, watch);
     await setPermissions(t, leaver.accessToken, own, watch.deviceId, true);
     const other = await sharingFamily(t);
-    const invite = await api(t, 'POST', `/v1/families/${other.familyId}/invites`, { token: other.owner.accessToken, body: { role: 'guardian' } });
+    const invite = await api(t, 'POST', `/v1/families/${other.familyId}/invites`, {
+      token: other.owner.accessToken,
+      body: { role: 'guardian' },
+    });
     await api(t, 'POST', `/v1/invites/${invite.body.code}/accept`, { token: leaver.accessToken });
 
     const s = await connect(t, leaver.accessToken);
@@ -146,17 +154,23 @@ describe('account cancellation', () => {
     const w = await connect(t, watch.deviceToken);
     await request(w, 'location:report', fix());
 
-    expect((await api(t, 'DELETE', '/v1/me', { token: leaver.accessToken, body: { password: 'wrong password' } })).status).toBe(403);
+    expect((await api(t, 'DELETE', '/v1/me', { token: leaver.accessToken, body: { password: 'wrong password' } })).status).toBe(
+      403,
+    );
     const closed = new Promise<string>((resolve) => s.once('disconnect', resolve));
     const newCode = waitFor(w, 'binding:code');
-    expect((await api(t, 'DELETE', '/v1/me', { token: leaver.accessToken, body: { password: leaver.password } })).status).toBe(204);
+    expect((await api(t, 'DELETE', '/v1/me', { token: leaver.accessToken, body: { password: leaver.password } })).status).toBe(
+      204,
+    );
     expect(await closed).toBe('io server disconnect');
 
     // Old tokens fail everywhere.
     expect((await api(t, 'GET', '/v1/me', { token: leaver.accessToken })).status).toBe(401);
     expect((await connectError(t, leaver.accessToken)).code).toBe('UNAUTHORIZED');
     expect((await api(t, 'POST', '/v1/auth/refresh', { body: { refreshToken: leaver.refreshToken } })).status).toBe(401);
-    expect((await api(t, 'POST', '/v1/auth/login', { body: { email: leaver.email, password: leaver.password } })).status).toBe(401);
+    expect((await api(t, 'POST', '/v1/auth/login', { body: { email: leaver.email, password: leaver.password } })).status).toBe(
+      401,
+    );
 
     // Scan every table, every row.
     const { db } = openDatabase(t.config.databaseUrl);
@@ -176,14 +190,21 @@ describe('account cancellation', () => {
 
     // The other family keeps the message, from "deleted user"; the sole-owner family is gone.
     const sync = await request(other.parentSocket, 'chat:sync', { conversationId: other.familyId, afterSeq: 0 });
-    expect(sync.messages).toEqual([expect.objectContaining({ text: 'see you all', sender: { kind: 'user', id: 'deleted-user' } })]);
-    expect((await api(t, 'GET', `/v1/families/${other.familyId}`, { token: other.owner.accessToken })).body.members).toHaveLength(1);
+    expect(sync.messages).toEqual([
+      expect.objectContaining({ text: 'see you all', sender: { kind: 'user', id: 'deleted-user' } }),
+    ]);
+    expect((await api(t, 'GET', `/v1/families/${other.familyId}`, { token: other.owner.accessToken })).body.members).toHaveLength(
+      1,
+    );
 
     // Its watch was unbound and shows a new code, which binds it to another family.
     const code = await newCode;
     const adopter = await registerUser(t);
     const fid = await createFamily(t, adopter);
-    const bound = await api(t, 'POST', `/v1/families/${fid}/devices`, { token: adopter.accessToken, body: { bindingCode: code.bindingCode, childName: 'Kid' } });
+    const bound = await api(t, 'POST', `/v1/families/${fid}/devices`, {
+      token: adopter.accessToken,
+      body: { bindingCode: code.bindingCode, childName: 'Kid' },
+    });
     expect(bound.status).toBe(201);
     expect(bound.body.permissions.location).toBe(false);
     w.disconnect();

@@ -54,7 +54,11 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
   }
 
   /** Re-registers a known watch with a fresh binding code. */
-  async function reRegister(device: DeviceRow, now: number, model = device.model): Promise<{ device: DeviceRow; codeHash: string }> {
+  async function reRegister(
+    device: DeviceRow,
+    now: number,
+    model = device.model,
+  ): Promise<{ device: DeviceRow; codeHash: string }> {
     const codeHash = newCodeHash();
     const again = await store.devices.register({
       newId: randomUUID(),
@@ -313,7 +317,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     expect(stored?.bound_at).toBe(T0 + 1000);
   });
 
-  it('listByFamily lists the family\'s watches in binding order, and only those', async () => {
+  it("listByFamily lists the family's watches in binding order, and only those", async () => {
     const family = await newFamily();
     const other = await newFamily('The Joneses');
     const w1 = await registerNew(T0);
@@ -376,10 +380,25 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     const family = await newFamily();
     const { device, codeHash } = await registerNew(T0);
     await store.devices.bindByCode(codeHash, family, 'Mia', T0 + 1000);
-    await store.devices.setPermissions(device.id, family, { ...NONE, location: true, camera: true }, { by: 'u1', at: T0 + 2000, newId: () => randomUUID() });
-    await store.devices.setPermissions(device.id, family, { ...NONE, location: true }, { by: 'u2', at: T0 + 3000, newId: () => randomUUID() });
+    await store.devices.setPermissions(
+      device.id,
+      family,
+      { ...NONE, location: true, camera: true },
+      { by: 'u1', at: T0 + 2000, newId: () => randomUUID() },
+    );
+    await store.devices.setPermissions(
+      device.id,
+      family,
+      { ...NONE, location: true },
+      { by: 'u2', at: T0 + 3000, newId: () => randomUUID() },
+    );
     // No change, no record.
-    await store.devices.setPermissions(device.id, family, { ...NONE, location: true }, { by: 'u2', at: T0 + 4000, newId: () => randomUUID() });
+    await store.devices.setPermissions(
+      device.id,
+      family,
+      { ...NONE, location: true },
+      { by: 'u2', at: T0 + 4000, newId: () => randomUUID() },
+    );
     const records = await store.devices.consents(device.id, family);
     expect(records.map((r) => [r.permission, r.previous, r.value, r.changed_by, r.at])).toEqual([
       ['camera', 0, 1, 'u1', T0 + 2000],

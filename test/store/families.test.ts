@@ -76,18 +76,18 @@ describe.each(STORE_KINDS)('families (%s)', (kind) => {
     expect(await store.families.findById(randomUUID())).toBeUndefined();
   });
 
-  it('listForUser lists the user\'s families with their role, oldest first', async () => {
+  it("listForUser lists the user's families with their role, oldest first", async () => {
     const alice = await newUser('Alice');
     const bob = await newUser('Bob');
     const later = await newFamily(alice, 'Later', T0 + 2000);
     const earlier = await newFamily(alice, 'Earlier', T0 + 1000);
-    const bobs = await newFamily(bob, 'Bob\'s', T0 + 1500);
+    const bobs = await newFamily(bob, "Bob's", T0 + 1500);
     await store.families.acceptInvite(await invite(bobs, bob, 'viewer'), alice, T0 + 3000);
 
     const list = await store.families.listForUser(alice);
     expect(list).toEqual([
       { id: earlier, name: 'Earlier', created_at: T0 + 1000, role: 'owner' },
-      { id: bobs, name: 'Bob\'s', created_at: T0 + 1500, role: 'viewer' },
+      { id: bobs, name: "Bob's", created_at: T0 + 1500, role: 'viewer' },
       { id: later, name: 'Later', created_at: T0 + 2000, role: 'owner' },
     ]);
     for (const f of list) expect(typeof f.created_at).toBe('number');
@@ -170,7 +170,7 @@ describe.each(STORE_KINDS)('families (%s)', (kind) => {
     expect(await store.families.roleOf(family, bob)).toBe('owner');
   });
 
-  it('createInvite + acceptInvite grants the invite\'s role', async () => {
+  it("createInvite + acceptInvite grants the invite's role", async () => {
     const alice = await newUser('Alice');
     const family = await newFamily(alice);
     for (const role of ['guardian', 'viewer', 'owner'] as const) {
@@ -258,11 +258,17 @@ describe.each(STORE_KINDS)('families (%s)', (kind) => {
     const { db } = openDatabase(url);
     try {
       await expect(
-        db.insertInto('family_members').values({ family_id: randomUUID(), user_id: alice, role: 'owner', joined_at: T0 }).execute(),
+        db
+          .insertInto('family_members')
+          .values({ family_id: randomUUID(), user_id: alice, role: 'owner', joined_at: T0 })
+          .execute(),
       ).rejects.toThrow(/foreign key/i);
       // The same insert into a real family works, so the failure above is the foreign key.
       const family = await newFamily(await newUser('Bob'));
-      await db.insertInto('family_members').values({ family_id: family, user_id: alice, role: 'viewer', joined_at: T0 }).execute();
+      await db
+        .insertInto('family_members')
+        .values({ family_id: family, user_id: alice, role: 'viewer', joined_at: T0 })
+        .execute();
       expect(await store.families.roleOf(family, alice)).toBe('viewer');
     } finally {
       await db.destroy();

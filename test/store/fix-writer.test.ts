@@ -27,7 +27,8 @@ function fix(deviceId: string, ts: number): FixRow {
 }
 
 /** `n` fixes of one watch, one second apart from `start`. */
-const fixes = (deviceId: string, n: number, start = T0): FixRow[] => Array.from({ length: n }, (_, i) => fix(deviceId, start + i * 1000));
+const fixes = (deviceId: string, n: number, start = T0): FixRow[] =>
+  Array.from({ length: n }, (_, i) => fix(deviceId, start + i * 1000));
 
 /** Fails the test if `p` has not settled within `ms`. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -99,7 +100,11 @@ describe.each(STORE_KINDS)('fix writer (%s)', (kind) => {
     // Several small writes adding up to maxRows also flush at once.
     const dev2 = randomUUID();
     await within(
-      Promise.all([writer.write(fixes(dev2, 4)), writer.write(fixes(dev2, 3, T0 + 10_000)), writer.write(fixes(dev2, 3, T0 + 20_000))]),
+      Promise.all([
+        writer.write(fixes(dev2, 4)),
+        writer.write(fixes(dev2, 3, T0 + 10_000)),
+        writer.write(fixes(dev2, 3, T0 + 20_000)),
+      ]),
       5000,
       'writes adding up to maxRows',
     );
@@ -127,7 +132,11 @@ describe.each(STORE_KINDS)('fix writer (%s)', (kind) => {
     const writer = new FixWriter(failOnce as unknown as FixRepository, { maxRows: 1000, maxDelayMs: 5 });
     const a = randomUUID();
     const b = randomUUID();
-    const results = await within(Promise.allSettled([writer.write(fixes(a, 2)), writer.write(fixes(b, 2))]), 5000, 'the failing batch');
+    const results = await within(
+      Promise.allSettled([writer.write(fixes(a, 2)), writer.write(fixes(b, 2))]),
+      5000,
+      'the failing batch',
+    );
     expect(calls).toBe(1);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     for (const r of results) {

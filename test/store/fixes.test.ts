@@ -96,7 +96,9 @@ describe.each(STORE_KINDS)('fixes (%s)', (kind) => {
     await store.fixes.insertMany([fix(other, T0 + 25), fix(other, T0 + 30)]);
 
     const ts = async (from: number, to: number, after: number | undefined, limit: number): Promise<number[]> =>
-      (await store.fixes.history(dev, T0 + from, T0 + to, after === undefined ? undefined : T0 + after, limit)).map((r) => r.ts - T0);
+      (await store.fixes.history(dev, T0 + from, T0 + to, after === undefined ? undefined : T0 + after, limit)).map(
+        (r) => r.ts - T0,
+      );
 
     expect(await ts(0, 60, undefined, 100)).toEqual([0, 10, 20, 30, 40, 50, 60]);
     expect(await ts(10, 50, undefined, 100)).toEqual([10, 20, 30, 40, 50]);

@@ -141,7 +141,15 @@ describe.each(STORE_KINDS)('push outbox (%s)', (kind) => {
 
   it('delivers one redacted push per user, exactly once', async () => {
     const box = outbox(repoA);
-    await box.enqueue(['user-1', 'user-2'], { ...message, kind: 'alert', alertId: 'al-1', alertType: 'sos', deviceId: 'dev-1', lat: 52.5, lng: 13.4 });
+    await box.enqueue(['user-1', 'user-2'], {
+      ...message,
+      kind: 'alert',
+      alertId: 'al-1',
+      alertType: 'sos',
+      deviceId: 'dev-1',
+      lat: 52.5,
+      lng: 13.4,
+    });
     expect(await repoA.pendingCount()).toBe(2);
 
     expect(await box.runOnce()).toBe(2);
@@ -235,7 +243,9 @@ describe.each(STORE_KINDS)('push outbox (%s)', (kind) => {
     expect(row?.failed_at).toBeTypeOf('number');
     expect(row?.last_error).toContain('500');
     expect(await repoA.pendingCount()).toBe(0);
-    const failed = logLines.map((l) => JSON.parse(l) as { msg: string; pushId?: string }).filter((l) => l.msg === 'push failed permanently');
+    const failed = logLines
+      .map((l) => JSON.parse(l) as { msg: string; pushId?: string })
+      .filter((l) => l.msg === 'push failed permanently');
     expect(failed).toHaveLength(1);
     expect(failed[0]!.pushId).toBe(id);
     expect(logLines.join('\n')).not.toContain('secret words');

@@ -53,9 +53,7 @@ describe.each(STORE_KINDS)('family owners under concurrent removal (%s)', (kind)
       const refused = results.filter((r) => r.status === 'rejected').map((r) => (r.reason as HubError).code);
       outcomes.push(`round ${round}: owners left ${owners.length}, refused [${refused.join(', ')}]`);
     }
-    expect(outcomes).toEqual(
-      Array.from({ length: ROUNDS }, (_, round) => `round ${round}: owners left 1, refused [CONFLICT]`),
-    );
+    expect(outcomes).toEqual(Array.from({ length: ROUNDS }, (_, round) => `round ${round}: owners left 1, refused [CONFLICT]`));
   });
 
   it('registers one IMEI twice at once as one watch, re-registered', async () => {

@@ -56,12 +56,10 @@ describe.each(STORE_KINDS)('users (%s)', (kind) => {
     const first = randomUUID();
     await store.users.create({ id: first, email, passwordHash: 'h1', nickname: 'First', createdAt: T0 });
     const second = randomUUID();
-    const err = await store.users
-      .create({ id: second, email, passwordHash: 'h2', nickname: 'Second', createdAt: T0 + 1 })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const err = await store.users.create({ id: second, email, passwordHash: 'h2', nickname: 'Second', createdAt: T0 + 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HubError);
     expect((err as HubError).code).toBe('CONFLICT');
     expect(await store.users.findById(second)).toBeUndefined();
@@ -97,9 +95,23 @@ describe.each(STORE_KINDS)('users (%s)', (kind) => {
 
   it('refuses a duplicate external subject with CONFLICT', async () => {
     const subject = `sub-${randomUUID()}`;
-    await store.users.create({ id: randomUUID(), email: null, passwordHash: null, nickname: 'X', externalSubject: subject, createdAt: T0 });
+    await store.users.create({
+      id: randomUUID(),
+      email: null,
+      passwordHash: null,
+      nickname: 'X',
+      externalSubject: subject,
+      createdAt: T0,
+    });
     await expect(
-      store.users.create({ id: randomUUID(), email: null, passwordHash: null, nickname: 'Y', externalSubject: subject, createdAt: T0 }),
+      store.users.create({
+        id: randomUUID(),
+        email: null,
+        passwordHash: null,
+        nickname: 'Y',
+        externalSubject: subject,
+        createdAt: T0,
+      }),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 

@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  IMAGE_MIMES,
-  type MediaLimits,
-  VOICE_MIMES,
-  amrDurationMs,
-  checkMedia,
-  sniffMime,
-} from '../../src/chat/media-check.js';
+import { IMAGE_MIMES, type MediaLimits, VOICE_MIMES, amrDurationMs, checkMedia, sniffMime } from '../../src/chat/media-check.js';
 import { HubError } from '../../src/contract/errors.js';
 import { amrFile, jpegFile, m4aFile, oggFile, pngFile, webmFile } from '../helpers/media.js';
 
@@ -154,7 +147,11 @@ describe('checkMedia', () => {
       durationMs: 2000,
     });
     const ogg = oggFile();
-    expect(checkMedia('voice', 'audio/ogg', ogg, 1500, limits)).toEqual({ mime: 'audio/ogg', bytes: ogg.length, durationMs: 1500 });
+    expect(checkMedia('voice', 'audio/ogg', ogg, 1500, limits)).toEqual({
+      mime: 'audio/ogg',
+      bytes: ogg.length,
+      durationMs: 1500,
+    });
     expect(checkMedia('voice', 'audio/mp4', m4aFile(), 800, limits)).toMatchObject({ mime: 'audio/mp4', durationMs: 800 });
     expect(checkMedia('voice', 'audio/webm', webmFile(), 4000, limits)).toMatchObject({ mime: 'audio/webm', durationMs: 4000 });
     const jpeg = jpegFile();
@@ -222,7 +219,9 @@ describe('checkMedia', () => {
     const garbage = hubError(() => checkMedia('voice', 'audio/ogg', Buffer.from('not audio at all'), 1000, limits));
     expect(garbage.code).toBe('BAD_REQUEST');
     expect(garbage.message).toBe('content is not audio/ogg');
-    const wb = hubError(() => checkMedia('voice', 'audio/amr', bytes('#!AMR-WB\n', 0x2c, ...new Array<number>(60).fill(0)), undefined, limits));
+    const wb = hubError(() =>
+      checkMedia('voice', 'audio/amr', bytes('#!AMR-WB\n', 0x2c, ...new Array<number>(60).fill(0)), undefined, limits),
+    );
     expect(wb.code).toBe('BAD_REQUEST');
     expect(wb.message).toContain('content is not audio/amr');
   });
@@ -255,7 +254,9 @@ describe('checkMedia', () => {
         expect(e.message).toMatch(/durationMs/);
       }
     }
-    expect(hubError(() => checkMedia('voice', 'audio/ogg', oggFile(), '1000' as unknown as number, limits)).code).toBe('BAD_REQUEST');
+    expect(hubError(() => checkMedia('voice', 'audio/ogg', oggFile(), '1000' as unknown as number, limits)).code).toBe(
+      'BAD_REQUEST',
+    );
   });
 
   it('a duration over the limit → TOO_LARGE; at the limit is fine', () => {
@@ -276,9 +277,9 @@ describe('checkMedia', () => {
   });
 
   it('rejects non-binary data and an unknown kind with BAD_REQUEST', () => {
-    expect(hubError(() => checkMedia('image', 'image/png', 'iVBORw0KGgo=' as unknown as Uint8Array, undefined, limits)).code).toBe(
-      'BAD_REQUEST',
-    );
+    expect(
+      hubError(() => checkMedia('image', 'image/png', 'iVBORw0KGgo=' as unknown as Uint8Array, undefined, limits)).code,
+    ).toBe('BAD_REQUEST');
     expect(hubError(() => checkMedia('video' as 'voice', 'audio/ogg', oggFile(), 1000, limits)).code).toBe('BAD_REQUEST');
   });
 
@@ -312,10 +313,7 @@ describe('checkMedia', () => {
         return Uint8Array.from([...lead.subarray(0, off), ...(cut ? m.slice(0, i) : m), ...(cut ? [] : tail)]);
       });
     const data = fc.oneof(fc.uint8Array({ maxLength: 300 }), nearMiss).filter((d) => !startsWithMagic(d));
-    const attempts = [
-      ...VOICE_MIMES.map((m) => ['voice', m] as const),
-      ...IMAGE_MIMES.map((m) => ['image', m] as const),
-    ];
+    const attempts = [...VOICE_MIMES.map((m) => ['voice', m] as const), ...IMAGE_MIMES.map((m) => ['image', m] as const)];
     fc.assert(
       fc.property(data, fc.option(fc.integer({ min: 1, max: 60_000 }), { nil: undefined }), (d, durationMs) => {
         expect(sniffMime(d)).toBeUndefined();

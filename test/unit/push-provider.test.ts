@@ -8,7 +8,17 @@ import { redactForPush } from '../../src/push/redact.js';
 import type { PushNotification } from '../../src/push/types.js';
 import { WebhookPushProvider } from '../../src/push/webhook-provider.js';
 
-const n: PushNotification = { kind: 'alert', familyId: 'f-1', ts: 1, alertId: 'a-1', alertType: 'sos', deviceId: 'd-1', text: 'help me', lat: 52.51, lng: 13.41 };
+const n: PushNotification = {
+  kind: 'alert',
+  familyId: 'f-1',
+  ts: 1,
+  alertId: 'a-1',
+  alertType: 'sos',
+  deviceId: 'd-1',
+  text: 'help me',
+  lat: 52.51,
+  lng: 13.41,
+};
 
 describe('push providers', () => {
   it('redactForPush drops text and coordinates unless content is included', () => {

@@ -23,7 +23,12 @@ async function listen(respond: (res: ServerResponse, got: Received) => void): Pr
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const r = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       got.push(r);
       respond(res, r);
     });
@@ -42,7 +47,14 @@ afterEach(async () => {
   servers = [];
 });
 
-const note: PushNotification = { kind: 'message', familyId: 'fam-1', ts: 1_700_000_000_000, conversationId: 'c-1', messageId: 'm-1', seq: 7 };
+const note: PushNotification = {
+  kind: 'message',
+  familyId: 'fam-1',
+  ts: 1_700_000_000_000,
+  conversationId: 'c-1',
+  messageId: 'm-1',
+  seq: 7,
+};
 
 function verify(body: string, header: string | string[] | undefined, secret: string): boolean {
   if (typeof header !== 'string' || !header.startsWith('sha256=')) return false;

@@ -122,7 +122,9 @@ describe('TokenService: own tokens', () => {
     expect(jwt.decode(none)).toMatchObject({ sub: 'user-1' });
     unauthorizedError(() => service.verify(none));
     // Also with the outside issuer's name, which takes the public-key path.
-    const { service: withExt } = makeService({ external: { issuer: OUTSIDE_ISS, publicKey: rsa.publicKey, audience: undefined } });
+    const { service: withExt } = makeService({
+      external: { issuer: OUTSIDE_ISS, publicKey: rsa.publicKey, audience: undefined },
+    });
     const noneExt = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ ...payload, iss: OUTSIDE_ISS })}.`;
     unauthorizedError(() => withExt.verify(noneExt));
   });
@@ -190,14 +192,25 @@ describe('TokenService: own tokens', () => {
     unauthorizedError(() => service.verify('a.b.c'));
     unauthorizedError(() => service.verify('x'.repeat(10 * 1024)));
     // A genuinely signed token that is over the size cap is still refused.
-    const big = service.signUser('u', 1, Array.from({ length: 1000 }, (_, i) => `scope-${i}`));
+    const big = service.signUser(
+      'u',
+      1,
+      Array.from({ length: 1000 }, (_, i) => `scope-${i}`),
+    );
     expect(big.length).toBeGreaterThan(10 * 1024);
     unauthorizedError(() => service.verify(big));
   });
 });
 
 describe('TokenService: outside issuer', () => {
-  const outsideClaims = { sub: 'auth0|abc', email: 'pat@example.com', email_verified: true, name: 'Pat', iat: T0_S, exp: T0_S + 3600 };
+  const outsideClaims = {
+    sub: 'auth0|abc',
+    email: 'pat@example.com',
+    email_verified: true,
+    name: 'Pat',
+    iat: T0_S,
+    exp: T0_S + 3600,
+  };
 
   function rsaService(audience?: string) {
     return makeService({ external: { issuer: OUTSIDE_ISS, publicKey: rsa.publicKey, audience } });
@@ -231,7 +244,9 @@ describe('TokenService: outside issuer', () => {
 
   it('falls back to preferred_username for the name; drops an over-long email', () => {
     const { service } = rsaService();
-    const v = service.verify(signRs({ sub: 's', preferred_username: 'pat', email: `${'a'.repeat(250)}@x.io`, email_verified: true, exp: T0_S + 60 }));
+    const v = service.verify(
+      signRs({ sub: 's', preferred_username: 'pat', email: `${'a'.repeat(250)}@x.io`, email_verified: true, exp: T0_S + 60 }),
+    );
     expect(v.external).toEqual({ subject: `${OUTSIDE_ISS}|s`, email: undefined, name: 'pat' });
   });
 

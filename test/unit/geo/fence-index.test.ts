@@ -40,21 +40,41 @@ function ids(index: FenceIndex, p: LatLng): string[] {
 
 /** Fences of a few metres to ~100 km, so every resolution 7..4 gets used. */
 function fencesArb(base: LatLng): fc.Arbitrary<IndexedFence[]> {
-  const sized = fc.oneof(shapeArb(base, 5, 300), shapeArb(base, 200, 5000), shapeArb(base, 5000, 50_000), shapeArb(base, 50_000, 120_000));
-  return fc.array(sized, { minLength: 1, maxLength: 6 }).map((shapes) => shapes.map((shape, i) => ({ id: `f${i}`, shape, deviceIds: null })));
+  const sized = fc.oneof(
+    shapeArb(base, 5, 300),
+    shapeArb(base, 200, 5000),
+    shapeArb(base, 5000, 50_000),
+    shapeArb(base, 50_000, 120_000),
+  );
+  return fc
+    .array(sized, { minLength: 1, maxLength: 6 })
+    .map((shapes) => shapes.map((shape, i) => ({ id: `f${i}`, shape, deviceIds: null })));
 }
 
 function assertNeverMisses(base: fc.Arbitrary<LatLng>, runs: number): void {
   fc.assert(
     fc.property(
-      base.chain((b) => fc.tuple(fc.constant(b), fencesArb(b), fc.array(fc.record({ bearing: fc.double({ min: 0, max: 360, noNaN: true }), dist: fc.double({ min: 0, max: 150_000, noNaN: true }) }), { maxLength: 40 }))),
+      base.chain((b) =>
+        fc.tuple(
+          fc.constant(b),
+          fencesArb(b),
+          fc.array(
+            fc.record({
+              bearing: fc.double({ min: 0, max: 360, noNaN: true }),
+              dist: fc.double({ min: 0, max: 150_000, noNaN: true }),
+            }),
+            { maxLength: 40 },
+          ),
+        ),
+      ),
       ([b, fences, randoms]) => {
         const index = new FenceIndex(fences);
         const points = [...fences.flatMap((f) => probes(f.shape)), ...randoms.map((r) => destination(b, r.bearing, r.dist))];
         for (const p of points) {
           const got = new Set(ids(index, p));
           for (const f of fences) {
-            if (contains(f.shape, p) || classify(f.shape, p, 0, 0) === 'inside') expect(got.has(f.id), `${f.id} at ${p.lat},${p.lng}`).toBe(true);
+            if (contains(f.shape, p) || classify(f.shape, p, 0, 0) === 'inside')
+              expect(got.has(f.id), `${f.id} at ${p.lat},${p.lng}`).toBe(true);
           }
         }
       },
@@ -69,25 +89,47 @@ describe('FenceIndex', () => {
   });
 
   it('never misses near the antimeridian', () => {
-    assertNeverMisses(fc.record({ lat: fc.double({ min: -60, max: 60, noNaN: true }), lng: fc.constantFrom(179.99, -179.99, 180) }), 25);
+    assertNeverMisses(
+      fc.record({ lat: fc.double({ min: -60, max: 60, noNaN: true }), lng: fc.constantFrom(179.99, -179.99, 180) }),
+      25,
+    );
   });
 
   it('never misses at high latitudes and around the pole', () => {
-    assertNeverMisses(fc.record({ lat: fc.double({ min: 80, max: 89.99, noNaN: true }), lng: fc.double({ min: -180, max: 180, noNaN: true }) }), 15);
-    const pole: IndexedFence = { id: 'pole', shape: { kind: 'circle', center: { lat: 90, lng: 0 }, radius: 5000 }, deviceIds: null };
+    assertNeverMisses(
+      fc.record({ lat: fc.double({ min: 80, max: 89.99, noNaN: true }), lng: fc.double({ min: -180, max: 180, noNaN: true }) }),
+      15,
+    );
+    const pole: IndexedFence = {
+      id: 'pole',
+      shape: { kind: 'circle', center: { lat: 90, lng: 0 }, radius: 5000 },
+      deviceIds: null,
+    };
     const index = new FenceIndex([pole]);
     for (const p of probes(pole.shape)) expect(ids(index, p)).toContain('pole');
   });
 
   it('finds nothing 100 km away from every fence', () => {
     fc.assert(
-      fc.property(pointArb(70).chain((b) => fc.tuple(fc.constant(b), fc.array(shapeArb(b, 10, 5000).filter((s) => shapeProblem(s) === null), { minLength: 1, maxLength: 20 }), fc.double({ min: 0, max: 360, noNaN: true }))), ([b, shapes, bearing]) => {
-        const index = new FenceIndex(shapes.map((shape, i) => ({ id: `f${i}`, shape, deviceIds: null })));
-        // Validated shapes only: one crossing the antimeridian is unindexable and always a candidate.
-        // Shapes reach at most ~15 km from b (5 km offset + 5 km size + a star's spread).
-        const far = destination(b, bearing, 115_000);
-        expect(ids(index, far)).toEqual([]);
-      }),
+      fc.property(
+        pointArb(70).chain((b) =>
+          fc.tuple(
+            fc.constant(b),
+            fc.array(
+              shapeArb(b, 10, 5000).filter((s) => shapeProblem(s) === null),
+              { minLength: 1, maxLength: 20 },
+            ),
+            fc.double({ min: 0, max: 360, noNaN: true }),
+          ),
+        ),
+        ([b, shapes, bearing]) => {
+          const index = new FenceIndex(shapes.map((shape, i) => ({ id: `f${i}`, shape, deviceIds: null })));
+          // Validated shapes only: one crossing the antimeridian is unindexable and always a candidate.
+          // Shapes reach at most ~15 km from b (5 km offset + 5 km size + a star's spread).
+          const far = destination(b, bearing, 115_000);
+          expect(ids(index, far)).toEqual([]);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -100,7 +142,15 @@ describe('FenceIndex', () => {
       const shape: FenceShape =
         i % 2 === 0
           ? { kind: 'circle', center: c, radius: 10 + 2000 * rand() }
-          : { kind: 'polygon', polygon: starPolygon(c, 50 + 2000 * rand(), [0.5, 1, 0.7, 0.9, 0.6].map((x) => x * (0.5 + rand())), []) };
+          : {
+              kind: 'polygon',
+              polygon: starPolygon(
+                c,
+                50 + 2000 * rand(),
+                [0.5, 1, 0.7, 0.9, 0.6].map((x) => x * (0.5 + rand())),
+                [],
+              ),
+            };
       fences.push({ id: `f${i}`, shape, deviceIds: null });
     }
     const index = new FenceIndex(fences);
@@ -121,8 +171,24 @@ describe('FenceIndex', () => {
   });
 
   it('still finds a fence too big for any covering', () => {
-    const huge: IndexedFence = { id: 'huge', shape: { kind: 'polygon', polygon: [[-30, -30], [-30, 30], [30, 30], [30, -30]] }, deviceIds: null };
-    const small: IndexedFence = { id: 'small', shape: { kind: 'circle', center: { lat: 0, lng: 0 }, radius: 100 }, deviceIds: null };
+    const huge: IndexedFence = {
+      id: 'huge',
+      shape: {
+        kind: 'polygon',
+        polygon: [
+          [-30, -30],
+          [-30, 30],
+          [30, 30],
+          [30, -30],
+        ],
+      },
+      deviceIds: null,
+    };
+    const small: IndexedFence = {
+      id: 'small',
+      shape: { kind: 'circle', center: { lat: 0, lng: 0 }, radius: 100 },
+      deviceIds: null,
+    };
     const index = new FenceIndex([huge, small]);
     expect(ids(index, { lat: 10, lng: -20 })).toEqual(['huge']);
     expect(ids(index, { lat: 0, lng: 0 }).sort()).toEqual(['huge', 'small']);

@@ -80,7 +80,14 @@ describe('evaluateFix', () => {
       fc.property(
         fc.constantFrom(0, 1),
         fc.constantFrom('inside', 'outside'),
-        fc.array(fc.record({ along: fc.double({ min: -90, max: 90, noNaN: true }), off: fc.double({ min: -8, max: 8, noNaN: true }), bearing: fc.double({ min: 0, max: 360, noNaN: true }) }), { minLength: 1, maxLength: 60 }),
+        fc.array(
+          fc.record({
+            along: fc.double({ min: -90, max: 90, noNaN: true }),
+            off: fc.double({ min: -8, max: 8, noNaN: true }),
+            bearing: fc.double({ min: 0, max: 360, noNaN: true }),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
         (which, startSide, noise) => {
           const [shape, near] = cases[which]!;
           const index = new FenceIndex([fence('f', shape)]);
@@ -132,15 +139,30 @@ describe('evaluateFix', () => {
 
   it('drops a deleted fence from the state without an event', () => {
     const index = new FenceIndex([fence('kept', { kind: 'circle', center: C, radius: 100 })]);
-    const states = new Map<string, FenceState>([['gone', 'inside'], ['gone2', 'outside'], ['kept', 'inside']]);
+    const states = new Map<string, FenceState>([
+      ['gone', 'inside'],
+      ['gone2', 'outside'],
+      ['kept', 'inside'],
+    ]);
     const r = evaluateFix(index, W, states, { ts: T0, ...C, acc: 5 }, MARGIN);
     expect(r.transitions).toEqual([]);
-    expect(r.changes).toEqual(new Map([['gone', null], ['gone2', null]]));
+    expect(r.changes).toEqual(
+      new Map([
+        ['gone', null],
+        ['gone2', null],
+      ]),
+    );
   });
 
   it('orders transitions by geofence id', () => {
-    const index = new FenceIndex(['b', 'c', 'a'].map((id) => fence(id, { kind: 'circle', center: C, radius: 100 + id.charCodeAt(0) })));
-    const states = new Map<string, FenceState>([['a', 'outside'], ['b', 'outside'], ['c', 'outside']]);
+    const index = new FenceIndex(
+      ['b', 'c', 'a'].map((id) => fence(id, { kind: 'circle', center: C, radius: 100 + id.charCodeAt(0) })),
+    );
+    const states = new Map<string, FenceState>([
+      ['a', 'outside'],
+      ['b', 'outside'],
+      ['c', 'outside'],
+    ]);
     const r = evaluateFix(index, W, states, { ts: T0, ...C, acc: 5 }, MARGIN);
     expect(r.transitions.map((t) => `${t.geofenceId}:${t.transition}`)).toEqual(['a:enter', 'b:enter', 'c:enter']);
   });
@@ -151,7 +173,11 @@ describe('evaluateFix', () => {
       fence('c2', { kind: 'circle', center: offset(C, 150, 0), radius: 120 }),
       fence('p1', { kind: 'polygon', polygon: square(offset(C, -100, 100), 80) }),
     ]);
-    const step = fc.record({ e: fc.double({ min: -80, max: 80, noNaN: true }), n: fc.double({ min: -80, max: 80, noNaN: true }), acc: fc.double({ min: 0, max: 60, noNaN: true }) });
+    const step = fc.record({
+      e: fc.double({ min: -80, max: 80, noNaN: true }),
+      n: fc.double({ min: -80, max: 80, noNaN: true }),
+      acc: fc.double({ min: 0, max: 60, noNaN: true }),
+    });
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 150 }), (steps) => {
         let pos = offset(C, -400, 0);

@@ -10,7 +10,16 @@ const C: LatLng = { lat: 48.85, lng: 2.35 };
 
 /** U-shape opening north: 300 m wide, 300 m tall, a 100 m wide notch from the top down to 100 m. */
 function uShape(c: LatLng): [number, number][] {
-  const pts: [number, number][] = [[-150, -150], [150, -150], [150, 150], [50, 150], [50, -50], [-50, -50], [-50, 150], [-150, 150]];
+  const pts: [number, number][] = [
+    [-150, -150],
+    [150, -150],
+    [150, 150],
+    [50, 150],
+    [50, -50],
+    [-50, -50],
+    [-50, 150],
+    [-150, 150],
+  ];
   return pts.map(([e, n]) => {
     const q = offset(c, e, n);
     return [q.lat, q.lng];
@@ -75,7 +84,12 @@ describe('pointInPolygon', () => {
   });
 
   it('sees a point just across the antimeridian as outside a fence ending at 180', () => {
-    const ring: [number, number][] = [[0, 179], [0, 180], [1, 180], [1, 179]];
+    const ring: [number, number][] = [
+      [0, 179],
+      [0, 180],
+      [1, 180],
+      [1, 179],
+    ];
     expect(pointInPolygon({ lat: 0.5, lng: 179.5 }, ring)).toBe(true);
     expect(pointInPolygon({ lat: 0.5, lng: -179.5 }, ring)).toBe(false);
   });
@@ -93,7 +107,12 @@ describe('distanceToRingMeters', () => {
   });
 
   it('measures across the antimeridian', () => {
-    const ring: [number, number][] = [[0, 179], [0, 180], [1, 180], [1, 179]];
+    const ring: [number, number][] = [
+      [0, 179],
+      [0, 180],
+      [1, 180],
+      [1, 179],
+    ];
     expect(distanceToRingMeters({ lat: 0.5, lng: -179.999 }, ring)).toBeCloseTo(111.2, 0);
   });
 });
@@ -132,7 +151,9 @@ describe('classify', () => {
 
   const caseArb = fc.record({
     shape: shapeArb(C, 20, 2000),
-    p: fc.record({ bearing: fc.double({ min: 0, max: 360, noNaN: true }), dist: fc.double({ min: 0, max: 5000, noNaN: true }) }).map(({ bearing, dist }) => destination(C, bearing, dist)),
+    p: fc
+      .record({ bearing: fc.double({ min: 0, max: 360, noNaN: true }), dist: fc.double({ min: 0, max: 5000, noNaN: true }) })
+      .map(({ bearing, dist }) => destination(C, bearing, dist)),
     acc: fc.double({ min: 0, max: 500, noNaN: true }),
     smaller: fc.double({ min: 0, max: 1, noNaN: true }),
     margin: fc.double({ min: 0, max: 100, noNaN: true }),
@@ -190,7 +211,16 @@ describe('shapeProblem', () => {
     expect(shapeProblem({ kind: 'polygon', polygon: [ok[0]!, ok[1]!, ok[1]!, ok[2]!, ok[3]!] })).toBeNull();
     const fracs = Array.from({ length: 500 }, (_, i) => 0.5 + 0.4 * Math.sin(i));
     expect(shapeProblem({ kind: 'polygon', polygon: starPolygon(C, 1000, fracs, []) })).toBeNull();
-    expect(shapeProblem({ kind: 'polygon', polygon: [[0, 170], [1, 170], [1, -10]] })).toBeNull(); // span exactly 180
+    expect(
+      shapeProblem({
+        kind: 'polygon',
+        polygon: [
+          [0, 170],
+          [1, 170],
+          [1, -10],
+        ],
+      }),
+    ).toBeNull(); // span exactly 180
   });
 
   it.each<[string, unknown]>([
@@ -205,16 +235,83 @@ describe('shapeProblem', () => {
     ['polygon not an array', { kind: 'polygon', polygon: 'x' }],
     ['two vertices', { kind: 'polygon', polygon: ok.slice(0, 2) }],
     ['three vertices, closed, i.e. two distinct', { kind: 'polygon', polygon: [ok[0]!, ok[1]!, ok[0]!] }],
-    ['501 vertices', { kind: 'polygon', polygon: starPolygon(C, 1000, Array.from({ length: 501 }, () => 0.8), []) }],
+    [
+      '501 vertices',
+      {
+        kind: 'polygon',
+        polygon: starPolygon(
+          C,
+          1000,
+          Array.from({ length: 501 }, () => 0.8),
+          [],
+        ),
+      },
+    ],
     ['NaN vertex', { kind: 'polygon', polygon: [...ok.slice(0, 3), [Number.NaN, 2]] }],
     ['Infinity vertex', { kind: 'polygon', polygon: [...ok.slice(0, 3), [48, Number.POSITIVE_INFINITY]] }],
-    ['lat out of range', { kind: 'polygon', polygon: [[89, 0], [91, 1], [89, 2]] }],
+    [
+      'lat out of range',
+      {
+        kind: 'polygon',
+        polygon: [
+          [89, 0],
+          [91, 1],
+          [89, 2],
+        ],
+      },
+    ],
     ['vertex not a pair', { kind: 'polygon', polygon: [...ok.slice(0, 3), [48]] }],
-    ['zero area (collinear)', { kind: 'polygon', polygon: [[48, 2], [48.001, 2.001], [48.002, 2.002]] }],
+    [
+      'zero area (collinear)',
+      {
+        kind: 'polygon',
+        polygon: [
+          [48, 2],
+          [48.001, 2.001],
+          [48.002, 2.002],
+        ],
+      },
+    ],
     ['bow tie', { kind: 'polygon', polygon: [ok[0]!, ok[2]!, ok[1]!, ok[3]!] }],
-    ['pinched (non-adjacent edges touch at a vertex)', { kind: 'polygon', polygon: [[0, 0], [0, 2], [1, 1], [2, 2], [2, 0], [1, 1]] }],
-    ['spike folding back on itself', { kind: 'polygon', polygon: [[0, 0], [0, 2], [0, 3], [0, 1], [1, 1]] }],
-    ['crosses the antimeridian', { kind: 'polygon', polygon: [[0, 179], [1, 179], [1, -179], [0, -179]] }],
+    [
+      'pinched (non-adjacent edges touch at a vertex)',
+      {
+        kind: 'polygon',
+        polygon: [
+          [0, 0],
+          [0, 2],
+          [1, 1],
+          [2, 2],
+          [2, 0],
+          [1, 1],
+        ],
+      },
+    ],
+    [
+      'spike folding back on itself',
+      {
+        kind: 'polygon',
+        polygon: [
+          [0, 0],
+          [0, 2],
+          [0, 3],
+          [0, 1],
+          [1, 1],
+        ],
+      },
+    ],
+    [
+      'crosses the antimeridian',
+      {
+        kind: 'polygon',
+        polygon: [
+          [0, 179],
+          [1, 179],
+          [1, -179],
+          [0, -179],
+        ],
+      },
+    ],
   ])('rejects %s', (_name, shape) => {
     const msg = shapeProblem(shape as FenceShape);
     expect(typeof msg).toBe('string');

@@ -4,7 +4,9 @@ import { describe, it, expect } from 'vitest';
 import { cellOf, isCell, parentOf, resolutionOf } from '../../../src/geo/h3.js';
 import { mulberry32, pointArb } from './helpers.js';
 
-const resPair = fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 15 })).map(([a, b]) => [Math.max(a, b), Math.min(a, b)] as const);
+const resPair = fc
+  .tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 15 }))
+  .map(([a, b]) => [Math.max(a, b), Math.min(a, b)] as const);
 
 describe('h3 wrappers', () => {
   it('cellOf gives a valid cell of the asked resolution', () => {
@@ -63,7 +65,19 @@ describe('h3 wrappers', () => {
     expect(isCell(c)).toBe(true);
     expect(isCell(cellOf(0, 0, 0))).toBe(true);
     expect(isCell(cellOf(0, 0, 15))).toBe(true);
-    for (const bad of ['', 'garbage', 'zzzzzzzzzzzzzzz', c.toUpperCase(), `0${c}`, `${c}f`, `${c}${c}`, 'f'.repeat(15), '8'.repeat(15), '115283473fffffff', 'x'.repeat(10_000)]) {
+    for (const bad of [
+      '',
+      'garbage',
+      'zzzzzzzzzzzzzzz',
+      c.toUpperCase(),
+      `0${c}`,
+      `${c}f`,
+      `${c}${c}`,
+      'f'.repeat(15),
+      '8'.repeat(15),
+      '115283473fffffff',
+      'x'.repeat(10_000),
+    ]) {
       expect(isCell(bad)).toBe(false);
     }
     expect(isCell(undefined as unknown as string)).toBe(false);

@@ -47,7 +47,11 @@ export const pointArb = (maxLat = 70) => fc.record({ lat: latArb(maxLat), lng: l
 /** A circle or star polygon of roughly `minM..maxM` metres around `c`. */
 export function shapeArb(c: LatLng, minM: number, maxM: number): fc.Arbitrary<FenceShape> {
   const circle = fc
-    .record({ bearing: fc.double({ min: 0, max: 360, noNaN: true }), dist: fc.double({ min: 0, max: maxM, noNaN: true }), radius: fc.double({ min: minM, max: maxM, noNaN: true }) })
+    .record({
+      bearing: fc.double({ min: 0, max: 360, noNaN: true }),
+      dist: fc.double({ min: 0, max: maxM, noNaN: true }),
+      radius: fc.double({ min: minM, max: maxM, noNaN: true }),
+    })
     .map(({ bearing, dist, radius }): FenceShape => ({ kind: 'circle', center: destination(c, bearing, dist), radius }));
   const polygon = fc
     .record({
@@ -57,7 +61,10 @@ export function shapeArb(c: LatLng, minM: number, maxM: number): fc.Arbitrary<Fe
       fracs: fc.array(fc.double({ min: 0.2, max: 1, noNaN: true }), { minLength: 3, maxLength: 12 }),
       jitters: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 12, maxLength: 12 }),
     })
-    .map(({ bearing, dist, size, fracs, jitters }): FenceShape => ({ kind: 'polygon', polygon: starPolygon(destination(c, bearing, dist), size, fracs, jitters) }));
+    .map(({ bearing, dist, size, fracs, jitters }): FenceShape => ({
+      kind: 'polygon',
+      polygon: starPolygon(destination(c, bearing, dist), size, fracs, jitters),
+    }));
   return fc.oneof(circle, polygon);
 }
 
