@@ -17,8 +17,8 @@
 // worker does; what is measured is then a lower bound for the worker.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import * as mediasoup from 'mediasoup';
-import type { types } from 'mediasoup';
+import { loadMediasoup } from '../src/media/sfu-types.js';
+import type * as types from '../src/media/sfu-types.js';
 import { Device, MediaStreamTrack, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'msc-node';
 import { fmt, runInfo, runInfoMarkdown, table, timestamp, writeResults } from './lib/results.js';
 
@@ -67,6 +67,12 @@ interface Call {
 const t0 = performance.now();
 const elapsedS = () => (performance.now() - t0) / 1000;
 
+const loaded = await loadMediasoup();
+if ('missing' in loaded) {
+  console.error(`mediasoup is not installed (${loaded.missing}): see docs/operations.md#calls`);
+  process.exit(2);
+}
+const { mediasoup } = loaded;
 const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 44000, rtcMaxPort: 44999 });
 worker.on('died', (err) => {
   console.error('mediasoup worker died', err);
@@ -75,9 +81,9 @@ worker.on('died', (err) => {
 
 const params = (t: types.WebRtcTransport) => ({
   id: t.id,
-  iceParameters: t.iceParameters,
+  iceParameters: t.iceParameters as never,
   iceCandidates: t.iceCandidates as never,
-  dtlsParameters: t.dtlsParameters,
+  dtlsParameters: t.dtlsParameters as never,
 });
 
 const CONNECT_TIMEOUT_MS = 8000;

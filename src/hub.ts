@@ -37,7 +37,7 @@ import { every } from './jobs/every.js';
 import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
 import { applyPeerMessage, createLocationServices } from './location/index.js';
-import type { MediaWorkers } from './media/workers.js';
+import { type Media, mediaOff } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
 import { familyNotifier } from './push/family-notifier.js';
 import { PushOutbox, createPushProvider } from './push/index.js';
@@ -53,8 +53,8 @@ export interface HubDeps {
   fieldKey: Buffer;
   /** Defaults to the provider the config chooses. */
   pushProvider?: PushProvider;
-  /** The mediasoup workers (main.ts opens them); absent: calls answer UNAVAILABLE. */
-  media?: MediaWorkers | undefined;
+  /** The mediasoup workers (main.ts opens them); off or absent: calls answer UNAVAILABLE with the reason. */
+  media?: Media | undefined;
   /** Cluster mode over Redis (main.ts opens it when REDIS_URL is set); absent: a single node. */
   cluster?: Cluster | undefined;
   presence?: PresenceTracker;
@@ -80,6 +80,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   const { store, logger } = deps;
+  const media = deps.media ?? mediaOff('calls are turned off on this hub');
   const clock = deps.clock ?? Date.now;
   const newId = () => randomUUID();
   const metrics = new HubMetrics();
@@ -193,7 +194,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   );
   const calls = new CallService(
     {
-      media: deps.media,
+      media,
       store,
       access,
       devices: location.devices,
@@ -204,7 +205,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     },
     { nodeId: config.nodeId ?? 'local', ...config.calls },
   );
-  metrics.observeCalls(calls, deps.media);
+  metrics.observeCalls(calls, media);
   if (deps.cluster) serveForwardedCalls(io, calls);
   const cluster = deps.cluster;
   const stopJobs = [

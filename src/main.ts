@@ -1,7 +1,7 @@
 // Composition root: config → logger → store → hub → listen, and the SIGTERM drain. The only file
 // that chooses implementations.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openCluster } from './cluster/redis.js';
@@ -9,12 +9,12 @@ import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { openMedia } from './media/workers.js';
-import { openStore } from './store/store.js';
+import { StartupError, explainListenError, explainStoreError, lockSqlite, prepareDataDir, sqlitePath } from './startup.js';
+import { openStore, type Store } from './store/store.js';
 
 /** A secret from the data dir, created at random on first start and kept (mode 0600). */
 function keptSecret(config: Config, file: string, make: () => string): string {
   const path = join(config.dataDir, file);
-  mkdirSync(config.dataDir, { recursive: true });
   try {
     writeFileSync(path, make(), { flag: 'wx', mode: 0o600 });
   } catch (err) {
@@ -42,7 +42,16 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, config.nodeId);
   keepServing(logger);
-  const store = await openStore(config.databaseUrl);
+  prepareDataDir(config.dataDir);
+  const dbFile = sqlitePath(config.databaseUrl);
+  const unlock = dbFile ? lockSqlite(dbFile) : () => undefined;
+  process.on('exit', unlock);
+  let store: Store;
+  try {
+    store = await openStore(config.databaseUrl);
+  } catch (err) {
+    throw explainStoreError(err, config.databaseUrl) ?? err;
+  }
   const jwtSecret = config.jwtSecret ?? keptSecret(config, 'jwt-secret', () => randomBytes(48).toString('base64url'));
   const fieldKey =
     config.fieldKey ??
@@ -63,7 +72,12 @@ async function main(): Promise<void> {
       )
     : undefined;
   const hub = await createHub({ store, logger, jwtSecret, fieldKey, media, cluster }, config);
-  const port = await hub.listen();
+  let port: number;
+  try {
+    port = await hub.listen();
+  } catch (err) {
+    throw explainListenError(err, config.port, config.host) ?? err;
+  }
   logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');
 
   let stopping = false;
@@ -98,6 +112,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`hub failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A mistake the operator can fix is one line; anything else keeps its stack for a bug report.
+  const text = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`hub failed to start: ${text}\n`);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 // Prometheus metrics of one hub. Each hub has its own registry (tests run several in one process).
 // Labels never carry ids or personal data: event names come from the contract's fixed list.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MediaWorkers } from './media/workers.js';
+import type { Media } from './media/workers.js';
 
 export class HubMetrics {
   readonly registry = new Registry();
@@ -57,7 +57,7 @@ export class HubMetrics {
   /** Call and media gauges, read when scraped. */
   observeCalls(
     calls: { stats(): Record<'calls' | 'transports' | 'producers' | 'consumers', number> },
-    media: MediaWorkers | undefined,
+    media: Media,
   ): void {
     const registers = [this.registry];
     new Gauge({
@@ -69,7 +69,7 @@ export class HubMetrics {
         for (const [what, n] of Object.entries(calls.stats())) this.set({ what }, n);
       },
     });
-    if (!media) return;
+    if (!media.available) return;
     const cpu = new Gauge({
       name: 'hub_media_worker_cpu_seconds',
       help: 'CPU time used by each mediasoup worker',

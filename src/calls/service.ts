@@ -10,7 +10,7 @@ import { HubError, conflict, forbidden, notFound } from '../contract/errors.js';
 import type { Principal } from '../contract/models.js';
 import type { EventPayload } from '../contract/schemas.js';
 import { CallSession, type TransportInfo } from '../media/call-session.js';
-import type { MediaWorkers } from '../media/workers.js';
+import type { Media } from '../media/workers.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import type { Store } from '../store/store.js';
 
@@ -61,7 +61,7 @@ export class CallService {
 
   constructor(
     private readonly deps: {
-      media: MediaWorkers | undefined;
+      media: Media;
       store: Store;
       access: Access;
       devices: DeviceDirectory;
@@ -74,7 +74,7 @@ export class CallService {
   ) {}
 
   get available(): boolean {
-    return this.deps.media !== undefined;
+    return this.deps.media.available;
   }
 
   /** Whether the call lives on this node. */
@@ -118,7 +118,8 @@ export class CallService {
   }
 
   async start(caller: Principal, req: EventPayload<'call:start'>) {
-    if (!this.deps.media) throw new HubError('UNAVAILABLE', 'calls are not available on this hub (no media server)');
+    const { media } = this.deps;
+    if (!media.available) throw new HubError('UNAVAILABLE', media.reason);
     await this.requireCaller(caller, req.familyId, req.video);
     if (this.busy.has(key(caller))) throw conflict('you are already in a call');
     const invitees = new Map<string, Principal>();
@@ -137,7 +138,7 @@ export class CallService {
       state: 'ringing',
       ringing: invitees,
       participants: new Map([[key(caller), caller]]),
-      session: await CallSession.open(this.deps.media),
+      session: await CallSession.open(media),
       timers: [],
       grace: new Map(),
     };

@@ -1,6 +1,6 @@
 // One call's media: a router on one worker, and per participant their WebRTC transports,
 // producers and consumers. Knows nothing of sockets; the call service drives it.
-import type { types } from 'mediasoup';
+import type * as types from './sfu-types.js';
 import { HubError, badRequest, notFound } from '../contract/errors.js';
 import type { MediaWorkers } from './workers.js';
 

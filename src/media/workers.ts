@@ -1,8 +1,9 @@
-// The mediasoup worker pool. mediasoup is an optional dependency: where its worker binary cannot
-// be installed, openMedia() answers undefined and the hub runs without calls. A worker that dies
-// is replaced, and the calls it carried are ended through onWorkerDied.
+// The mediasoup worker pool. mediasoup is an optional dependency: where the package or its worker
+// binary cannot be installed, openMedia() answers why, the hub runs without calls, and a call
+// attempt is answered UNAVAILABLE with that reason. A worker that dies is replaced, and the calls
+// it carried are ended through onWorkerDied.
 import type { Logger } from 'pino';
-import type { types } from 'mediasoup';
+import { loadMediasoup, type Worker } from './sfu-types.js';
 
 export interface MediaSettings {
   workers: number;
@@ -13,36 +14,48 @@ export interface MediaSettings {
 }
 
 export interface MediaWorkers {
+  readonly available: true;
   readonly settings: MediaSettings;
   /** The least loaded worker. */
-  pick(): types.Worker;
+  pick(): Worker;
   /** CPU seconds and resident memory of every worker, for metrics. */
   usage(): Promise<{ pid: number; cpuSeconds: number; rssBytes: number }[]>;
-  onWorkerDied(listener: (worker: types.Worker) => void): void;
+  onWorkerDied(listener: (worker: Worker) => void): void;
   close(): void;
 }
 
-type Mediasoup = typeof import('mediasoup');
-
-async function loadMediasoup(logger: Logger): Promise<Mediasoup | undefined> {
-  try {
-    return await import('mediasoup');
-  } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'mediasoup is not installed: calls are unavailable');
-    return undefined;
-  }
+/** No calls on this node, and why (told to whoever tries to call). */
+export interface MediaOff {
+  readonly available: false;
+  readonly reason: string;
+  close(): void;
 }
 
-export async function openMedia(settings: MediaSettings, logger: Logger): Promise<MediaWorkers | undefined> {
+export type Media = MediaWorkers | MediaOff;
+
+/** How to turn calls on, for the messages below; docs/operations.md#calls has the details. */
+const HOW_TO_ENABLE =
+  'see docs/operations.md#calls (with internet, `npm install` fetches it; offline, `npm run media:worker` builds it)';
+
+export const mediaOff = (reason: string): MediaOff => ({ available: false, reason, close: () => undefined });
+
+export async function openMedia(settings: MediaSettings, logger: Logger): Promise<Media> {
   if (settings.workers === 0) {
     logger.info('MEDIASOUP_WORKERS=0: calls are off');
-    return undefined;
+    return mediaOff('calls are turned off on this hub (MEDIASOUP_WORKERS=0)');
   }
-  const mediasoup = await loadMediasoup(logger);
-  if (!mediasoup) return undefined;
+  const loaded = await loadMediasoup();
+  if ('missing' in loaded) {
+    logger.warn(
+      { err: loaded.missing },
+      `calls are unavailable: the optional mediasoup package is not installed; ${HOW_TO_ENABLE}`,
+    );
+    return mediaOff(`calls are unavailable on this hub: its media server (mediasoup) is not installed; ${HOW_TO_ENABLE}`);
+  }
+  const { mediasoup } = loaded;
   const count = settings.workers;
-  const workers: types.Worker[] = [];
-  const diedListeners: ((w: types.Worker) => void)[] = [];
+  const workers: Worker[] = [];
+  const diedListeners: ((w: Worker) => void)[] = [];
   let closed = false;
 
   // Each worker gets its own slice of the port range, so restarts never collide.
@@ -66,13 +79,14 @@ export async function openMedia(settings: MediaSettings, logger: Logger): Promis
   try {
     for (let slot = 0; slot < count; slot++) await start(slot);
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'mediasoup worker cannot start: calls are unavailable');
+    logger.warn({ err: (err as Error).message }, `calls are unavailable: the mediasoup worker cannot start; ${HOW_TO_ENABLE}`);
     for (const w of workers) w.close();
-    return undefined;
+    return mediaOff(`calls are unavailable on this hub: its media worker cannot start; ${HOW_TO_ENABLE}`);
   }
   logger.info({ workers: count }, 'mediasoup ready');
 
   return {
+    available: true,
     settings,
     pick() {
       const w = [...workers].sort((a, b) => (a.appData.routers as number) - (b.appData.routers as number))[0];

@@ -278,6 +278,6 @@ export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Pr
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+    throw new Error(`migration ${failed?.migrationName ?? '(none)'} failed: ${String(error)}`, { cause: error });
   }
 }
