@@ -55,10 +55,7 @@ export class HubMetrics {
   }
 
   /** Call and media gauges, read when scraped. */
-  observeCalls(
-    calls: { stats(): Record<'calls' | 'transports' | 'producers' | 'consumers', number> },
-    media: Media,
-  ): void {
+  observeCalls(calls: { stats(): Record<'calls' | 'transports' | 'producers' | 'consumers', number> }, media: Media): void {
     const registers = [this.registry];
     new Gauge({
       name: 'hub_calls',
