@@ -231,6 +231,20 @@ export function commandParams(maxContacts: number) {
 export type EventName = keyof typeof eventSchemas;
 export type EventPayload<E extends EventName> = z.infer<(typeof eventSchemas)[E]>;
 
+/**
+ * The problems of a failed parse, as `path: reason`, at most `max` of them. A missing field says
+ * "required" rather than zod's "expected number, received undefined".
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], max: number): string {
+  const described = issues.slice(0, max).map((i) => {
+    const missing = i.code === 'invalid_type' && /received undefined$/.test(i.message);
+    const reason = missing ? 'required' : i.message;
+    return i.path.length > 0 ? `${i.path.map(String).join('.')}: ${reason}` : reason;
+  });
+  if (issues.length > max) described.push(`and ${issues.length - max} more`);
+  return described.join('; ');
+}
+
 /** Parses input at the boundary; a mismatch is a BAD_REQUEST naming the first few problems. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   let r: z.ZodSafeParseResult<z.infer<S>>;
@@ -241,9 +255,5 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.
     throw new HubError('BAD_REQUEST', 'malformed payload');
   }
   if (r.success) return r.data;
-  const message = r.error.issues
-    .slice(0, 5)
-    .map((i) => (i.path.length > 0 ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
-    .join('; ');
-  throw new HubError('BAD_REQUEST', message);
+  throw new HubError('BAD_REQUEST', describeIssues(r.error.issues, 5));
 }

@@ -2,7 +2,7 @@
 // Pure: the caller passes `now`.
 import type { ErrorCode } from '../contract/errors.js';
 import type { Fix } from '../contract/models.js';
-import { fixSchema } from '../contract/schemas.js';
+import { describeIssues, fixSchema } from '../contract/schemas.js';
 
 export interface FixLimits {
   /** How far ahead of the hub's clock a fix may be (watch clocks drift). */
@@ -22,6 +22,9 @@ export interface Checked {
   rejected: Rejection[];
 }
 
+/** Problems named per rejected fix (a fix has about ten fields). */
+const MAX_PROBLEMS = 12;
+
 export function checkFixes(raw: readonly unknown[], now: number, limits: FixLimits): Checked {
   const accepted: Fix[] = [];
   const rejected: Rejection[] = [];
@@ -36,16 +39,20 @@ export function checkFixes(raw: readonly unknown[], now: number, limits: FixLimi
       return;
     }
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
-      rejected.push({ index, code: 'BAD_REQUEST', message: `${where}${issue?.message ?? 'invalid fix'}` });
+      // Every problem of the fix, so a client author fixes them in one go.
+      rejected.push({ index, code: 'BAD_REQUEST', message: describeIssues(parsed.error.issues, MAX_PROBLEMS) });
       return;
     }
     const fix = parsed.data as Fix;
     if (fix.ts > now + limits.maxFutureMs) {
       rejected.push({ index, code: 'BAD_REQUEST', message: 'ts is in the future' });
     } else if (fix.ts < now - limits.maxAgeMs) {
-      rejected.push({ index, code: 'BAD_REQUEST', message: 'ts is older than the retention window' });
+      // The commonest first mistake: seconds since the epoch (what many watch SDKs count in).
+      const inSeconds = fix.ts * 1000 >= now - limits.maxAgeMs && fix.ts * 1000 <= now + limits.maxFutureMs;
+      const message = inSeconds
+        ? 'ts looks like seconds since the epoch; ts is in milliseconds (multiply by 1000)'
+        : 'ts is older than the retention window';
+      rejected.push({ index, code: 'BAD_REQUEST', message });
     } else if (seen.has(fix.ts)) {
       rejected.push({ index, code: 'CONFLICT', message: 'another fix in this report has the same ts' });
     } else {
