@@ -145,6 +145,36 @@ describe.each([{ sharded: false }, { sharded: true }])('cluster (sharded adapter
       expect((await request(fam.watchSocket, 'location:report', fix())).ok).toBe(true);
       await Promise.all(heard);
       second.disconnect();
+
+      // Clients with default options: long-polling first (every poll a separate request), then
+      // the upgrade; and one that never upgrades. The balancer keeps each session on its node.
+      const defaults = ioClient(nginx.url, { auth: { token: fam.owner.accessToken }, forceNew: true, reconnection: false });
+      const pollingOnly = ioClient(nginx.url, {
+        auth: { token: fam.owner.accessToken },
+        transports: ['polling'],
+        forceNew: true,
+        reconnection: false,
+      });
+      try {
+        const upgraded = new Promise<string>((resolve) => defaults.io.engine.once('upgrade', (t) => resolve(t.name)));
+        await Promise.all(
+          [defaults, pollingOnly].map(
+            (c) => new Promise<void>((ok, fail) => (c.once('connect', () => ok()), c.once('connect_error', fail))),
+          ),
+        );
+        expect(await upgraded).toBe('websocket');
+        // A few acked requests over polling: each must reach the node that holds the session.
+        for (let i = 0; i < 5; i++) {
+          expect((await pollingOnly.timeout(5000).emitWithAck('presence:list', { familyId: fam.familyId })).ok).toBe(true);
+        }
+        const events = [defaults, pollingOnly].map((c) => new Promise((resolve) => c.once('location', resolve)));
+        expect((await request(fam.watchSocket, 'location:report', fix())).ok).toBe(true);
+        await Promise.all(events);
+        expect(pollingOnly.io.engine.transport.name).toBe('polling');
+      } finally {
+        defaults.disconnect();
+        pollingOnly.disconnect();
+      }
     } finally {
       nginx.stop();
     }

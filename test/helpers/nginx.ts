@@ -24,7 +24,7 @@ export async function startNginx(upstreamPorts: number[], listenPort: number): P
     .replace(/listen\s+80;/, `listen 127.0.0.1:${listenPort};`);
   // Compose's hub1..hub3 become the test's nodes; `resolve` is for Docker's DNS only.
   const servers = upstreamPorts.map((p) => `        server  127.0.0.1:${p}  max_fails=3  fail_timeout=10s;`).join('\n');
-  conf = conf.replace(/(\s*server\s+hub\d:3000[^\n]*\n)+/, `\n${servers}\n`);
+  conf = conf.replace(/(\s*server\s+hub\d:3000[^\n]*\n)+/g, `\n${servers}\n`);
   conf = conf.replace(/http \{/, `http {\n    client_body_temp_path ${dir}/body;\n    proxy_temp_path ${dir}/proxy;`);
   writeFileSync(join(dir, 'nginx.conf'), conf);
   const child: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {

@@ -237,13 +237,21 @@ function locations(text: string): { path: string; body: string }[] {
   return out;
 }
 
-const upstreamMatch = /upstream (\S+) \{/.exec(nginx);
-const upstreamName = upstreamMatch?.[1] ?? '';
-const upstreamBody = block(nginx, /upstream \S+ /) ?? '';
-const upstreamServers = [...upstreamBody.matchAll(/(?:^|[;{ ])server ([^\s;:]+):(\d+)[^;]*;/g)].map((m) => ({
-  host: m[1] ?? '',
-  port: Number(m[2]),
-}));
+/** Every upstream block: its name, body and servers. */
+const upstreams = [...nginx.matchAll(/upstream (\S+) \{/g)].map((m) => {
+  const body = block(nginx.slice(m.index), /upstream \S+ /) ?? '';
+  const servers = [...body.matchAll(/(?:^|[;{ ])server ([^\s;:]+):(\d+)[^;]*;/g)].map((x) => ({
+    host: x[1] ?? '',
+    port: Number(x[2]),
+  }));
+  return { name: m[1] ?? '', body, servers };
+});
+const upstreamNames = upstreams.map((u) => u.name);
+/** The Socket.IO upstream map: `map "<key>" $var { <value> <upstream>; … }`. */
+const socketIoMap = /map "\$arg_transport:\$arg_sid" \$(\S+) \{([^}]*)\}/.exec(nginx);
+const mapTargets = Object.fromEntries(
+  [...(socketIoMap?.[2] ?? '').matchAll(/(\S+)\s+(\S+);/g)].map((m) => [m[1]!.replace(/"/g, ''), m[2] ?? '']),
+);
 const nginxLocations = locations(nginx);
 const socketIo = nginxLocations.find((l) => l.path.replace(/^[=~^*]+ /, '') === '/socket.io/');
 
@@ -460,16 +468,35 @@ describe('deploy/nginx.conf', () => {
   });
 
   it('balances over exactly the compose hub services, on the port each hub listens on', () => {
-    expect(upstreamServers.map((s) => s.host).sort()).toEqual(hubNames);
-    for (const { name, service } of hubs) {
-      const port = loadConfig(resolvedEnv(service)).port;
-      const server = upstreamServers.find((s) => s.host === name);
-      expect(server?.port, `${name} upstream port`).toBe(port);
+    expect(upstreams.length).toBeGreaterThanOrEqual(1);
+    for (const u of upstreams) {
+      expect(u.servers.map((x) => x.host).sort(), u.name).toEqual(hubNames);
+      for (const { name, service } of hubs) {
+        const port = loadConfig(resolvedEnv(service)).port;
+        expect(u.servers.find((x) => x.host === name)?.port, `${u.name}: ${name} upstream port`).toBe(port);
+      }
     }
-    // Every proxied location goes to that upstream.
+    // Every proxied location goes to an upstream, or to the Socket.IO map whose values are upstreams.
     const proxied = nginxLocations.filter((l) => / ?proxy_pass /.test(l.body));
     expect(proxied.length).toBeGreaterThanOrEqual(4);
-    for (const l of proxied) expect(l.body, l.path).toMatch(new RegExp(`proxy_pass http://${upstreamName};`));
+    for (const l of proxied) {
+      const target = /proxy_pass http:\/\/(\S+);/.exec(l.body)?.[1] ?? '';
+      if (target.startsWith('$')) {
+        expect(target, l.path).toBe(`$${socketIoMap?.[1]}`);
+        for (const value of Object.values(mapTargets)) expect(upstreamNames, l.path).toContain(value);
+      } else expect(upstreamNames, l.path).toContain(target);
+    }
+  });
+
+  it('keeps a long-polling session on one node, and lets WebSocket-only sessions go anywhere', () => {
+    // Default socket.io-client options poll first: each poll is a new request that must reach the
+    // node holding the session, and so must the upgrade (it carries the sid).
+    expect(socketIo?.body).toMatch(new RegExp(`proxy_pass http://\\$${socketIoMap?.[1]};`));
+    const sticky = upstreams.find((u) => u.name === mapTargets.default);
+    expect(sticky?.body).toMatch(/(hash \$remote_addr( consistent)?|ip_hash);/);
+    const wsOnly = upstreams.find((u) => u.name === mapTargets['websocket:']);
+    expect(wsOnly).toBeDefined();
+    expect(wsOnly?.body).not.toMatch(/hash|ip_hash/);
   });
 
   it('upgrades /socket.io/ to WebSocket with a long read timeout', () => {
@@ -555,7 +582,8 @@ describe('Dockerfile', () => {
     const argv = JSON.parse(cmd?.args ?? 'null') as unknown;
     expect(Array.isArray(argv)).toBe(true);
     const pkg = JSON.parse(read('package.json')) as { scripts?: Record<string, string> };
-    expect(pkg.scripts?.['start']).toBe((argv as string[]).join(' '));
+    // npm start builds when the sources changed, then execs the same command the image runs.
+    expect(pkg.scripts?.['start']).toMatch(new RegExp(`exec ${(argv as string[]).join(' ').replace(/\./g, '\\.')}$`));
   });
 
   it('sets production env, a known data dir and a volume for it', () => {
