@@ -9,10 +9,15 @@
 # addons compiled in `deps` (better-sqlite3, later mediasoup) match the runtime's glibc.
 
 # --- toolchain: python3/make/g++ for node-gyp when no prebuilt binary fits ---------------------
+# mediasoup (optional, for calls) downloads a prebuilt worker; where that fails it builds one with
+# tools it installs from PyPI, hence pip. Where both fail, npm leaves mediasoup out and the image
+# runs without calls (the deps stage says so in the build log; calls then answer UNAVAILABLE).
 FROM node:20-bookworm-slim AS toolchain
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && apt-get install -y --no-install-recommends python3 python3-pip make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
+# mediasoup's fallback pip-installs its build tools into its own folder, not the system's.
+ENV PIP_BREAK_SYSTEM_PACKAGES=1
 WORKDIR /app
 
 # --- build: full install (dev deps for tsc), then compile to dist/ ------------------------------
@@ -20,6 +25,7 @@ FROM toolchain AS build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY rooms ./rooms
 RUN npm run build
@@ -28,7 +34,9 @@ RUN npm run build
 FROM toolchain AS deps
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
- && npm cache clean --force
+ && npm cache clean --force \
+ && if [ -x node_modules/mediasoup/worker/out/Release/mediasoup-worker ]; then echo "calls: mediasoup worker installed"; \
+    else echo "calls: mediasoup could not be installed here; this image runs without calls"; fi
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime

@@ -92,6 +92,7 @@ function resolveExpr(inner: string, vars: Vars): string {
 interface Service {
   build?: unknown;
   image?: unknown;
+  pull_policy?: unknown;
   environment?: unknown;
   ports?: unknown;
   volumes?: unknown;
@@ -153,23 +154,43 @@ function dependsHealthy(service: Service, on: string): boolean {
 }
 
 /** Published ports as { host, container } (short "h:c", "ip:h:c" or long syntax). */
-function publishedPorts(service: Service): { host: number | undefined; container: number }[] {
+interface PublishedPort {
+  host: number | undefined;
+  container: number;
+  protocol: 'tcp' | 'udp';
+}
+
+/** Published ports, one entry per port (a range `a-b:a-b/udp` gives b-a+1 entries). */
+function publishedPorts(service: Service): PublishedPort[] {
   const ports = service.ports;
   if (ports === undefined || ports === null) return [];
   if (!Array.isArray(ports)) throw new Error('ports must be a list');
-  return ports.map((p) => {
+  return ports.flatMap((p): PublishedPort[] => {
     if (isRecord(p)) {
-      return {
-        host: p['published'] === undefined ? undefined : Number(p['published']),
-        container: Number(p['target']),
-      };
+      return [
+        {
+          host: p['published'] === undefined ? undefined : Number(p['published']),
+          container: Number(p['target']),
+          protocol: p['protocol'] === 'udp' ? 'udp' : 'tcp',
+        },
+      ];
     }
-    const parts = String(p)
-      .replace(/\/(tcp|udp)$/, '')
-      .split(':');
-    const container = Number(parts[parts.length - 1]);
-    const host = parts.length >= 2 ? Number(parts[parts.length - 2]) : undefined;
-    return { host, container };
+    const text = String(p);
+    const protocol = /\/udp$/.test(text) ? 'udp' : 'tcp';
+    const parts = text.replace(/\/(tcp|udp)$/, '').split(':');
+    const range = (v: string | undefined): [number, number] => {
+      const [lo = '', hi] = (v ?? '').split('-');
+      return [Number(lo), Number(hi ?? lo)];
+    };
+    const [cLo, cHi] = range(parts[parts.length - 1]);
+    const hostPart = parts.length >= 2 ? parts[parts.length - 2] : undefined;
+    const [hLo, hHi] = hostPart === undefined ? [undefined, undefined] : range(hostPart);
+    if (hLo !== undefined && hHi! - hLo !== cHi - cLo) throw new Error(`mismatched port ranges in ${text}`);
+    return Array.from({ length: cHi - cLo + 1 }, (_, i) => ({
+      host: hLo === undefined ? undefined : hLo + i,
+      container: cLo + i,
+      protocol,
+    }));
   });
 }
 
@@ -196,8 +217,12 @@ function healthTest(service: Service): string {
 const compose: unknown = parse(read('docker-compose.yml'), { merge: true });
 if (!isRecord(compose) || !isRecord(compose['services'])) throw new Error('docker-compose.yml has no services');
 const services = compose['services'] as Record<string, Service>;
+/** The services that build the Dockerfile (one: the image is built once) and the image they tag. */
+const builders = Object.keys(services).filter((name) => builtFromDockerfile(services[name] ?? {}));
+const hubImage = String(services[builders[0] ?? '']?.image ?? '');
+/** The hubs: every service running that image. */
 const hubNames = Object.keys(services)
-  .filter((name) => builtFromDockerfile(services[name] ?? {}))
+  .filter((name) => hubImage !== '' && services[name]?.image === hubImage)
   .sort();
 const hubs = hubNames.map((name) => ({ name, service: services[name] ?? {} }));
 
@@ -355,9 +380,13 @@ describe('compose interpolation resolver', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('has redis, postgres, nginx and exactly three hubs built from the Dockerfile', () => {
+  it('has redis, postgres, nginx and exactly three hubs running one image built once from the Dockerfile', () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'postgres', 'nginx']));
+    expect(builders).toHaveLength(1);
+    expect(hubImage).toMatch(/\S/);
     expect(hubNames).toHaveLength(3);
+    // The others never try to pull the locally built image from a registry.
+    for (const { name, service } of hubs) if (!builders.includes(name)) expect(service.pull_policy, name).toBe('never');
     expect(String(services['redis']?.image)).toMatch(/^redis:/);
     expect(String(services['postgres']?.image)).toMatch(/^postgres:/);
     expect(String(services['nginx']?.image)).toMatch(/^nginx:/);
@@ -366,6 +395,8 @@ describe('docker-compose.yml', () => {
 
   it('gives redis and postgres health checks, and hubs wait for them', () => {
     expect(healthTest(services['postgres'] ?? {})).toMatch(/pg_isready/);
+    // Over TCP (-h): during initdb the server answers on its socket only, not on the network.
+    expect(healthTest(services['postgres'] ?? {})).toMatch(/pg_isready .*-h 127\.0\.0\.1/);
     expect(healthTest(services['redis'] ?? {})).toMatch(/redis-cli.*ping/);
     for (const { service } of hubs) {
       expect(dependsHealthy(service, 'postgres')).toBe(true);
@@ -433,10 +464,32 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes only nginx to the host, with its config mounted read-only', () => {
+  it('publishes nginx, and of each hub only its own media port range, with its config mounted read-only', () => {
     for (const [name, service] of Object.entries(services)) {
-      if (name === 'nginx') continue;
+      if (name === 'nginx' || hubNames.includes(name)) continue;
       expect(publishedPorts(service), `${name} must not publish ports`).toEqual([]);
+    }
+    const taken = new Set<string>();
+    for (const { name, service } of hubs) {
+      const config = loadConfig(resolvedEnv(service));
+      const published = publishedPorts(service);
+      for (const protocol of ['udp', 'tcp'] as const) {
+        const ports = published.filter((p) => p.protocol === protocol);
+        // Exactly the worker's range, the same numbers outside (ICE candidates carry the port).
+        expect(
+          ports.map((p) => p.container),
+          `${name} ${protocol}`,
+        ).toEqual(Array.from({ length: config.media.maxPort - config.media.minPort + 1 }, (_, i) => config.media.minPort + i));
+        for (const p of ports) {
+          expect(p.host, `${name} ${protocol} ${p.container}`).toBe(p.container);
+          const key = `${protocol}:${p.host}`;
+          expect(taken.has(key), `${key} published twice`).toBe(false);
+          taken.add(key);
+        }
+      }
+      expect(config.media.workers, name).toBeGreaterThan(0);
+      expect(config.media.listenIp, name).toBe('0.0.0.0');
+      expect(config.media.announcedIp, name).toMatch(/\S/);
     }
     const nginxService = services['nginx'] ?? {};
     const ports = publishedPorts(nginxService);
@@ -449,6 +502,18 @@ describe('docker-compose.yml', () => {
     expect(conf?.readOnly).toBe(true);
     expect(existsSync(join(ROOT, 'deploy/nginx.conf'))).toBe(true);
     expect(dependsOn(nginxService).sort()).toEqual(expect.arrayContaining(hubNames));
+  });
+
+  it('pins nginx to a release that accepts deploy/nginx.conf', () => {
+    const m = /^nginx:(\d+)\.(\d+)\.(\d+)(-\w+)?$/.exec(String(services['nginx']?.image));
+    expect(m, 'an exact nginx version').not.toBeNull();
+    const version = [Number(m?.[1]), Number(m?.[2]), Number(m?.[3])];
+    // `server … resolve` in an upstream needs nginx 1.27.3 or later.
+    if (/\bresolve\b/.test(nginx)) {
+      const atLeast = (v: number[], min: number[]) =>
+        v[0]! > min[0]! || (v[0] === min[0] && (v[1]! > min[1]! || (v[1] === min[1] && v[2]! >= min[2]!)));
+      expect(atLeast(version, [1, 27, 3]), `nginx ${version.join('.')}`).toBe(true);
+    }
   });
 
   it('lets a hub drain before SIGKILL', () => {
