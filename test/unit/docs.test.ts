@@ -28,3 +28,105 @@ describe('docs', () => {
     expect(missing).toEqual([]);
   });
 });
+
+/**
+ * State the nodes of a cluster share through Redis. A doc that calls one of these "per node" is
+ * out of date (it was true before the cluster issue moved them to Redis).
+ */
+const SHARED_STATE =
+  /low[-_ ]battery|rate[- ]limit|budget|login throttle|failed[- ]login|area stat|area:stats|offline alert|`offline`|newest position|latest position/i;
+const PER_NODE =
+  /\bper[- ]node\b|\bon each node\b|\bin each node'?s memory\b|\beach node (counts|judges|keeps)\b|\bin memory on each node\b/i;
+
+/** Statements of a Markdown file: paragraphs, list items and table rows, with the list intro they belong to. */
+function statements(markdown: string): { text: string; intro: string }[] {
+  const out: { text: string; intro: string }[] = [];
+  let intro = '';
+  let current: string[] = [];
+  const flush = () => {
+    if (current.length > 0) out.push({ text: current.join(' '), intro });
+    current = [];
+  };
+  for (const line of markdown.split('\n')) {
+    const item = /^\s*([-*]|\d+\.)\s|^\|/.test(line);
+    if (line.trim() === '' || /^#/.test(line)) {
+      flush();
+      if (/^#/.test(line)) intro = '';
+      continue;
+    }
+    if (item) {
+      flush();
+      current.push(line);
+      continue;
+    }
+    if (current.length === 0 && /:\s*$/.test(line.trim())) {
+      // A line that introduces a list: its items inherit what it says.
+      flush();
+      intro = line;
+      out.push({ text: line, intro: '' });
+      continue;
+    }
+    if (current.length === 0) intro = '';
+    current.push(line);
+  }
+  flush();
+  return out;
+}
+
+/** The sentences of a statement; "not one per node" and the like say the opposite of per node. */
+const sentences = (text: string) =>
+  text.replace(/\b(not|no longer|never)( one| kept| counted)? per[- ]node\b/gi, '').split(/(?<=[.;])\s+|\s+\|\s+/);
+
+const DOC_FILES = ['README.md', 'docs/protocol.md', 'docs/config.md', 'docs/operations.md', 'docs/privacy.md'];
+
+describe('docs tell the truth about the cluster', () => {
+  it('never call state the nodes share per node', () => {
+    const wrong: string[] = [];
+    for (const file of DOC_FILES) {
+      for (const { text, intro } of statements(read(file))) {
+        for (const sentence of sentences(text)) {
+          const perNode = PER_NODE.test(sentence) || PER_NODE.test(intro);
+          if (perNode && SHARED_STATE.test(sentence)) wrong.push(`${file}: ${sentence.slice(0, 160)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('catches the old wording (the check itself can fail)', () => {
+    const old = 'What is still per node:\n- **Low-battery state** judges only the reports the node handled.\n';
+    const flagged = statements(old).filter(
+      ({ text, intro }) => (PER_NODE.test(text) || PER_NODE.test(intro)) && SHARED_STATE.test(text),
+    );
+    expect(flagged).toHaveLength(1);
+  });
+});
+
+describe('the README is what CI runs', () => {
+  const block = /## Two commands\s+```sh\n([\s\S]*?)```/.exec(read('README.md'))?.[1] ?? '';
+  const commands = block
+    .split('\n')
+    .map((l) => l.replace(/\s*#.*$/, '').trim())
+    .filter(Boolean);
+
+  it('has a start command and a test command, both npm scripts that exist', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(commands).toEqual(['npm install && npm start', 'npm install && npm test']);
+    expect(scripts.start).toBeDefined();
+    expect(scripts.test).toBeDefined();
+  });
+
+  it('.ci/run runs the README check and the test command taken from the README itself', () => {
+    const ci = read('.ci/run');
+    expect(ci).toMatch(/bash scripts\/readme-check\.sh/);
+    expect(ci).toMatch(/awk '\/\^## Two commands\//);
+    expect(ci).toMatch(/bash -c "\$test_cmd"/);
+    const check = read('scripts/readme-check.sh');
+    expect(check).toMatch(/awk '\/\^## Two commands\//);
+    expect(check).toMatch(/bash -c "\$start_cmd"/);
+  });
+
+  it('sends nobody outside the repository', () => {
+    for (const file of DOC_FILES) expect(read(file), file).not.toMatch(/\.\.\/shared\//);
+  });
+});
