@@ -146,19 +146,20 @@ export function parseWifi(t: string[], at: number): WatchWifi[] {
   let start = at + 1;
   for (let j = start + 1; j < t.length && seen < wanted; j++) {
     if (!isMac(t[j]) || int(t[j + 1]) === null) continue;
-    let name = t.slice(start, j);
-    // Placeholder entries ahead of this one: `name,0,rssi` (a name of at least one field).
-    for (let k = 1; k + 1 < name.length;) {
-      if (name[k]!.trim() === '0' && int(name[k + 1]) !== null) {
+    // Placeholder entries ahead of this one: `name,0,rssi` (a name of at least one field). Walked by
+    // index, never by slicing, so a frame full of them stays linear.
+    let nameStart = start;
+    for (let k = nameStart + 1; k + 1 < j && seen < wanted;) {
+      if (t[k]!.trim() === '0' && int(t[k + 1]) !== null) {
         seen++;
-        name = name.slice(k + 2);
-        k = 1;
+        nameStart = k + 2;
+        k = nameStart + 1;
       } else k++;
     }
     if (seen >= wanted) break;
     seen++;
     const entry: WatchWifi = { mac: t[j]!.trim().toLowerCase().replaceAll('-', ':'), rssi: int(t[j + 1])! };
-    const ssid = name.join(',');
+    const ssid = t.slice(nameStart, j).join(',');
     if (ssid !== '') entry.ssid = ssid;
     if (out.length < MAX_WIFI) out.push(entry);
     start = j + 2;
