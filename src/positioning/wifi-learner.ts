@@ -4,7 +4,8 @@
 // a variance of the fix's accuracy² plus the distance the signal suggests² (log-distance path
 // loss: a strong signal means the watch was close). Observations are combined by an
 // inverse-variance weighted running mean (West's incremental update), so an accurate, close fix
-// counts for much more than a ±80 m fix at the edge of the AP's range. Evidence ages: weights
+// counts for much more than a ±80 m fix at the edge of the AP's range (though never for more
+// than the average of the evidence before it). Evidence ages: weights
 // halve every `halfLifeMs`, and an AP heard of no longer than `maxAgeMs` starts over. An
 // observation far outside the AP's spread is an outlier (a bad GPS fix, a reflection) and is not
 // counted; several in a row mean the AP moved (a router taken to a new flat), and it starts over
@@ -64,6 +65,8 @@ export const DEFAULT_LEARNER: LearnerOptions = {
 // tight AP position.
 const PRIOR_SPREAD_M = 50;
 const PRIOR_COUNT = 2;
+/** No GPS fix is trusted to better than this, whatever it claims. */
+const MIN_GPS_SIGMA_M = 5;
 /** Never claim better than this from Wi-Fi. */
 export const MIN_WIFI_ACC_M = 15;
 
@@ -85,7 +88,7 @@ export function learn(
   o: LearnerOptions = DEFAULT_LEARNER,
 ): { estimate: ApEstimate | undefined; outcome: LearnOutcome } {
   if (!(s.acc >= 0) || s.acc > o.maxGpsAccM) return { estimate: prev, outcome: 'ignored' };
-  const variance = s.acc * s.acc + distanceFromRssi(s.rssi) ** 2;
+  const variance = Math.max(s.acc, MIN_GPS_SIGMA_M) ** 2 + distanceFromRssi(s.rssi) ** 2;
   if (!prev || s.ts - prev.lastSeen > o.maxAgeMs) {
     // Stale evidence stops counting: start over from this sighting.
     return { estimate: fresh(s, variance), outcome: 'created' };
@@ -105,7 +108,10 @@ export function learn(
   }
 
   const w0 = prev.weight * prevDecay;
-  const wi = obsDecay / variance;
+  const c0 = prev.count * prevDecay;
+  // No sighting weighs more than the average of the evidence so far: GPS accuracy is often
+  // optimistic (multipath), and one confident wrong fix must not drag an AP that others placed.
+  const wi = Math.min(obsDecay / variance, w0 / c0);
   const w = w0 + wi;
   const share = wi / w;
   const pos = moveMeters(prev, off.x * share, off.y * share);
@@ -116,7 +122,7 @@ export function learn(
       weight: w,
       // West: S' = S + wi·w0/w·d², with S = spread2·w0 (decay scales S and w alike).
       spread2: (prev.spread2 * w0 + (wi * w0 * d2) / w) / w,
-      count: prev.count * prevDecay + obsDecay,
+      count: c0 + obsDecay,
       rejects: 0,
       firstSeen: Math.min(prev.firstSeen, s.ts),
       lastSeen: Math.max(prev.lastSeen, s.ts),
