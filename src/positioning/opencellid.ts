@@ -57,7 +57,7 @@ export type ParsedLine =
   { ok: true; tower: TowerRecord } | { ok: false; reason: Exclude<SkipReason, 'duplicate_in_file' | 'older_than_stored'> };
 
 const INT_RE = /^-?\d{1,15}$/;
-const NUM_RE = /^-?\d{1,4}(\.\d{1,15})?$/;
+const NUM_RE = /^-?\d{1,4}(\.\d{1,20})?$/;
 
 function int(s: string | undefined): number | undefined {
   return s !== undefined && INT_RE.test(s) ? Number(s) : undefined;
