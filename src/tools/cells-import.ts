@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { SKIP_REASONS, type SkipReason, type TowerRecord, isHeader, parseTowerLine } from '../positioning/opencellid.js';
 import { type CellTowerRow, MAX_UPSERT_BATCH, type UpsertCounts } from '../store/cell-towers.js';
 import { openStore } from '../store/store.js';
@@ -193,7 +193,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (err: Error) => {
-      process.stderr.write(`cells:import: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}\n`);
+      // A missing file or a bad setting is the user's to fix: the message says it, a stack does not.
+      process.stderr.write(`cells:import: ${err.message}\n`);
       process.exitCode = 1;
     },
   );
