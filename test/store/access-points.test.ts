@@ -3,7 +3,7 @@
 // answering warm fixes with no database round trip — against SQLite and PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { distanceMeters } from '../../src/geo/geometry.js';
 import { CellTowerIndex } from '../../src/positioning/cell-tower-index.js';
 import { LearnedAccessPoints } from '../../src/positioning/learned-access-points.js';
@@ -120,6 +120,29 @@ describe.each(STORE_KINDS)('learned access points (%s)', (kind) => {
     expect(await learner.locate(fid, wifi(SCHOOL_APS))).toBeUndefined();
     // The other families keep theirs.
     expect((await store.accessPoints.loadFamily(famA, 100)).length).toBe(5);
+  });
+
+  it('loads a cold family once for concurrent lookups, bounds its book, and refreshes it in the background', async () => {
+    const loads: string[] = [];
+    const counted = {
+      loadFamily: (fid: string, limit: number) => (loads.push(fid), store.accessPoints.loadFamily(fid, limit)),
+      upsertMany: (rows: readonly AccessPointRow[]) => store.accessPoints.upsertMany(rows),
+    };
+    const learner = new LearnedAccessPoints(counted, { clock, maxPerFamily: 4, reloadAfterMs: 60_000 });
+    const results = await Promise.all(Array.from({ length: 20 }, () => learner.locate(famA, wifi(SCHOOL_APS))));
+    expect(loads).toEqual([famA]);
+    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    // At most maxPerFamily held: a new AP lets go of the one with least evidence.
+    await learner.observe(famA, { ...SCHOOL, acc: 10, ts: now }, wifi(['0a:5c:00:00:00:09']));
+    const held = await learner.estimates(famA);
+    expect(held.size).toBe(4);
+    expect(held.has('0a:5c:00:00:00:09')).toBe(true);
+    // Stale: answered from memory at once, reloaded behind, and what this node learned survives the reload.
+    now += 61_000;
+    expect(learner.locateWarm(famA, wifi(SCHOOL_APS))).not.toBe('cold');
+    await vi.waitFor(async () => expect(await learner.estimates(famA)).not.toBe(held));
+    expect(loads).toEqual([famA, famA]);
+    expect((await learner.estimates(famA)).has('0a:5c:00:00:00:09')).toBe(true);
   });
 
   it('ages out: access points not heard for long are purged in batches', async () => {
