@@ -62,6 +62,11 @@ export interface InvitesTable {
   created_at: number;
 }
 
+/**
+ * lat, lng, acc and cell are nullable in the database since 0005 (a fix that could not be
+ * located is kept as a sign of life); they stay typed as present until the location path writes
+ * such rows and its readers handle them.
+ */
 export interface FixesTable {
   device_id: string;
   ts: number;
@@ -75,6 +80,58 @@ export interface FixesTable {
   source: string;
   cell: string;
   received_at: number;
+}
+
+/**
+ * The cells and access points a fix was reported with (JSON arrays, SSIDs left out), one row per
+ * fix that had any; deleted with the fix (foreign key, cascade).
+ */
+export interface FixObservationsTable {
+  device_id: string;
+  ts: number;
+  cells: string | null;
+  wifi: string | null;
+}
+
+/** One OpenCellID row. Timestamps are ms (the CSV has seconds). */
+export interface CellTowersTable {
+  mcc: number;
+  net: number;
+  area: number;
+  cell: number;
+  /** gsm, umts, lte, nr or cdma. */
+  radio: string;
+  lat: number;
+  lng: number;
+  range_m: number;
+  samples: number;
+  /** 1: position averaged from measurements; 0: exact, from the operator. */
+  changeable: number;
+  created_at: number;
+  updated_at: number;
+  /** null when the file says 0 (unknown). */
+  average_signal: number | null;
+  imported_at: number;
+}
+
+/** A learned access point: the Wi-Fi estimator's state (see src/positioning/wifi-learner.ts). */
+export interface AccessPointsTable {
+  family_id: string;
+  /** Lower-case, colon-separated. */
+  mac: string;
+  lat: number;
+  lng: number;
+  /** Decayed sum of the accepted observations' weights (1/m²). */
+  weight: number;
+  /** Weighted mean squared distance of those observations from the estimate (m²). */
+  spread2: number;
+  /** Decayed number of accepted observations. */
+  count: number;
+  /** Observations rejected as outliers in a row. */
+  rejects: number;
+  first_seen: number;
+  last_seen: number;
+  updated_at: number;
 }
 
 export interface AuditLogTable {
@@ -139,6 +196,9 @@ export interface ConsentRecordsTable {
 }
 
 export interface Database {
+  cell_towers: CellTowersTable;
+  access_points: AccessPointsTable;
+  fix_observations: FixObservationsTable;
   consent_records: ConsentRecordsTable;
   conversations: ConversationsTable;
   media: MediaTable;

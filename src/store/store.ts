@@ -1,12 +1,15 @@
 // The store: one repository per aggregate over one Kysely database.
 import { sql } from 'kysely';
 import { AccountErasure } from './accounts-erasure.js';
+import { AccessPointRepository } from './access-points.js';
 import { AlertRepository } from './alerts.js';
 import { AuditRepository } from './audit.js';
+import { CellTowerRepository } from './cell-towers.js';
 import { CommandRepository } from './commands.js';
 import { type DialectName, openDatabase } from './db.js';
 import { DeviceRepository } from './devices.js';
 import { FamilyRepository } from './families.js';
+import { FixObservationRepository } from './fix-observations.js';
 import { FixRepository } from './fixes.js';
 import { GeofenceRepository } from './geofences.js';
 import { DatabaseMediaBlobs, type MediaBlobs } from './media-blobs.js';
@@ -35,6 +38,9 @@ export interface Store {
   readonly erasure: AccountErasure;
   readonly privacy: PrivacyQueries;
   readonly retention: RetentionRepository;
+  readonly cellTowers: CellTowerRepository;
+  readonly accessPoints: AccessPointRepository;
+  readonly fixObservations: FixObservationRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +72,9 @@ export async function openStore(url: string): Promise<Store> {
     erasure: new AccountErasure(db),
     privacy: new PrivacyQueries(db),
     retention: new RetentionRepository(db),
+    cellTowers: new CellTowerRepository(db, dialect),
+    accessPoints: new AccessPointRepository(db, dialect),
+    fixObservations: new FixObservationRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },
