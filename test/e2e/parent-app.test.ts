@@ -2,11 +2,20 @@
 // real hub started in-process, with a simulated watch speaking the contract over socket.io-client
 // and, for the call, a Node WebRTC peer (msc-node). Every step goes through the screens a parent
 // uses; the scenario fails on any console error, failed request or HTTP error along the way.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageView } from '../../src/contract/models.js';
-import { DESKTOP, ensureWebBuild, launchChromium, openPage, PHONE, screenshot, type WatchedPage } from '../helpers/browser.js';
+import {
+  DESKTOP,
+  ensureWebBuild,
+  launchChromium,
+  openPage,
+  PHONE,
+  SCREENSHOTS,
+  screenshot,
+  type WatchedPage,
+} from '../helpers/browser.js';
 import {
   addMember,
   api,
@@ -31,6 +40,8 @@ const opened: WatchedPage[] = [];
 
 beforeAll(async () => {
   await ensureWebBuild();
+  // Artifacts of this run only.
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
   // One mediasoup worker for the call; SOS re-sends slower than the scenario.
   t = await startHub({ env: { MEDIASOUP_WORKERS: '1', HUB_SOS_RENOTIFY_S: '600' } });
   browser = await launchChromium();
@@ -377,7 +388,7 @@ describe('the parents’ web app', () => {
 
     const nav = page.getByRole('navigation', { name: 'The Viewers: sections' });
     await page.locator(`li[data-watch-id="${watch.deviceId}"]`).getByText('51.50070, -0.12460').waitFor();
-    expect(await nav.getByRole('link', { name: 'Add a watch' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Add a watch' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Locate now' }).count()).toBe(0);
     await screenshot(page, 'phone-viewer-map');
 

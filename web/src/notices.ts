@@ -12,9 +12,10 @@ export interface Notice {
 export const notices = new Store<readonly Notice[]>([]);
 let next = 1;
 
-export function notify(text: string, kind: Notice['kind'] = 'status', ms = 6000): void {
+export function notify(text: string, kind: Notice['kind'] = 'status', ms = 4500): void {
   const id = next++;
-  notices.update((list) => [...list.slice(-3), { id, text, kind }]);
+  // Two at most: older ones are read already (or were announced) and would cover the screen.
+  notices.update((list) => [...list.slice(-1), { id, text, kind }]);
   setTimeout(() => dismiss(id), ms);
 }
 

@@ -6,6 +6,16 @@ import { familyStore, nameOf } from '../family.js';
 import { duration, kb } from '../format.js';
 import { useStore } from '../store.js';
 
+const ENDED: Record<string, string> = {
+  hangup: 'hung up',
+  declined: 'declined',
+  missed: 'no answer',
+  timeout: 'too long',
+  disconnected: 'connection lost',
+  media_failure: 'the media server failed',
+  failed: 'could not connect',
+};
+
 function MediaEl({
   stream,
   kind,
@@ -52,7 +62,7 @@ export function CallPanel() {
         {c.state === 'ringing' && (c.direction === 'incoming' ? 'Incoming call…' : 'Ringing…')}
         {c.state === 'connecting' && 'Connecting…'}
         {c.state === 'active' && <>In call {c.startedAt ? duration(now - c.startedAt) : ''}</>}
-        {c.state === 'ended' && <>Call ended{c.reason ? ` (${c.reason})` : ''}</>}
+        {c.state === 'ended' && <>Call ended{c.reason ? ` (${ENDED[c.reason] ?? c.reason})` : ''}</>}
       </p>
       {c.error && <p class="error">{c.error}</p>}
       {c.state === 'active' && (

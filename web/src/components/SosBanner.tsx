@@ -37,7 +37,7 @@ function OpenAlert({ alert, silenced, onSilence }: { alert: AlertView; silenced:
     <div class="sos-alert">
       <p>
         <strong>
-          <span aria-hidden="true">🚨 </span>
+          <span aria-hidden="true">⚠ </span>
           {WHAT[alert.type] ?? alert.type}: {childName(fam.view, alert.deviceId)}
         </strong>{' '}
         at {time(alert.ts)}

@@ -14,7 +14,13 @@ export function fenceLayer(
   if (g.kind === 'circle' && g.center && g.radius)
     layer = L.circle([g.center.lat, g.center.lng], { radius: g.radius, className });
   if (g.kind === 'polygon' && g.polygon && g.polygon.length >= 2) layer = L.polygon(g.polygon, { className });
-  layer?.bindTooltip(esc(g.name || 'New place'), { permanent: true, direction: 'center', className: 'fence-label' });
+  // Above the middle, so the label does not hide a child standing there.
+  layer?.bindTooltip(esc(g.name || 'New place'), {
+    permanent: true,
+    direction: 'top',
+    offset: [0, -24],
+    className: 'fence-label',
+  });
   return layer;
 }
 

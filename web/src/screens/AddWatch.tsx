@@ -54,7 +54,7 @@ export function AddWatch({ fid, view }: FamilyTabProps) {
       const d = await api.bindWatch(fid, code, name);
       // Presence is not sent when a watch joins a family: ask for it again.
       await Promise.all([loadFamilyView(fid), loadFamily(fid)]);
-      notify(`${d.childName ?? 'The'} watch was added. Choose what it may do.`);
+      notify(`${d.childName ? `${d.childName}'s` : 'The'} watch was added. Choose what it may do.`);
       go(paths.family(fid, 'watch', d.id));
     });
   };
@@ -77,7 +77,7 @@ export function AddWatch({ fid, view }: FamilyTabProps) {
         />
         {typeof navigator.mediaDevices?.getUserMedia === 'function' && !scanning && (
           <button type="button" class="secondary" onClick={() => (setScanError(undefined), setScanning(true))}>
-            <span aria-hidden="true">📷 </span>Scan the watch's QR code
+            Scan the watch's QR code
           </button>
         )}
         {scanning && (

@@ -197,12 +197,12 @@ export function Chat({ fid, view }: FamilyTabProps) {
             ) : (
               recordingSupported() && (
                 <button type="button" class="secondary" onClick={startRecording} disabled={busy}>
-                  <span aria-hidden="true">🎤 </span>Record a voice note
+                  Record a voice note
                 </button>
               )
             )}
             <button type="button" class="secondary" onClick={() => photoInput.current?.click()} disabled={busy}>
-              <span aria-hidden="true">📷 </span>Send a photo
+              Send a photo
             </button>
             {/* Opened by the button above (a file input cannot be styled as one). */}
             <input

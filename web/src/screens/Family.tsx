@@ -2,7 +2,7 @@
 // state (positions, presence, alerts) once, for every tab.
 import { useEffect } from 'preact/hooks';
 import { ErrorText, Loading } from '../components/ui.js';
-import { canAct, familyStore, loadFamilyView } from '../family.js';
+import { familyStore, loadFamilyView } from '../family.js';
 import { lazyScreen } from '../lazy.js';
 import { familyLoaded, live, loadFamily } from '../live.js';
 import { notify } from '../notices.js';
@@ -20,14 +20,14 @@ const MapScreen = lazyScreen(() => import('./MapScreen.js'));
 const History = lazyScreen(() => import('./History.js'));
 const Places = lazyScreen(() => import('./Places.js'));
 
-const TABS: { tab: FamilyTab; label: string; actorsOnly?: boolean }[] = [
+// Six sections fit a phone's bottom bar; adding a watch is a button on the map and family screens.
+const TABS: { tab: FamilyTab; label: string }[] = [
   { tab: 'map', label: 'Map' },
   { tab: 'history', label: 'History' },
   { tab: 'places', label: 'Places' },
   { tab: 'chat', label: 'Chat' },
   { tab: 'alerts', label: 'Alerts' },
   { tab: 'people', label: 'Family' },
-  { tab: 'add', label: 'Add a watch', actorsOnly: true },
 ];
 
 export function FamilyScreen({ fid, tab, did }: { fid: string; tab: FamilyTab; did?: string | undefined }) {
@@ -52,11 +52,17 @@ export function FamilyScreen({ fid, tab, did }: { fid: string; tab: FamilyTab; d
     <div class="family">
       <nav class="tabs" aria-label={`${view.name}: sections`}>
         <ul>
-          {TABS.filter((t) => !t.actorsOnly || canAct(view.role)).map((t) => (
+          {TABS.map((t) => (
             <li key={t.tab}>
               <a href={paths.family(fid, t.tab)} aria-current={tab === t.tab ? 'page' : undefined}>
                 {t.label}
-                {t.tab === 'alerts' && openAlerts > 0 && <span class="count"> ({openAlerts} open)</span>}
+                {t.tab === 'alerts' && openAlerts > 0 && (
+                  <span class="count">
+                    {' '}
+                    ({openAlerts}
+                    <span class="visually-hidden"> open</span>)
+                  </span>
+                )}
               </a>
             </li>
           ))}

@@ -116,6 +116,13 @@ export default function MapScreen({ fid, view, did }: FamilyTabProps) {
               );
             })}
           </ul>
+          {canAct(view.role) && view.devices.length > 0 && (
+            <p>
+              <a class="button secondary" href={paths.family(fid, 'add')}>
+                Add a watch
+              </a>
+            </p>
+          )}
           {crossings.length > 0 && (
             <>
               <h2>Recent arrivals and departures</h2>

@@ -65,7 +65,7 @@ export function People({ fid, view }: FamilyTabProps) {
               {m.userId === myId && ' (you)'} <span class="role">{m.role}</span>{' '}
               <OnlineBadge online={presence.get(presenceKey('user', m.userId))?.online ?? false} />
               <p class="muted">
-                {ROLE_TEXT[m.role].split(':')[1]?.trim()} Joined {dateTime(m.joinedAt)}.
+                {ROLE_TEXT[m.role].split(':')[1]?.trim()}. Joined {dateTime(m.joinedAt)}.
               </p>
               <div class="row">
                 {m.userId !== myId && canAct(view.role) && (
@@ -83,6 +83,20 @@ export function People({ fid, view }: FamilyTabProps) {
           ))}
         </ul>
       </Section>
+      {canAct(view.role) && (
+        <Section title="Watches">
+          <ul class="list" aria-label="Watches of the family">
+            {view.devices.map((d) => (
+              <li key={d.id}>
+                <a href={paths.family(fid, 'watch', d.id)}>{d.childName ?? d.model}</a> <span class="muted">({d.model})</span>
+              </li>
+            ))}
+          </ul>
+          <a class="button secondary" href={paths.family(fid, 'add')}>
+            Add a watch
+          </a>
+        </Section>
+      )}
       {owner && (
         <Section title="Invite someone">
           <form onSubmit={createInvite}>
