@@ -3,6 +3,8 @@
 // and, for the call, a Node WebRTC peer (msc-node). Every step goes through the screens a parent
 // uses; the scenario fails on any console error, failed request or HTTP error along the way.
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageView } from '../../src/contract/models.js';
@@ -14,6 +16,7 @@ import {
   PHONE,
   SCREENSHOTS,
   screenshot,
+  watchPage,
   type WatchedPage,
 } from '../helpers/browser.js';
 import {
@@ -31,7 +34,7 @@ import {
   type TestWatch,
   waitFor,
 } from '../helpers/hub.js';
-import { amrFile } from '../helpers/media.js';
+import { amrFile, pngFile } from '../helpers/media.js';
 import { MediaPeer } from '../helpers/media-peer.js';
 
 let t: TestHub;
@@ -218,6 +221,22 @@ describe('the parents’ web app', () => {
     await sim.report(clat, clng); // inside: enter
     await page.locator('li[data-transition="enter"]').getByText('Mia arrived at School').waitFor();
     await screenshot(page, 'phone-places');
+
+    // --- History: the path, a time slider (keyboard too) and playback ---------------------------
+    await tab(page, 'History');
+    await heading(page, 'History of Mia').waitFor();
+    const position = page.locator('[data-history-index]');
+    await position.getByText('4 of 4:').waitFor();
+    await page.locator('.leaflet-container path.path').waitFor();
+    const slider = page.getByRole('slider', { name: /Time/ });
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await position.getByText('1 of 4: 48.85660, 2.35220').waitFor();
+    await page.getByRole('button', { name: 'Play' }).click();
+    await position.getByText('2 of 4:').waitFor();
+    await position.getByText('4 of 4:').waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'Play' }).waitFor(); // playback stopped at the end
+    await screenshot(page, 'phone-history');
 
     // --- Chat: text both ways, a recorded voice note to the watch, the watch's AMR note ----------
     await tab(page, 'Chat');
@@ -433,7 +452,121 @@ describe('the parents’ web app', () => {
     await banner.getByRole('button', { name: 'Silence this device' }).click();
     expect(await banner.getAttribute('data-alarm')).toBe('off');
 
+    // The watch calls the viewer (viewers can be called and answer): an incoming call, answered.
+    const me = (await api(t, 'GET', `/v1/families/${familyId}`, { token: owner.accessToken })).body.members.find(
+      (m: { nickname: string }) => m.nickname === 'Grandpa',
+    );
+    const started = await request(sim.socket, 'call:start', {
+      familyId,
+      invitees: [{ kind: 'user', id: me.userId }],
+      video: false,
+    });
+    expect(started.ok).toBe(true);
+    const panel = page.getByRole('region', { name: "Voice call from Mia's watch" });
+    await panel.getByText('Incoming call…').waitFor();
+    await screenshot(page, 'phone-viewer-incoming-call');
+    const peer = new MediaPeer(sim.socket, started.callId);
+    try {
+      const viewerAudio = waitFor<{ producerId: string; kind: string }>(sim.socket, 'call:producer', (e) => e.kind === 'audio', {
+        timeoutMs: 15_000,
+      });
+      await peer.load(started.rtpCapabilities);
+      await peer.sendAudioVideo(['audio']);
+      await panel.getByRole('button', { name: 'Answer' }).click();
+      await peer.receive([(await viewerAudio).producerId]);
+      const active = page.getByRole('region', { name: "Voice call with Mia's watch" });
+      await active.getByText(/In call/).waitFor({ timeout: 15_000 });
+      await expect
+        .poll(async () => Number(await active.locator('[data-bytes-received]').getAttribute('data-bytes-received')), {
+          timeout: 20_000,
+        })
+        .toBeGreaterThan(100);
+      await expect.poll(() => peer.received.audio, { timeout: 10_000 }).toBeGreaterThan(20);
+      await active.getByRole('button', { name: 'Hang up' }).click();
+      await page.getByText(/Call ended/).waitFor();
+    } finally {
+      peer.close();
+    }
+
     expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('keeps the session in the HttpOnly cookie through token expiry and reloads, and draws configured tiles under the CSP', async () => {
+    // A tile server on another origin: the only outside address the page's img-src allows.
+    const png = pngFile(256, 256);
+    const tileHits: string[] = [];
+    const tiles = createServer((req, res) => {
+      tileHits.push(req.url ?? '');
+      res.writeHead(/^\/\d+\/\d+\/\d+\.png$/.test(req.url ?? '') ? 200 : 404, { 'content-type': 'image/png' }).end(png);
+    });
+    await new Promise<void>((resolve) => tiles.listen(0, '127.0.0.1', resolve));
+    const tilePort = (tiles.address() as AddressInfo).port;
+    const hub = await startHub({
+      env: {
+        HUB_ACCESS_TOKEN_TTL_S: '30',
+        HUB_MAP_TILES_URL: `http://127.0.0.1:${tilePort}/{z}/{x}/{y}.png`,
+        HUB_MAP_TILES_ATTRIBUTION: '<b>Test tiles</b> ©',
+      },
+    });
+    const context = await browser.newContext({ baseURL: hub.url, viewport: PHONE });
+    try {
+      const owner = await registerUser(hub, 'Bea');
+      const familyId = await createFamily(hub, owner, 'The Tiles');
+      const watch = await provisionWatch(hub);
+      await bindWatch(hub, owner, familyId, watch);
+      await api(hub, 'PUT', `/v1/families/${familyId}/devices/${watch.deviceId}/permissions`, {
+        token: owner.accessToken,
+        body: { location: true, camera: false, microphone: false, contacts: false },
+      });
+      const socket = await connect(hub, watch.deviceToken);
+      let ts = Date.now() - 10_000;
+      const report = (lat: number, lng: number) =>
+        request(socket, 'location:report', { ts: (ts += 1000), lat, lng, acc: 10, battery: 70, source: 'gps' });
+      await report(52.52, 13.405);
+
+      const { page, problems, requests, reload } = await watchPage(context);
+      await page.goto('/');
+      await heading(page, 'Sign in').waitFor();
+      await page.getByLabel('Email').fill(owner.email);
+      await page.getByLabel('Password').fill(owner.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const signedInAt = Date.now();
+      await page.getByRole('link', { name: /The Tiles/ }).click();
+      await heading(page, 'The Tiles: live map').waitFor();
+
+      // Tiles, not the offline outlines; the attribution shown as text, not as HTML.
+      await expect.poll(() => page.locator('img.leaflet-tile-loaded').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(tileHits.length).toBeGreaterThan(0);
+      expect(await page.locator('.leaflet-container .land').count()).toBe(0);
+      await page.locator('.leaflet-control-attribution').getByText('<b>Test tiles</b> ©').waitFor();
+      await screenshot(page, 'phone-map-tiles');
+
+      // The access token lives 30 s: the app renews it ahead of time with the cookie...
+      await expect.poll(() => requests.filter((r) => r === '/v1/auth/refresh').length, { timeout: 15_000 }).toBeGreaterThan(0);
+      // ...and once the hub ends the socket of the first token, the app connects again on its own.
+      const marker = page.locator(`.watch-marker[data-watch-id="${watch.deviceId}"]`);
+      await marker.and(page.locator('[data-lat="52.52"]')).waitFor();
+      await new Promise((r) => setTimeout(r, Math.max(0, signedInAt + 33_000 - Date.now())));
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+      expect((await report(52.521, 13.406)).ok).toBe(true);
+      await marker.and(page.locator('[data-lat="52.521"]')).waitFor();
+
+      await reload();
+      await heading(page, 'The Tiles: live map').waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await heading(page, 'Sign in').waitFor();
+      expect((await context.cookies()).find((c) => c.name === 'hub_refresh')).toBeUndefined();
+      // Signed out for good: a reload makes no refresh attempt (and so no 401).
+      const before = requests.filter((r) => r === '/v1/auth/refresh').length;
+      await reload();
+      await heading(page, 'Sign in').waitFor();
+      expect(requests.filter((r) => r === '/v1/auth/refresh').length).toBe(before);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await hub.close();
+      tiles.close();
+    }
   }, 120_000);
 });
 

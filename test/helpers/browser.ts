@@ -63,6 +63,11 @@ export async function openPage(
 ): Promise<WatchedPage> {
   const context = await browser.newContext({ baseURL, viewport, acceptDownloads: true });
   await context.grantPermissions(['camera', 'microphone'], { origin: baseURL });
+  return watchPage(context);
+}
+
+/** A new page of the context, recording everything that went wrong. */
+export async function watchPage(context: BrowserContext): Promise<WatchedPage> {
   const page = await context.newPage();
   const problems: string[] = [];
   const requests: string[] = [];
@@ -72,9 +77,10 @@ export async function openPage(
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
-    // A download's navigation ends as "aborted" by design; everything else is a real failure.
+    // Aborted by design: a download's blob: navigation, requests cut by a reload the test makes,
+    // and map tiles Leaflet stops loading when the view moves on. Anything else is a failure.
     const failure = r.failure()?.errorText ?? '';
-    const aborted = failure.includes('ERR_ABORTED') && (reloading || r.url().startsWith('blob:'));
+    const aborted = failure.includes('ERR_ABORTED') && (reloading || r.url().startsWith('blob:') || r.resourceType() === 'image');
     if (!aborted) problems.push(`request failed: ${r.url()} ${failure}`);
   });
   page.on('request', (r) => {

@@ -38,12 +38,22 @@ function expiresAt(token: string): number | undefined {
   }
 }
 
+/** True when the access token held will not expire within the next 10 s. */
+export function tokenIsFresh(): boolean {
+  const exp = accessToken ? expiresAt(accessToken) : undefined;
+  return exp !== undefined && exp - Date.now() > 10_000;
+}
+
 function adopt(token: string): void {
   accessToken = token;
   clearTimeout(refreshTimer);
   const exp = expiresAt(token);
   if (exp === undefined) return;
-  const delay = Math.max(5_000, exp - Date.now() - REFRESH_EARLY_MS);
+  // A minute before expiry, or at 80 % of a short lifetime; never more often than every 5 s, so
+  // a reload rarely cuts a refresh short (its new cookie would be lost, and the old one, already
+  // used, would then end the session as a replay).
+  const left = exp - Date.now();
+  const delay = Math.max(5_000, Math.min(left - REFRESH_EARLY_MS, left * 0.8));
   refreshTimer = setTimeout(() => void refreshAccess().catch(() => undefined), delay);
 }
 

@@ -3,7 +3,7 @@
 // hub's error. The token is read at each (re)connect, so a refreshed token is used at once.
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
-import { getAccessToken, refreshAccess, session } from './auth.js';
+import { getAccessToken, refreshAccess, session, tokenIsFresh } from './auth.js';
 import { HubRequestError } from './errors.js';
 import { Store } from './store.js';
 
@@ -23,10 +23,12 @@ export function currentSocket(): HubSocket | null {
   return socket;
 }
 
-/** Refreshes the token and connects again; a session that cannot be refreshed is over (auth.ts signs out). */
+/** Refreshes the token (unless the one held is still fresh) and connects again; a session that cannot be refreshed is over (auth.ts signs out). */
 async function reconnectWithFreshToken(s: HubSocket): Promise<void> {
   try {
-    await refreshAccess();
+    // The hub ends a socket when the token it connected with expires, even if a newer token was
+    // fetched since (auth.ts refreshes ahead of time): then the newer one is enough.
+    if (!tokenIsFresh()) await refreshAccess();
     if (socket === s && !s.connected) s.connect();
   } catch {
     connection.set('offline');

@@ -53,9 +53,10 @@ export function CallPanel() {
   if (!c) return null;
   const who = nameOf(fam.view, c.peer);
   const kind = c.video ? 'Video call' : 'Voice call';
+  // Named by its heading: "Voice call from …" while it rings in, "… with …" otherwise.
   return (
-    <section class="call" aria-label={`${kind} with ${who}`} aria-live="polite">
-      <h2>
+    <section class="call" aria-labelledby="call-title" aria-live="polite">
+      <h2 id="call-title">
         {kind} {c.direction === 'incoming' && c.state === 'ringing' ? 'from' : 'with'} {who}
       </h2>
       <p class="call-state" data-state={c.state}>
