@@ -540,6 +540,23 @@ describe('the parents’ web app', () => {
       expect(await page.locator('.leaflet-container .land').count()).toBe(0);
       await page.locator('.leaflet-control-attribution').getByText('<b>Test tiles</b> ©').waitFor();
       await screenshot(page, 'phone-map-tiles');
+      // The CSP is in force: an injected inline script does not run and an inline style attribute
+      // is not applied (the browser reports both refusals as console errors, expected here).
+      const seen = problems.length;
+      const probe = await page.evaluate<string>(`(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__inlineRan = true';
+        document.head.append(s);
+        const d = document.createElement('div');
+        d.setAttribute('style', 'display: inline-grid');
+        document.body.append(d);
+        const shown = getComputedStyle(d).display;
+        d.remove();
+        return JSON.stringify({ ran: window.__inlineRan === true, display: shown });
+      })()`);
+      expect(JSON.parse(probe)).toEqual({ ran: false, display: 'block' });
+      await expect.poll(() => problems.slice(seen).filter((p) => /Content Security Policy/.test(p)).length).toBe(2);
+      problems.splice(seen, problems.length - seen, ...problems.slice(seen).filter((p) => !/Content Security Policy/.test(p)));
 
       // The access token lives 30 s: the app renews it ahead of time with the cookie...
       await expect.poll(() => requests.filter((r) => r === '/v1/auth/refresh').length, { timeout: 15_000 }).toBeGreaterThan(0);

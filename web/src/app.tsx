@@ -30,10 +30,12 @@ function Header() {
       <a class="brand" href={paths.home()}>
         kidwatch hub
       </a>
-      <span class={`conn ${conn}`} role="status">
-        <span aria-hidden="true">{conn === 'online' ? '●' : '○'} </span>
-        {CONNECTION_TEXT[conn]}
-      </span>
+      {s.status === 'signedIn' && (
+        <span class={`conn ${conn}`} role="status">
+          <span aria-hidden="true">{conn === 'online' ? '●' : '○'} </span>
+          {CONNECTION_TEXT[conn]}
+        </span>
+      )}
       {s.status === 'signedIn' && (
         <nav aria-label="Account">
           <a href={paths.account()} aria-current={route.get().name === 'account' ? 'page' : undefined}>
