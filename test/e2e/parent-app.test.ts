@@ -140,6 +140,15 @@ describe('the parents’ web app', () => {
     const familyId = decodeURIComponent(/#\/f\/([^/]+)/.exec(page.url())![1]!);
     const watch = await provisionWatch(t);
     const sim = await simulatedWatch(watch);
+    // The QR scanner opens the (fake) camera and closes it again; the code is then typed.
+    await page.getByRole('button', { name: "Scan the watch's QR code" }).click();
+    const camera = page.getByLabel("Camera view: point it at the watch's QR code");
+    await expect
+      .poll(() => camera.evaluate((v) => (v as unknown as { readyState: number }).readyState), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'phone-add-watch-scanning');
+    await page.getByRole('button', { name: 'Stop scanning' }).click();
+    await camera.waitFor({ state: 'detached' });
     await page.getByLabel('Binding code').fill(watch.bindingCode);
     await page.getByLabel("Child's name").fill('Mia');
     await page.getByRole('button', { name: 'Add the watch' }).click();
@@ -267,6 +276,16 @@ describe('the parents’ web app', () => {
     expect(bytes.length).toBe(note.media!.bytes);
     expect(bytes.subarray(0, 4).toString('hex')).toBe('1a45dfa3'); // EBML: a WebM file
     expect(bytes.length).toBeGreaterThan(2000); // a second of Opus from the fake microphone
+
+    // A photo: the file chosen goes to the watch as is (a PNG), and shows in the chat from a blob: URL.
+    const photoToWatch = waitFor<{ message: MessageView }>(sim.socket, 'chat:message', (e) => e.message.kind === 'image');
+    const png = pngFile(8, 8);
+    await page.getByLabel('Photo to send').setInputFiles({ name: 'drawing.png', mimeType: 'image/png', buffer: png });
+    const photo = (await photoToWatch).message;
+    expect(photo.media?.mime).toBe('image/png');
+    expect((await watchDownloads(watch, photo.media!.url)).equals(png)).toBe(true);
+    const img = page.getByRole('img', { name: 'Photo from You' });
+    await expect.poll(() => img.getAttribute('src'), { timeout: 10_000 }).toMatch(/^blob:/);
 
     const amr = await request(sim.socket, 'chat:send', {
       conversationId: familyId,
@@ -524,7 +543,9 @@ describe('the parents’ web app', () => {
         request(socket, 'location:report', { ts: (ts += 1000), lat, lng, acc: 10, battery: 70, source: 'gps' });
       await report(52.52, 13.405);
 
-      const { page, problems, requests, reload } = await watchPage(context);
+      const watched = await watchPage(context);
+      opened.push(watched); // for the failure report
+      const { page, problems, requests, reload } = watched;
       await page.goto('/');
       await heading(page, 'Sign in').waitFor();
       await page.getByLabel('Email').fill(owner.email);
@@ -558,8 +579,8 @@ describe('the parents’ web app', () => {
       await expect.poll(() => problems.slice(seen).filter((p) => /Content Security Policy/.test(p)).length).toBe(2);
       problems.splice(seen, problems.length - seen, ...problems.slice(seen).filter((p) => !/Content Security Policy/.test(p)));
 
-      // The access token lives 30 s: the app renews it ahead of time with the cookie...
-      await expect.poll(() => requests.filter((r) => r === '/v1/auth/refresh').length, { timeout: 15_000 }).toBeGreaterThan(0);
+      // The access token lives 30 s: the app renews it ahead of time (at 80 %) with the cookie...
+      await expect.poll(() => requests.filter((r) => r === '/v1/auth/refresh').length, { timeout: 30_000 }).toBeGreaterThan(0);
       // ...and once the hub ends the socket of the first token, the app connects again on its own.
       const marker = page.locator(`.watch-marker[data-watch-id="${watch.deviceId}"]`);
       await marker.and(page.locator('[data-lat="52.52"]')).waitFor();
@@ -567,6 +588,8 @@ describe('the parents’ web app', () => {
       await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
       expect((await report(52.521, 13.406)).ok).toBe(true);
       await marker.and(page.locator('[data-lat="52.521"]')).waitFor();
+      // One renewal so far (at 80 % of the 30 s): the socket reconnected with that token.
+      expect(requests.filter((r) => r === '/v1/auth/refresh')).toHaveLength(1);
 
       await reload();
       await heading(page, 'The Tiles: live map').waitFor();

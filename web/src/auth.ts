@@ -53,7 +53,7 @@ function adopt(token: string): void {
   // a reload rarely cuts a refresh short (its new cookie would be lost, and the old one, already
   // used, would then end the session as a replay).
   const left = exp - Date.now();
-  const delay = Math.max(5_000, Math.min(left - REFRESH_EARLY_MS, left * 0.8));
+  const delay = Math.max(5_000, left > 5 * REFRESH_EARLY_MS ? left - REFRESH_EARLY_MS : left * 0.8);
   refreshTimer = setTimeout(() => void refreshAccess().catch(() => undefined), delay);
 }
 
