@@ -3,7 +3,7 @@
 #   docker build -t kidwatch-hub .
 #   docker run -p 3000:3000 -v hubdata:/data kidwatch-hub
 #
-# Stages: `toolchain` (node + compilers for native addons), `build` (all deps, TypeScript → dist/),
+# Stages: `toolchain` (node + compilers for native addons), `build` (all deps, TypeScript and the web app → dist/),
 # `deps` (production node_modules only), and the final runtime image (no compilers, no dev deps,
 # runs as the unprivileged `node` user). All stages share one Debian base so that the native
 # addons compiled in `deps` (better-sqlite3, later mediasoup) match the runtime's glibc.
@@ -28,6 +28,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY rooms ./rooms
+# The parents' web app: `npm run build` also runs Vite, into dist/web (served by the hub at /).
+COPY web ./web
 RUN npm run build
 
 # --- deps: production dependencies only, native addons built here ------------------------------

@@ -103,7 +103,24 @@ export const envSchema = {
   HUB_CALL_MAX_DURATION_S: int(10, 24 * 3600).default(3600),
   HUB_CALL_RECONNECT_GRACE_S: int(0, 600).default(15),
   HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
+  HUB_MAP_TILES_URL: optionalText.refine(
+    (v) => v === undefined || tilesHostSource(v) !== undefined,
+    'must be an http(s) URL template with {z}, {x} and {y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+  ),
+  HUB_MAP_TILES_ATTRIBUTION: optionalText.refine((v) => v === undefined || v.length <= 300, 'must be at most 300 characters'),
 } as const;
+
+/**
+ * The CSP host source that allows a tile URL template's images (`https://tile.example.org`, or
+ * `https://*.tile.example.org` for a `{s}` subdomain placeholder); undefined for a template the
+ * web app cannot use.
+ */
+export function tilesHostSource(template: string): string | undefined {
+  const m = /^(https?):\/\/([^/?#]+)\/[^\s'";]*$/.exec(template.trim());
+  if (!m || !['{z}', '{x}', '{y}'].every((p) => template.includes(p))) return undefined;
+  const host = m[2]!.replace(/^\{s\}\./, '*.');
+  return /^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i.test(host) ? `${m[1]}://${host}` : undefined;
+}
 
 export const ENV_VARS = Object.keys(envSchema) as (keyof typeof envSchema)[];
 
@@ -198,6 +215,8 @@ export interface Config {
     readonly maxPort: number;
   };
   readonly calls: { readonly ringTimeoutMs: number; readonly maxDurationMs: number; readonly graceMs: number };
+  /** The parents' web app's map: a tile URL template and its attribution; unset, the app's offline base map. */
+  readonly map: { readonly tilesUrl: string | undefined; readonly tilesAttribution: string | undefined };
   /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
   readonly fieldKey: Buffer | undefined;
   readonly push: {
@@ -294,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDurationMs: e.HUB_CALL_MAX_DURATION_S * 1000,
       graceMs: e.HUB_CALL_RECONNECT_GRACE_S * 1000,
     }),
+    map: Object.freeze({ tilesUrl: e.HUB_MAP_TILES_URL?.trim(), tilesAttribution: e.HUB_MAP_TILES_ATTRIBUTION?.trim() }),
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
     push: Object.freeze({
       webhookUrl: e.HUB_PUSH_WEBHOOK_URL,

@@ -33,6 +33,7 @@ import { mediaRoutes } from './http/media-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { privacyRoutes } from './http/privacy-routes.js';
 import type { HttpDeps } from './http/types.js';
+import { isOwnOrigin, webRoutes } from './http/web-routes.js';
 import { every } from './jobs/every.js';
 import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
@@ -118,10 +119,14 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   });
   const io: HubServer = new Server(app.server, {
     serveClient: false,
-    // Watches and apps send no Origin; a browser's must be on the allow-list.
+    // Watches and apps send no Origin; a browser's must be on the allow-list, or be the hub's own
+    // (the web app it serves at /).
     allowRequest: (req, callback) => {
       const origin = req.headers.origin;
-      callback(null, origin === undefined || config.corsOrigins.includes(origin));
+      callback(
+        null,
+        origin === undefined || config.corsOrigins.includes(origin) || isOwnOrigin(origin, req.headers, config.trustProxy),
+      );
     },
     ...(config.corsOrigins.length > 0 ? { cors: { origin: config.corsOrigins } } : {}),
     // Socket.IO closes a connection whose message is larger: above every per-event limit, so
@@ -287,6 +292,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
   geofenceRoutes(app, httpDeps);
   mediaRoutes(app, httpDeps);
   privacyRoutes(app, httpDeps);
+  webRoutes(app, config.map);
 
   // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends
   // them to another node), give them until the drain timeout to leave while their requests are

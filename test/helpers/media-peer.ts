@@ -50,8 +50,8 @@ export class MediaPeer {
     return t;
   }
 
-  /** Produces audio and video from synthetic RTP; returns the hub's producer ids. */
-  async sendAudioVideo(): Promise<string[]> {
+  /** Produces audio and video (or only the kinds given, e.g. audio for a voice call) from synthetic RTP; returns the hub's producer ids. */
+  async sendAudioVideo(kinds: readonly ('audio' | 'video')[] = ['audio', 'video']): Promise<string[]> {
     const send = await this.transport('send');
     send.on(
       'produce',
@@ -68,7 +68,9 @@ export class MediaPeer {
     );
     const audio = new MediaStreamTrack({ kind: 'audio' });
     const video = new MediaStreamTrack({ kind: 'video' });
-    const ids = [(await send.produce({ track: audio })).id, (await send.produce({ track: video })).id];
+    const ids: string[] = [];
+    if (kinds.includes('audio')) ids.push((await send.produce({ track: audio })).id);
+    if (kinds.includes('video')) ids.push((await send.produce({ track: video })).id);
     let seq = 0;
     let ts = 0;
     this.feeder = setInterval(() => {
