@@ -1,24 +1,21 @@
 // Calls: the lifecycle and the mediasoup signaling of PROTOCOL.md "Calls". A call lives on the
-// node that created it; in a cluster, requests about a call hosted elsewhere are forwarded there.
-// A participant whose last socket drops keeps their place for the reconnect grace period.
-import { CALL_METHODS, type CallMethod } from '../src/calls/service.js';
-import { CALL_PRESENCE_EVENT, forwardCall } from '../src/cluster/call-forwarding.js';
+// node that created it; requests about a call hosted elsewhere are forwarded there by the
+// backplane. A participant whose last socket drops keeps their place for the reconnect grace period.
+import { RULES } from '../src/auth/rules.js';
+import { CALL_METHODS, type CallMethod } from '../src/contract/events.js';
 import type { Principal } from '../src/contract/models.js';
 import type { EventHandler, EventHandlers, RoomDeps, RoomModule } from './types.js';
 
-export function callRoom(deps: RoomDeps): RoomModule {
-  const { calls, presence, io, clustered } = deps;
-  const both = ['user', 'device'] as const;
-
+export function callRoom({ calls, backplane }: RoomDeps): RoomModule {
   const run = (method: CallMethod, p: Principal, req: { callId: string } & Record<string, unknown>) =>
-    calls.hosts(req.callId) || !clustered ? calls.handle(method, p, req) : forwardCall(io, { method, principal: p, req });
+    calls.hosts(req.callId) ? calls.handle(method, p, req) : backplane.forwardCall({ method, principal: p, req });
 
   const handlers: EventHandlers = {
-    'call:start': { from: both, handle: (req, s) => calls.start(s.data.principal, req) },
+    'call:start': { rule: RULES['call.start'], handle: (req, s) => calls.start(s.data.principal, req) },
   };
   for (const method of CALL_METHODS) {
     (handlers as Record<string, EventHandler<never>>)[method] = {
-      from: both,
+      rule: RULES['call.signal'],
       handle: (req: { callId: string } & Record<string, unknown>, s) => run(method, s.data.principal, req),
     } as EventHandler<never>;
   }
@@ -27,7 +24,7 @@ export function callRoom(deps: RoomDeps): RoomModule {
   const tellCalls = (p: Principal, online: boolean) => {
     if (online) calls.socketsBack(p);
     else calls.socketsGone(p);
-    if (clustered) io.serverSideEmit(CALL_PRESENCE_EVENT, { principal: p, online });
+    backplane.callPresence(p, online);
   };
 
   return {
@@ -36,7 +33,7 @@ export function callRoom(deps: RoomDeps): RoomModule {
     },
     async onDisconnect(socket) {
       const p = socket.data.principal;
-      if (!(await presence.status(p)).online) tellCalls(p, false);
+      if (!(await backplane.presence.status(p)).online) tellCalls(p, false);
     },
     handlers,
   };

@@ -1,10 +1,12 @@
 // Every inbound event goes through here: rate limit → known event → allowed sender → size →
 // schema → handler, answered exactly once through the ack envelope. Handlers only see valid input.
+import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { type ErrorBody, HubError } from '../src/contract/errors.js';
+import { E, type ErrorBody, HubError } from '../src/contract/errors.js';
 import { type EventName, eventSchemas, parseOrThrow } from '../src/contract/schemas.js';
+import type { HubMetrics } from '../src/metrics.js';
 import { payloadBytes } from './payload-size.js';
-import type { EventHandler, EventHandlers, HubSocket, RoomDeps } from './types.js';
+import type { EventHandler, EventHandlers, HubSocket } from './types.js';
 
 export interface DispatcherOptions {
   maxEventBytes: number;
@@ -18,11 +20,13 @@ const isKnownEvent = (e: string): e is EventName => Object.hasOwn(eventSchemas, 
 export class Dispatcher {
   private readonly handlers = new Map<string, EventHandler<EventName>>();
   private readonly limiter: RateLimiterMemory;
+  /** One child logger per socket, outside socket.data (which the Redis adapter serialises). */
+  private readonly loggers = new WeakMap<HubSocket, Logger>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly deps: Pick<RoomDeps, 'metrics' | 'logger'>,
+    private readonly deps: { metrics: HubMetrics; logger: Logger },
     private readonly opts: DispatcherOptions,
   ) {
     this.limiter = new RateLimiterMemory({ points: opts.rate.points, duration: opts.rate.windowS });
@@ -39,6 +43,17 @@ export class Dispatcher {
     // Socket.IO also allows numeric event names: none are ours.
     socket.onAny((event: unknown, ...args: unknown[]) => void this.dispatch(socket, String(event), args));
     socket.on('disconnect', () => void this.limiter.delete(socket.id));
+  }
+
+  /** The socket's logger: its id and principal on every line. */
+  loggerOf(socket: HubSocket): Logger {
+    let l = this.loggers.get(socket);
+    if (!l) {
+      const { principal } = socket.data;
+      l = this.deps.logger.child({ socket: socket.id, principal: `${principal.kind}:${principal.id}` });
+      this.loggers.set(socket, l);
+    }
+    return l;
   }
 
   /** Resolves once no event is being handled (used by the SIGTERM drain). */
@@ -61,7 +76,7 @@ export class Dispatcher {
       const data = await this.run(socket, event, args.slice(0, -1));
       response = { ...data, ok: true };
     } catch (err) {
-      response = { ok: false, error: this.toErrorBody(err, event) };
+      response = { ok: false, error: this.toErrorBody(socket, err, label) };
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -71,7 +86,7 @@ export class Dispatcher {
     try {
       (ack as (r: unknown) => void)(response);
     } catch (err) {
-      this.deps.logger.warn({ err, event: label }, 'ack failed');
+      this.loggerOf(socket).warn({ err, event: label }, 'ack failed');
     }
   }
 
@@ -79,25 +94,22 @@ export class Dispatcher {
     try {
       await this.limiter.consume(socket.id);
     } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        throw new HubError('RATE_LIMITED', `too many events; retry in ${Math.ceil(err.msBeforeNext / 1000)} s`);
-      }
+      if (err instanceof RateLimiterRes) throw E.rateLimited('events', err.msBeforeNext);
       throw err;
     }
     const handler = isKnownEvent(event) ? this.handlers.get(event) : undefined;
-    if (!handler) throw new HubError('BAD_REQUEST', `unknown event "${event.slice(0, 64)}"`);
-    if (!handler.from.includes(socket.data.principal.kind)) {
-      throw new HubError('FORBIDDEN', `a ${socket.data.principal.kind} cannot send ${event}`);
-    }
-    if (args.length !== 1) throw new HubError('BAD_REQUEST', 'send exactly one payload object and an ack callback');
+    if (!handler) throw E.unknownEvent(event);
+    const kind = socket.data.principal.kind;
+    if (!handler.rule.who.includes(kind)) throw E.principalKind(`a ${kind} cannot send ${event}`);
+    if (args.length !== 1) throw E.badArguments();
     const limit = this.opts.eventBytes?.[event as EventName] ?? this.opts.maxEventBytes;
-    if (payloadBytes(args[0], limit) > limit) throw new HubError('TOO_LARGE', `payload exceeds ${limit} bytes`);
+    if (payloadBytes(args[0], limit) > limit) throw E.payloadTooLarge(limit);
     return handler.handle(parseOrThrow(eventSchemas[event as EventName], args[0]) as never, socket);
   }
 
-  private toErrorBody(err: unknown, event: string): ErrorBody {
+  private toErrorBody(socket: HubSocket, err: unknown, event: string): ErrorBody {
     if (err instanceof HubError) return err.toBody();
-    this.deps.logger.error({ err, event: isKnownEvent(event) ? event : '<unknown>' }, 'event handler failed');
-    return { code: 'INTERNAL', message: 'internal error' };
+    this.loggerOf(socket).error({ err, event }, 'event handler failed');
+    return E.internal().toBody();
   }
 }

@@ -9,11 +9,11 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { familyRoom } from './family.js';
 import { locationRoom } from './location.js';
 import { sessionRoom } from './session.js';
-import type { HubSocket, RoomDeps, RoomModule } from './types.js';
+import type { HubServer, HubSocket, RoomDeps, RoomModule } from './types.js';
 
-export type { HubServer, HubSocket, SocketData } from './types.js';
+export type { HubServer, HubSocket } from './types.js';
 
-export function mountRooms(deps: RoomDeps, opts: DispatcherOptions): Dispatcher {
+export function mountRooms(io: HubServer, deps: RoomDeps, opts: DispatcherOptions): Dispatcher {
   const modules: RoomModule[] = [
     sessionRoom(deps),
     familyRoom(deps),
@@ -27,7 +27,7 @@ export function mountRooms(deps: RoomDeps, opts: DispatcherOptions): Dispatcher 
   const dispatcher = new Dispatcher(deps, opts);
   for (const m of modules) if (m.handlers) dispatcher.register(m.handlers);
 
-  deps.io.on('connection', (socket: HubSocket) => {
+  io.on('connection', (socket: HubSocket) => {
     const kind = socket.data.principal.kind;
     deps.metrics.connections.inc({ kind });
     // Listen before the async joins, so no early event is lost.
@@ -35,7 +35,7 @@ export function mountRooms(deps: RoomDeps, opts: DispatcherOptions): Dispatcher 
     const joined = (async () => {
       for (const m of modules) await m.onConnect?.(socket);
     })().catch((err: unknown) => {
-      deps.logger.error({ err }, 'socket setup failed');
+      dispatcher.loggerOf(socket).error({ err }, 'socket setup failed');
       socket.disconnect(true);
     });
     socket.on('disconnect', () => {
@@ -44,7 +44,7 @@ export function mountRooms(deps: RoomDeps, opts: DispatcherOptions): Dispatcher 
         .then(async () => {
           for (const m of modules) await m.onDisconnect?.(socket);
         })
-        .catch((err: unknown) => deps.logger.error({ err }, 'socket cleanup failed'));
+        .catch((err: unknown) => dispatcher.loggerOf(socket).error({ err }, 'socket cleanup failed'));
     });
   });
   return dispatcher;

@@ -1,6 +1,6 @@
 // The socket's own lifecycle: its principal's personal room, and the end of the socket when its
 // access token expires (the client refreshes and reconnects).
-import { rooms } from '../src/cluster/room-control.js';
+import { rooms } from '../src/contract/rooms.js';
 import type { HubSocket, RoomDeps, RoomModule } from './types.js';
 
 // setTimeout cannot wait longer than 2^31-1 ms (~24.8 days); device tokens live longer.

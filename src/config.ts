@@ -1,6 +1,6 @@
 // The one reader of process.env. Every variable the hub understands is declared here with its
 // default and its bounds; a bad value stops the start with a message naming the variable.
-import { cpus } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import { z } from 'zod';
 
 const int = (min: number, max: number) =>
@@ -34,6 +34,10 @@ export const envSchema = {
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  HUB_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,32}$/, 'must be 1–32 characters of letters, digits and : _ . -')
+    .default('hub:'),
   HUB_NODE_HEARTBEAT_MS: int(500, 60_000).default(5000),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_JWT_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
@@ -149,7 +153,8 @@ type Env = z.infer<typeof schema>;
 export interface Config {
   readonly port: number;
   readonly host: string;
-  readonly nodeId: string | undefined;
+  /** This node's name: HUB_NODE_ID, or `<hostname>-<pid>`. Resolved here, once. */
+  readonly nodeId: string;
   /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits per IP). */
   readonly trustProxy: boolean;
   readonly dataDir: string;
@@ -158,6 +163,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Sharded pub/sub (Redis ≥ 7 SPUBLISH) instead of classic pub/sub for the adapter. */
   readonly redisSharded: boolean;
+  /** Every Redis key and channel of this hub starts with this. */
+  readonly redisPrefix: string;
   /** A node whose heartbeat is older than this no longer counts in presence. */
   readonly nodeHeartbeatMs: number;
   readonly logLevel: Env['HUB_LOG_LEVEL'];
@@ -246,12 +253,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
-    nodeId: e.HUB_NODE_ID,
+    nodeId: e.HUB_NODE_ID ?? `${hostname()}-${process.pid}`,
     trustProxy: e.HUB_TRUST_PROXY,
     dataDir: e.HUB_DATA_DIR,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${e.HUB_DATA_DIR.replace(/\/$/, '')}/hub.sqlite`,
     redisUrl: e.REDIS_URL,
     redisSharded: e.HUB_REDIS_SHARDED,
+    redisPrefix: e.HUB_REDIS_PREFIX,
     nodeHeartbeatMs: e.HUB_NODE_HEARTBEAT_MS,
     logLevel: e.HUB_LOG_LEVEL,
     jwtSecret: e.HUB_JWT_SECRET,

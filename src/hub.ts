@@ -1,30 +1,16 @@
-// createHub(deps, config): the Fastify HTTP API and the Socket.IO server on one port, with the
-// socket auth middleware and the rooms mounted. No listening, no process handling: main.ts and
-// the tests decide that.
-import { randomUUID } from 'node:crypto';
+// createHub(services, config): the transports over the services. The Fastify HTTP API, the
+// parents' web app and the Socket.IO server on one port, with the socket authentication and the
+// rooms mounted. No listening, no process handling: main.ts and the tests decide that.
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
-import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import { mountRooms, type HubServer } from '../rooms/index.js';
-import { Access } from './auth/access.js';
-import { Accounts } from './auth/accounts.js';
-import { FieldCipher } from './auth/field-crypto.js';
-import { Authenticator } from './auth/authenticator.js';
-import { TokenService } from './auth/tokens.js';
-import { CallService } from './calls/service.js';
-import { ChatService } from './chat/service.js';
-import { MemoryPresence, type PresenceTracker } from './cluster/presence.js';
-import { serveForwardedCalls } from './cluster/call-forwarding.js';
-import { memoryLimiters } from './cluster/limits.js';
-import { PEER_EVENT, type PeerMessage } from './cluster/peers.js';
-import type { Cluster } from './cluster/redis.js';
-import { rooms, socketRoomControl } from './cluster/room-control.js';
-import { CommandService } from './commands/service.js';
+import { mountRooms } from '../rooms/index.js';
 import type { Config } from './config.js';
-import { type ErrorCode, HubError } from './contract/errors.js';
+import { E, HubError } from './contract/errors.js';
+import type { HubServer } from './contract/server.js';
 import { authRoutes } from './http/auth-routes.js';
+import type { HttpContext } from './http/context.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandlers } from './http/errors.js';
 import { familyRoutes } from './http/family-routes.js';
@@ -32,46 +18,18 @@ import { geofenceRoutes } from './http/geofence-routes.js';
 import { mediaRoutes } from './http/media-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { privacyRoutes } from './http/privacy-routes.js';
-import type { HttpDeps } from './http/types.js';
 import { isOwnOrigin, webRoutes } from './http/web-routes.js';
-import { every } from './jobs/every.js';
-import { startLocationJobs } from './jobs/location-jobs.js';
-import { startMessagingJobs } from './jobs/messaging-jobs.js';
-import { applyPeerMessage, createLocationServices } from './location/index.js';
-import { type Media, mediaOff } from './media/workers.js';
-import { HubMetrics } from './metrics.js';
-import { familyNotifier } from './push/family-notifier.js';
-import { PushOutbox, createPushProvider } from './push/index.js';
-import type { PushProvider } from './push/types.js';
-import type { Store } from './store/store.js';
-
-export interface HubDeps {
-  store: Store;
-  logger: Logger;
-  /** The HS256 secret for the hub's own tokens (main.ts resolves the config default). */
-  jwtSecret: string;
-  /** The AES-256-GCM key for sensitive fields (main.ts resolves the config default). */
-  fieldKey: Buffer;
-  /** Defaults to the provider the config chooses. */
-  pushProvider?: PushProvider;
-  /** The mediasoup workers (main.ts opens them); off or absent: calls answer UNAVAILABLE with the reason. */
-  media?: Media | undefined;
-  /** Cluster mode over Redis (main.ts opens it when REDIS_URL is set); absent: a single node. */
-  cluster?: Cluster | undefined;
-  presence?: PresenceTracker;
-  clock?: () => number;
-}
+import type { Services } from './services.js';
 
 export interface Hub {
   readonly app: FastifyInstance;
   readonly io: HubServer;
-  readonly tokens: TokenService;
-  readonly metrics: HubMetrics;
+  readonly services: Services;
   /** Starts listening; resolves with the bound port (use port 0 in tests). */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops taking new work, tells clients to reconnect elsewhere, finishes in-flight acks, disconnects. */
   drain(): Promise<void>;
-  /** Drains (if not yet) and closes the servers. The store is the caller's to close. */
+  /** Drains (if not yet) and closes the servers. The store and the backplane are the caller's to close. */
   close(): Promise<void>;
 }
 
@@ -79,22 +37,8 @@ const RECONNECT_AFTER_MS = 1000;
 const DRAIN_POLL_MS = 50;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
-  const { store, logger } = deps;
-  const media = deps.media ?? mediaOff('calls are turned off on this hub');
-  const clock = deps.clock ?? Date.now;
-  const newId = () => randomUUID();
-  const metrics = new HubMetrics();
-  const tokens = new TokenService({
-    secret: deps.jwtSecret,
-    previousSecrets: config.jwtPreviousSecrets,
-    accessTtlS: config.accessTokenTtlS,
-    deviceTtlS: config.deviceTokenTtlS,
-    external: config.externalIssuer,
-    clock,
-  });
-  const authenticator = new Authenticator(tokens, store, clock, newId);
-  const access = new Access(store);
+export async function createHub(services: Services, config: Config): Promise<Hub> {
+  const { logger, metrics, authenticator } = services;
   let accepting = true;
 
   const app: FastifyInstance = Fastify({
@@ -106,7 +50,7 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     // Errors the router raises before any route runs (a path that does not decode, a param
     // longer than the router allows) keep the contract's shape too.
     frameworkErrors: (err, _req, reply) => {
-      void (reply as FastifyReply).status(400).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+      void (reply as FastifyReply).status(400).send({ error: E.invalid(err.message).toBody() });
     },
   });
   // Security headers on every answer; CORS only for the configured browser origins.
@@ -134,15 +78,15 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
     maxHttpBufferSize:
       Math.max(1_000_000, config.maxEventBytes, config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 128 * 1024,
   });
-  if (deps.cluster) io.adapter(deps.cluster.adapter);
-  const roomControl = socketRoomControl(io);
+  services.backplane.attach(io);
+  services.roomControl.attach(io);
 
   io.use((socket, next) => {
-    const reject = (code: ErrorCode, message: string) => {
-      metrics.connectRejections.inc({ code });
-      next(Object.assign(new Error(message), { data: { code, message } }));
+    const reject = (err: HubError) => {
+      metrics.connectRejections.inc({ code: err.code });
+      next(Object.assign(new Error(err.message), { data: err.toBody() }));
     };
-    if (!accepting) return reject('UNAVAILABLE', 'this node is shutting down; reconnect');
+    if (!accepting) return reject(E.draining());
     const auth: unknown = socket.handshake.auth;
     const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
     authenticator.authenticate(token).then(
@@ -151,147 +95,37 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
         next();
       },
       (err: unknown) => {
-        if (err instanceof HubError) return reject(err.code, err.message);
+        if (err instanceof HubError) return reject(err);
         logger.error({ err }, 'socket authentication failed');
-        reject('INTERNAL', 'internal error');
+        reject(E.internal());
       },
     );
   });
 
-  const presence = deps.cluster?.presence ?? deps.presence ?? new MemoryPresence();
-  const limiter = deps.cluster?.limiter ?? memoryLimiters;
-  const outbox = new PushOutbox(store.push, deps.pushProvider ?? createPushProvider(config, logger), {
-    maxAttempts: config.push.maxAttempts,
-    includeContent: config.push.includeContent,
-    clock,
-    newId,
-    logger,
-  });
-  const notifyOffline = familyNotifier(store, presence, (userIds, n) => outbox.enqueue(userIds, n));
-  // A single node has no peers (and the in-memory adapter has no server-side emit).
-  const publish = deps.cluster ? (msg: PeerMessage) => void io.serverSideEmit(PEER_EVENT, msg) : () => undefined;
-  const location = createLocationServices({
-    store,
-    access,
-    roomControl,
-    notifyOffline,
-    publish,
-    sharedLatest: deps.cluster?.latest,
-    clock,
-    config,
-  });
-  io.on(PEER_EVENT, (msg: PeerMessage) => applyPeerMessage(location, msg));
-  const chat = new ChatService(
-    {
-      store,
-      access,
-      devices: location.devices,
-      roomControl,
-      notifyOffline,
-      clock,
-      onPushError: (err) => logger.error({ err }, 'push enqueue failed'),
-    },
-    config.chat,
-  );
-  const commands = new CommandService(
-    { store, access, devices: location.devices, roomControl, cipher: new FieldCipher(deps.fieldKey), clock },
-    { maxContacts: config.commands.maxContacts, defaultTtlMs: config.commands.defaultTtlS * 1000 },
-  );
-  const calls = new CallService(
-    {
-      media,
-      store,
-      access,
-      devices: location.devices,
-      roomControl,
-      pushRing: (userIds, n) => outbox.enqueue(userIds, n),
-      isOnline: async (p) => (await presence.status(p)).online,
-      clock,
-    },
-    { nodeId: config.nodeId ?? 'local', ...config.calls },
-  );
-  metrics.observeCalls(calls, media);
-  if (deps.cluster) serveForwardedCalls(io, calls);
-  const cluster = deps.cluster;
-  const stopJobs = [
-    // Principals whose node died: their presence goes offline for their families.
-    cluster
-      ? every(config.nodeHeartbeatMs, 'presence-sweep', logger, async () => {
-          const now = clock();
-          for (const p of await cluster.presence.sweep(now)) {
-            for (const fid of await access.familiesOf(p)) {
-              roomControl.emit(rooms.family(fid), 'presence', { kind: p.kind, id: p.id, online: false, lastSeen: now });
-            }
-            calls.socketsGone(p);
-          }
-        })
-      : () => undefined,
-    startLocationJobs(location, config, clock, logger),
-    startMessagingJobs({ store, commands, outbox, config, clock, logger, metrics }),
-  ];
+  const stopJobs = services.startJobs();
   const mediaEventBytes = Math.max(config.chat.maxVoiceBytes, config.chat.maxImageBytes) + 64 * 1024;
-  const dispatcher = mountRooms(
-    {
-      io,
-      store,
-      access,
-      location,
-      chat,
-      commands,
-      calls,
-      presence,
-      roomControl,
-      metrics,
-      logger,
-      clock,
-      config,
-      clustered: Boolean(deps.cluster),
-    },
-    { maxEventBytes: config.maxEventBytes, eventBytes: { 'chat:send': mediaEventBytes }, rate: config.socketRate },
-  );
+  const dispatcher = mountRooms(io, services, {
+    maxEventBytes: config.maxEventBytes,
+    eventBytes: { 'chat:send': mediaEventBytes },
+    rate: config.socketRate,
+  });
 
-  const httpDeps: HttpDeps = {
-    config,
-    store,
-    accounts: new Accounts({
-      store,
-      tokens,
-      refreshTtlS: config.refreshTokenTtlS,
-      loginMaxFailures: config.loginMaxFailures,
-      limiter,
-      clock,
-      newId,
-      onSessionEnded: (sid) => roomControl.endSession(sid),
-    }),
-    authenticator,
-    access,
-    tokens,
-    roomControl,
-    location,
-    limiter,
-    commands,
-    notifyOffline,
-    metrics,
-    clock,
-    newId,
-    isAccepting: () => accepting,
-    clusterPing: deps.cluster ? () => deps.cluster!.ping() : undefined,
-  };
+  const http: HttpContext = { services, isAccepting: () => accepting };
   installErrorHandlers(app, logger);
   app.addHook('onResponse', async (req, reply) => {
     // Route patterns, never raw URLs: these carry invite codes and ids.
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, status: reply.statusCode }, seconds);
-    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
+    req.log.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
   });
-  opsRoutes(app, httpDeps);
-  authRoutes(app, httpDeps);
-  deviceRoutes(app, httpDeps);
-  familyRoutes(app, httpDeps);
-  geofenceRoutes(app, httpDeps);
-  mediaRoutes(app, httpDeps);
-  privacyRoutes(app, httpDeps);
+  opsRoutes(app, http);
+  authRoutes(app, http);
+  deviceRoutes(app, http);
+  familyRoutes(app, http);
+  geofenceRoutes(app, http);
+  mediaRoutes(app, http);
+  privacyRoutes(app, http);
   webRoutes(app, config.map);
 
   // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends
@@ -310,17 +144,16 @@ export async function createHub(deps: HubDeps, config: Config): Promise<Hub> {
 
   app.addHook('preClose', async () => {
     await drain();
-    stopJobs.forEach((stop) => stop());
-    calls.closeAll();
-    await location.writer.flush();
+    stopJobs();
+    services.calls.closeAll();
+    await services.location.writer.flush();
     io.engine.close();
   });
 
   return {
     app,
     io,
-    tokens,
-    metrics,
+    services,
     async listen(port = config.port, host = config.host) {
       await app.listen({ port, host });
       const address = app.server.address();

@@ -1,14 +1,18 @@
-// Composition root: config → logger → store → hub → listen, and the SIGTERM drain. The only file
-// that chooses implementations.
+// Composition root: config → logger → store → backplane (memory, or Redis with REDIS_URL) →
+// media → push provider → services → hub (transports) → listen, and the SIGTERM drain. The only
+// file that chooses implementations.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { openCluster } from './cluster/redis.js';
+import type { Backplane } from './backplane/backplane.js';
+import { memoryBackplane } from './backplane/memory.js';
+import { openRedisBackplane } from './backplane/redis.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { openMedia } from './media/workers.js';
+import { createPushProvider } from './push/index.js';
+import { createServices } from './services.js';
 import { StartupError, explainListenError, explainStoreError, lockSqlite, prepareDataDir, sqlitePath } from './startup.js';
 import { openStore, type Store } from './store/store.js';
 
@@ -60,18 +64,21 @@ async function main(): Promise<void> {
       'base64',
     );
   const media = await openMedia(config.media, logger);
-  const cluster = config.redisUrl
-    ? await openCluster(
+  const backplane: Backplane = config.redisUrl
+    ? await openRedisBackplane(
         {
           url: config.redisUrl,
-          nodeId: config.nodeId ?? `${hostname()}-${process.pid}`,
+          nodeId: config.nodeId,
           sharded: config.redisSharded,
           heartbeatMs: config.nodeHeartbeatMs,
+          prefix: config.redisPrefix,
         },
         logger,
       )
-    : undefined;
-  const hub = await createHub({ store, logger, jwtSecret, fieldKey, media, cluster }, config);
+    : memoryBackplane(config.nodeId);
+  const pushProvider = createPushProvider(config, logger);
+  const services = createServices({ store, logger, backplane, media, pushProvider, jwtSecret, fieldKey }, config);
+  const hub = await createHub(services, config);
   let port: number;
   try {
     port = await hub.listen();
@@ -92,8 +99,8 @@ async function main(): Promise<void> {
       .drain()
       .then(() => hub.close())
       .then(async () => {
-        media?.close();
-        await cluster?.close();
+        media.close();
+        await backplane.close();
         await store.close();
       })
       .then(

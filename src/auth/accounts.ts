@@ -1,8 +1,8 @@
 // Account use cases: register, login, refresh (rotating, with reuse detection), logout.
-import type { TokenPair, UserView } from '../contract/models.js';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import type { LimiterFactory } from '../cluster/limits.js';
-import { HubError, unauthorized } from '../contract/errors.js';
+import type { LimiterFactory } from '../backplane/backplane.js';
+import { E } from '../contract/errors.js';
+import type { Principal, TokenPair, UserView } from '../contract/models.js';
 import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
@@ -58,10 +58,29 @@ export class Accounts {
     const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_HASH_PROMISE));
     if (!user || !user.password_hash || !ok) {
       await Promise.all([this.failuresByAccount.penalty(email), this.failuresByIp.penalty(ip)]);
-      throw unauthorized('wrong email or password');
+      throw E.credentialsWrong();
     }
     await this.failuresByAccount.delete(email);
     return { user: userView(user), ...(await this.issue(user, this.o.newId())) };
+  }
+
+  /**
+   * Checks the password of a signed-in user (re-confirmation before deleting the account, changing
+   * the password): through the same throttle as logins, so it cannot be used to guess faster.
+   */
+  async confirmPassword(account: string, password: string | undefined, hash: string): Promise<void> {
+    const spent = await this.failuresByAccount.get(account);
+    if (spent && spent.consumedPoints >= this.o.loginMaxFailures.perAccount) throw E.loginLocked(spent.msBeforeNext);
+    if (password !== undefined && (await verifyPassword(password, hash))) return;
+    await this.failuresByAccount.penalty(account);
+    throw E.passwordWrong();
+  }
+
+  /** GET /v1/me. */
+  async me(user: Principal): Promise<{ user: UserView }> {
+    const row = await this.o.store.users.findById(user.id);
+    if (!row) throw E.accountGone();
+    return { user: userView(row) };
   }
 
   private async refuseIfThrottled(email: string, ip: string): Promise<void> {
@@ -70,11 +89,7 @@ export class Accounts {
       [account, this.o.loginMaxFailures.perAccount],
       [address, this.o.loginMaxFailures.perIp],
     ];
-    for (const [res, max] of limits) {
-      if (res && res.consumedPoints >= max) {
-        throw new HubError('RATE_LIMITED', `too many failed logins; try again in ${Math.ceil(res.msBeforeNext / 1000)} s`);
-      }
-    }
+    for (const [res, max] of limits) if (res && res.consumedPoints >= max) throw E.loginLocked(res.msBeforeNext);
   }
 
   /** Rotates a refresh token. Presenting one that was already used revokes its whole chain. */
@@ -82,15 +97,15 @@ export class Accounts {
     const { sessions, users } = this.o.store;
     const now = this.o.clock();
     const row = await sessions.findByHash(sha256(refreshToken));
-    if (!row || row.revoked_at !== null) throw unauthorized('refresh token revoked');
+    if (!row || row.revoked_at !== null) throw E.refreshInvalid('refresh token revoked');
     if (row.used_at !== null || !(await sessions.markUsed(row.id, now))) {
       await sessions.revokeChain(row.chain_id, now);
       this.o.onSessionEnded(row.chain_id);
-      throw unauthorized('refresh token reused: the session was revoked, log in again');
+      throw E.refreshReused();
     }
-    if (row.expires_at <= now) throw unauthorized('refresh token expired');
+    if (row.expires_at <= now) throw E.refreshInvalid('refresh token expired');
     const user = await users.findById(row.user_id);
-    if (!user) throw unauthorized('account no longer exists');
+    if (!user) throw E.accountGone();
     return this.issue(user, row.chain_id);
   }
 

@@ -1,6 +1,6 @@
 // Turns a bearer token into a principal: signature and expiry by TokenService, then revocation
 // (token version) against the store. Outside-issuer users get a local account on first sight.
-import { conflict, unauthorized } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import type { Principal } from '../contract/models.js';
 import type { Store } from '../store/store.js';
 import type { TokenService, VerifiedToken } from './tokens.js';
@@ -22,7 +22,7 @@ export class Authenticator {
   ) {}
 
   async authenticate(token: unknown): Promise<AuthContext> {
-    if (typeof token !== 'string') throw unauthorized('missing token');
+    if (typeof token !== 'string') throw E.tokenMissing();
     const v = this.tokens.verify(token);
     const ctx = (id: string): AuthContext => ({
       principal: { kind: v.kind, id },
@@ -33,8 +33,8 @@ export class Authenticator {
     if (v.external) return ctx(await this.externalUserId(v.external));
     const current =
       v.kind === 'user' ? await this.store.users.tokenVersion(v.id) : (await this.store.devices.findById(v.id))?.token_version;
-    if (current === undefined || current !== v.ver) throw unauthorized('token revoked');
-    if (v.sessionId && (await this.store.sessions.chainRevoked(v.sessionId))) throw unauthorized('session ended');
+    if (current === undefined || current !== v.ver) throw E.tokenRevoked();
+    if (v.sessionId && (await this.store.sessions.chainRevoked(v.sessionId))) throw E.sessionEnded();
     return ctx(v.id);
   }
 
@@ -58,7 +58,7 @@ export class Authenticator {
       // Two first requests at once: the other one created it.
       const raced = await this.store.users.findByExternalSubject(ext.subject);
       if (raced) return raced.id;
-      throw err instanceof Error ? err : conflict('could not create account');
+      throw err;
     }
   }
 }

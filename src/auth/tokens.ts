@@ -3,7 +3,7 @@
 // per key, so `alg: none` and the HS256-with-a-public-key confusion are both refused.
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { unauthorized } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import type { PrincipalKind } from '../contract/models.js';
 
 export interface VerifiedToken {
@@ -64,14 +64,14 @@ export class TokenService {
 
   /** Verifies signature, algorithm, issuer and expiry; throws UNAUTHORIZED otherwise. */
   verify(token: string): VerifiedToken {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw unauthorized('missing token');
+    if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw E.tokenMissing();
     let decoded: jwt.Jwt | null;
     try {
       decoded = jwt.decode(token, { complete: true });
     } catch {
       decoded = null;
     }
-    if (!decoded || typeof decoded.payload !== 'object') throw unauthorized('malformed token');
+    if (!decoded || typeof decoded.payload !== 'object') throw E.tokenInvalid('malformed token');
     const ext = this.opts.external;
     const clockTimestamp = Math.floor(this.opts.clock() / 1000);
     let claims: jwt.JwtPayload;
@@ -87,11 +87,11 @@ export class TokenService {
       }
       claims = this.verifyOwn(token, decoded.header.kid, clockTimestamp);
     } catch (err) {
-      throw unauthorized(err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token');
+      throw err instanceof jwt.TokenExpiredError ? E.tokenExpired() : E.tokenInvalid();
     }
     const { sub, typ, ver, exp } = claims;
     if (typeof sub !== 'string' || (typ !== 'user' && typ !== 'device') || typeof ver !== 'number' || typeof exp !== 'number') {
-      throw unauthorized('invalid token claims');
+      throw E.tokenInvalid('invalid token claims');
     }
     const sid = typeof claims.sid === 'string' ? { sessionId: claims.sid } : {};
     return { kind: typ, id: sub, ver, expiresAt: exp * 1000, scopes: scopesOf(claims), ...sid };
@@ -117,7 +117,7 @@ export class TokenService {
   private externalUser(claims: jwt.JwtPayload): VerifiedToken {
     const { sub, exp, iss } = claims;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || typeof exp !== 'number') {
-      throw unauthorized('invalid token claims');
+      throw E.tokenInvalid('invalid token claims');
     }
     const str = (v: unknown) => (typeof v === 'string' && v.length <= 254 ? v : undefined);
     return {

@@ -4,30 +4,21 @@
 // what, and who is told. A call lives on the node that created it (registry keeps its node id);
 // the cluster issue forwards other nodes' requests to it.
 import { randomUUID } from 'node:crypto';
-import type { Access } from '../auth/access.js';
-import { type RoomControl, rooms } from '../cluster/room-control.js';
-import { HubError, conflict, forbidden, notFound } from '../contract/errors.js';
+import type { Guard } from '../auth/policy.js';
+import { RULES } from '../auth/rules.js';
+import { E } from '../contract/errors.js';
+import type { CallMethod } from '../contract/events.js';
 import type { Principal } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
 import type { EventPayload } from '../contract/schemas.js';
+import { KeyedSerial } from '../location/keyed-serial.js';
 import { CallSession, type TransportInfo } from '../media/call-session.js';
 import type { Media } from '../media/workers.js';
+import type { RoomControl } from '../realtime/room-control.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import type { Store } from '../store/store.js';
 
-export const CALL_METHODS = [
-  'call:accept',
-  'call:decline',
-  'call:hangup',
-  'call:transport:create',
-  'call:transport:connect',
-  'call:produce',
-  'call:consume',
-  'call:consumer:resume',
-  'call:ice:restart',
-] as const;
-export type CallMethod = (typeof CALL_METHODS)[number];
-
-export type CallEndReason = 'hangup' | 'declined' | 'missed' | 'busy' | 'timeout' | 'disconnected' | 'media_failure';
+export type CallEndReason = 'hangup' | 'declined' | 'missed' | 'busy' | 'timeout' | 'disconnected' | 'media_failure' | 'removed';
 
 interface Call {
   id: string;
@@ -58,12 +49,14 @@ export class CallService {
   private readonly calls = new Map<string, Call>();
   /** Principal → the call they are in or being rung for: "busy". */
   private readonly busy = new Map<string, string>();
+  /** One start at a time per caller: two at once must not both pass the "busy" check. */
+  private readonly starting = new KeyedSerial();
 
   constructor(
     private readonly deps: {
       media: Media;
       store: Store;
-      access: Access;
+      guard: Guard;
       devices: DeviceDirectory;
       roomControl: RoomControl;
       pushRing: (userIds: string[], n: { kind: 'ring'; familyId: string; ts: number; callId: string }) => Promise<void>;
@@ -117,18 +110,22 @@ export class CallService {
     return total;
   }
 
-  async start(caller: Principal, req: EventPayload<'call:start'>) {
+  start(caller: Principal, req: EventPayload<'call:start'>) {
+    return this.starting.run(key(caller), () => this.startOnce(caller, req));
+  }
+
+  private async startOnce(caller: Principal, req: EventPayload<'call:start'>) {
     const { media } = this.deps;
-    if (!media.available) throw new HubError('UNAVAILABLE', media.reason);
-    await this.requireCaller(caller, req.familyId, req.video);
-    if (this.busy.has(key(caller))) throw conflict('you are already in a call');
+    if (!media.available) throw E.callsUnavailable(media.reason);
+    await this.deps.guard.check(RULES['call.start'], caller, req);
+    if (this.busy.has(key(caller))) throw E.inCall();
     const invitees = new Map<string, Principal>();
     for (const p of req.invitees) {
       if (key(p) === key(caller)) continue;
       await this.requireInvitee(p, req.familyId, req.video);
       if (!this.busy.has(key(p))) invitees.set(key(p), p);
     }
-    if (invitees.size === 0) throw conflict('everyone you called is busy in another call');
+    if (invitees.size === 0) throw E.everyoneBusy();
     const call: Call = {
       id: randomUUID(),
       familyId: req.familyId,
@@ -194,7 +191,7 @@ export class CallService {
 
   async hangup(p: Principal, callId: string) {
     const call = this.calls.get(callId);
-    if (!call || (!call.participants.has(key(p)) && !call.ringing.has(key(p)))) throw notFound('no such call of yours');
+    if (!call || (!call.participants.has(key(p)) && !call.ringing.has(key(p)))) throw E.noSuchCall('no such call of yours');
     if (call.ringing.has(key(p))) return this.decline(p, callId);
     this.leave(call, p, 'hangup');
     return { callId };
@@ -215,11 +212,11 @@ export class CallService {
 
   async produce(p: Principal, req: EventPayload<'call:produce'>) {
     const call = this.callFor(p, req.callId, 'participant');
-    if (req.kind === 'video' && !call.video) throw forbidden('this is a voice call');
+    if (req.kind === 'video' && !call.video) throw E.voiceCallNoVideo();
     if (p.kind === 'device') {
       const info = await this.deps.devices.get(p.id);
       const needed = req.kind === 'video' ? 'camera' : 'microphone';
-      if (!info?.permissions[needed]) throw new HubError('CONSENT_REQUIRED', `the ${needed} permission is off for this watch`);
+      if (!info?.permissions[needed]) throw E.permissionOff(needed);
     }
     const producer = await call.session.produce(key(p), req.transportId, req.kind, req.rtpParameters as never);
     for (const other of call.participants.values()) {
@@ -277,6 +274,28 @@ export class CallService {
     this.deps.roomControl.join(p, rooms.call(call.id));
   }
 
+  /**
+   * The principal left the family, or lost a permission: its part in the family's calls on this
+   * node ends at once (all of it, or only the media of these kinds).
+   */
+  removeParty(p: Principal, familyId: string, media?: readonly ('audio' | 'video')[]): void {
+    for (const call of [...this.calls.values()]) {
+      if (call.familyId !== familyId) continue;
+      if (media) {
+        if (call.participants.has(key(p))) call.session.closeProducers(key(p), media);
+        continue;
+      }
+      if (call.ringing.has(key(p))) {
+        call.ringing.delete(key(p));
+        this.busy.delete(key(p));
+        this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason: 'removed' });
+        if (call.state === 'ringing' && call.ringing.size === 0) this.end(call, 'removed');
+      } else if (call.participants.has(key(p))) {
+        this.leave(call, p, 'removed');
+      }
+    }
+  }
+
   closeAll(): void {
     for (const call of [...this.calls.values()]) this.end(call, 'hangup');
   }
@@ -325,32 +344,20 @@ export class CallService {
     const call = this.calls.get(callId);
     const member = as === 'invited' ? call?.ringing.has(key(p)) : call?.participants.has(key(p));
     if (!call || !member)
-      throw notFound(as === 'invited' ? 'no call is ringing for you with that id' : 'you are not in that call');
+      throw E.noSuchCall(as === 'invited' ? 'no call is ringing for you with that id' : 'you are not in that call');
     return call;
   }
 
-  private async requireCaller(p: Principal, familyId: string, video: boolean): Promise<void> {
-    if (p.kind === 'user') {
-      await this.deps.access.requireRole(familyId, p.id, ['owner', 'guardian']);
-      return;
-    }
-    await this.requireDevice(p.id, familyId, video);
-  }
-
+  /** Invitees are the family's members and watches; a watch needs its microphone (and camera for video). */
   private async requireInvitee(p: Principal, familyId: string, video: boolean): Promise<void> {
     if (p.kind === 'user') {
-      if (!(await this.deps.store.families.roleOf(familyId, p.id))) throw forbidden('you can only call your family');
+      if (!(await this.deps.store.families.roleOf(familyId, p.id))) throw E.callOutsideFamily();
       return;
     }
-    await this.requireDevice(p.id, familyId, video);
-  }
-
-  /** A watch in a call needs its microphone, and its camera for video. */
-  private async requireDevice(deviceId: string, familyId: string, video: boolean): Promise<void> {
-    const info = await this.deps.devices.get(deviceId);
-    if (info?.familyId !== familyId) throw forbidden('you can only call your family');
-    if (!info.permissions.microphone) throw new HubError('CONSENT_REQUIRED', 'the microphone permission is off for this watch');
-    if (video && !info.permissions.camera) throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
+    const info = await this.deps.devices.get(p.id);
+    if (info?.familyId !== familyId) throw E.callOutsideFamily();
+    if (!info.permissions.microphone) throw E.permissionOff('microphone');
+    if (video && !info.permissions.camera) throw E.permissionOff('camera');
   }
 }
 

@@ -1,6 +1,6 @@
 // Media checks for family chat: what the bytes really are (magic numbers), size and duration limits.
 // Pure: no I/O. Errors are HubErrors: TOO_LARGE for size/duration over a limit, BAD_REQUEST otherwise.
-import { HubError } from '../contract/errors.js';
+import { E, type HubError } from '../contract/errors.js';
 
 export const VOICE_MIMES = ['audio/amr', 'audio/ogg', 'audio/mp4', 'audio/webm'] as const;
 export const IMAGE_MIMES = ['image/jpeg', 'image/png'] as const;
@@ -181,8 +181,8 @@ function baseMime(declared: string): string {
   return declared.split(';', 1)[0]!.trim().toLowerCase();
 }
 
-const tooLarge = (message: string) => new HubError('TOO_LARGE', message);
-const bad = (message: string) => new HubError('BAD_REQUEST', message);
+const tooLarge = (message: string) => E.mediaTooLarge(message);
+const bad = (message: string) => E.mediaInvalid(message);
 
 /**
  * Checks a chat media upload against its declared kind, type and duration, and the limits. Order:

@@ -2,12 +2,13 @@
 // ids and gap-free seqs from the store; idempotent per sender and clientMsgId; acked once durable,
 // then told to the family room and pushed to members with no connection.
 import { randomUUID } from 'node:crypto';
-import type { Access } from '../auth/access.js';
-import { type RoomControl, rooms } from '../cluster/room-control.js';
-import { HubError, badRequest, forbidden } from '../contract/errors.js';
+import type { Guard } from '../auth/policy.js';
+import { RULES } from '../auth/rules.js';
+import { E } from '../contract/errors.js';
 import type { MessageKind, MessageView, Principal } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
 import type { EventPayload } from '../contract/schemas.js';
-import type { DeviceDirectory } from '../store/device-directory.js';
+import type { RoomControl } from '../realtime/room-control.js';
 import type { MediaRow, MessageRow } from '../store/messages.js';
 import type { Store } from '../store/store.js';
 import { type MediaLimits, checkMedia } from './media-check.js';
@@ -52,8 +53,7 @@ export class ChatService {
   constructor(
     private readonly deps: {
       store: Store;
-      access: Access;
-      devices: DeviceDirectory;
+      guard: Guard;
       roomControl: RoomControl;
       notifyOffline: OfflineNotifier;
       onPushError: (err: unknown) => void;
@@ -64,7 +64,7 @@ export class ChatService {
 
   async send(sender: Principal, req: EventPayload<'chat:send'>): Promise<MessageView> {
     const familyId = req.conversationId;
-    await this.requireSender(sender, familyId, req.kind);
+    await this.deps.guard.check(RULES['chat.send'], sender, req);
     const { store } = this.deps;
     const earlier = await store.messages.findByClientId(sender.kind, sender.id, req.clientMsgId);
     if (earlier) return this.view(earlier);
@@ -73,11 +73,10 @@ export class ChatService {
     let media: MediaRow | null = null;
     let data: Buffer | undefined;
     if (req.kind === 'text') {
-      if (req.text === undefined || req.media) throw badRequest('a text message has text and no media');
-      if (req.text.length > this.opts.maxTextChars)
-        throw new HubError('TOO_LARGE', `text is longer than ${this.opts.maxTextChars} characters`);
+      if (req.text === undefined || req.media) throw E.invalid('a text message has text and no media');
+      if (req.text.length > this.opts.maxTextChars) throw E.textTooLong(this.opts.maxTextChars);
     } else {
-      if (!req.media || req.text !== undefined) throw badRequest(`a ${req.kind} message has media and no text`);
+      if (!req.media || req.text !== undefined) throw E.invalid(`a ${req.kind} message has media and no text`);
       data = Buffer.from(req.media.data);
       const checked = checkMedia(req.kind, req.media.mime, data, req.media.durationMs, this.opts);
       media = {
@@ -130,7 +129,7 @@ export class ChatService {
   }
 
   async sync(reader: Principal, req: EventPayload<'chat:sync'>): Promise<{ messages: MessageView[]; hasMore: boolean }> {
-    await this.deps.access.requireInFamily(reader, req.conversationId);
+    await this.deps.guard.check(RULES['chat.read'], reader, req);
     const limit = req.limit ?? 100;
     const rows = await this.deps.store.messages.after(req.conversationId, req.afterSeq, limit + 1);
     const page = rows.slice(0, limit);
@@ -144,9 +143,9 @@ export class ChatService {
   }
 
   async read(reader: Principal, req: EventPayload<'chat:read'>): Promise<{ seq: number }> {
-    await this.deps.access.requireInFamily(reader, req.conversationId);
+    await this.deps.guard.check(RULES['chat.read'], reader, req);
     const last = await this.deps.store.messages.lastSeq(req.conversationId);
-    if (req.seq > last) throw badRequest(`seq ${req.seq} is past the last message (${last})`);
+    if (req.seq > last) throw E.seqPastEnd(req.seq, last);
     const now = this.deps.clock();
     const seq = await this.deps.store.messages.markRead(req.conversationId, reader.kind, reader.id, req.seq, now);
     this.deps.roomControl.emit(rooms.family(req.conversationId), 'chat:read', {
@@ -158,18 +157,19 @@ export class ChatService {
     return { seq };
   }
 
-  /** Owners and guardians send; viewers do not. A watch sends voice only with its microphone on, photos only with its camera on. */
-  private async requireSender(sender: Principal, familyId: string, kind: MessageKind): Promise<void> {
-    if (sender.kind === 'user') {
-      await this.deps.access.requireRole(familyId, sender.id, ['owner', 'guardian']);
-      return;
-    }
-    const info = await this.deps.devices.get(sender.id);
-    if (info?.familyId !== familyId) throw forbidden('this watch is not in that family');
-    if (kind === 'voice' && !info.permissions.microphone)
-      throw new HubError('CONSENT_REQUIRED', 'the microphone permission is off for this watch');
-    if (kind === 'image' && !info.permissions.camera)
-      throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
+  /** A voice note's or photo's stored description, for a member or watch of its family (others: NOT_FOUND). */
+  async media(reader: Principal, id: string): Promise<MediaRow> {
+    await this.deps.guard.check(RULES['media.get'], reader, { id });
+    const media = await this.deps.store.messages.mediaById(id);
+    if (!media) throw E.noSuchMedia();
+    return media;
+  }
+
+  /** The bytes of a media item the reader was allowed by media(). */
+  async mediaBytes(media: MediaRow): Promise<Buffer> {
+    const data = await this.deps.store.mediaBlobs.get(media.id);
+    if (!data) throw E.noSuchMedia();
+    return data;
   }
 
   private async view(row: MessageRow): Promise<MessageView> {

@@ -3,12 +3,14 @@
 // family hears every status change. Contact lists and SOS numbers are encrypted at rest; every
 // remote photo is audit-logged.
 import { randomUUID } from 'node:crypto';
-import type { Access } from '../auth/access.js';
 import { FieldCipher } from '../auth/field-crypto.js';
-import { type RoomControl, rooms } from '../cluster/room-control.js';
-import { HubError, badRequest, forbidden, notFound } from '../contract/errors.js';
+import type { Guard } from '../auth/policy.js';
+import { RULES } from '../auth/rules.js';
+import { E } from '../contract/errors.js';
 import type { CommandStatus, CommandType, CommandView, Principal } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
 import { type EventPayload, commandParams, parseOrThrow } from '../contract/schemas.js';
+import type { RoomControl } from '../realtime/room-control.js';
 import type { CommandRow } from '../store/commands.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import type { Store } from '../store/store.js';
@@ -26,7 +28,7 @@ export class CommandService {
   constructor(
     private readonly deps: {
       store: Store;
-      access: Access;
+      guard: Guard;
       devices: DeviceDirectory;
       roomControl: RoomControl;
       cipher: FieldCipher;
@@ -38,26 +40,20 @@ export class CommandService {
   }
 
   async send(user: Principal, req: EventPayload<'command:send'>): Promise<CommandView> {
-    const { store, devices, access } = this.deps;
-    const info = await devices.get(req.deviceId);
-    if (!info?.familyId) throw forbidden('not a watch of your family');
-    await access.requireRole(info.familyId, user.id, ['owner', 'guardian']);
+    const { store } = this.deps;
+    const { familyId } = await this.deps.guard.check(RULES['command.send'], user, req);
     const params = parseOrThrow(this.schemas[req.type], req.params ?? {}) as Record<string, unknown>;
-    if (req.type === 'photo' && !info.permissions.camera)
-      throw new HubError('CONSENT_REQUIRED', 'the camera permission is off for this watch');
-    if (req.type === 'set_contacts' && !info.permissions.contacts) {
-      throw new HubError('CONSENT_REQUIRED', 'the contacts permission is off for this watch');
-    }
     if (req.type === 'voice_reminder') {
       const media = await store.messages.mediaById(String(params.mediaId));
-      if (media?.family_id !== info.familyId || !media.mime.startsWith('audio/'))
-        throw badRequest('mediaId: not a voice note of this family');
+      if (!media || media.family_id !== familyId || !media.mime.startsWith('audio/')) {
+        throw E.invalid('mediaId: not a voice note of this family');
+      }
     }
     const now = this.deps.clock();
     const row: CommandRow = {
       id: randomUUID(),
       device_id: req.deviceId,
-      family_id: info.familyId,
+      family_id: familyId!,
       type: req.type,
       params: this.seal(req.type, params),
       status: 'queued',
@@ -74,7 +70,7 @@ export class CommandService {
         at: now,
         actor: user,
         action: 'command.photo',
-        familyId: info.familyId,
+        familyId: familyId!,
         subject: { kind: 'device', id: req.deviceId },
         details: { commandId: row.id },
       });
@@ -101,12 +97,13 @@ export class CommandService {
   }
 
   async result(device: Principal, req: EventPayload<'command:result'>): Promise<CommandView> {
+    await this.deps.guard.check(RULES['command.result'], device, req);
     const now = this.deps.clock();
     const result = req.result ? JSON.stringify(req.result) : null;
     if (!(await this.deps.store.commands.finish(req.id, device.id, req.status, result, now))) {
       const row = await this.deps.store.commands.find(req.id);
-      if (row?.device_id !== device.id) throw notFound('no such command for this watch');
-      throw new HubError('CONFLICT', `the command is already ${row.status}`);
+      if (row?.device_id !== device.id) throw E.noSuchCommand();
+      throw E.commandFinished(row.status);
     }
     const row = (await this.deps.store.commands.find(req.id))!;
     this.tellFamily(row);

@@ -1,4 +1,5 @@
-// Typed Socket.IO event maps shared by the server, the tests and the load generator.
+// Typed event maps shared by the server, the tests and the load generator: client → server (with
+// the ack each request is answered with), server → client, and node → node (the backplane).
 import type { ErrorBody, ErrorCode } from './errors.js';
 import type {
   AlertView,
@@ -21,6 +22,10 @@ export interface ReportResult {
   accepted: number;
   rejected: { index: number; code: ErrorCode; message: string }[];
 }
+
+/** What a successful ack of event E carries, besides `ok: true` (from the declared Ack type). */
+export type AckData<E extends keyof ClientToServerEvents> =
+  Parameters<ClientToServerEvents[E]> extends [unknown, Ack<infer T>] ? T : never;
 
 export interface ClientToServerEvents {
   'presence:list': (req: EventPayload<'presence:list'>, ack: Ack<{ presence: PresenceEntry[] }>) => void;
@@ -88,4 +93,58 @@ export interface ServerToClientEvents {
   'call:producer': (e: { callId: string; producerId: string; kind: string; from: Principal }) => void;
   /** An operator's notice about an incident affecting the family's data. */
   incident: (e: { id: string; message: string; at: number }) => void;
+}
+
+/** What the hub keeps on each socket. Serialised by the Redis adapter (fetchSockets): plain data only. */
+export interface SocketData {
+  principal: Principal;
+  expiresAt: number;
+  scopes: string[];
+  sessionId: string | undefined;
+}
+
+// --- node → node ------------------------------------------------------------------------------
+
+/**
+ * What one node tells the others so their caches do not go stale, and what it asks of the node
+ * holding a call: a watch's binding or permissions changed, a family's fences changed, a watch
+ * left its family (or lost consent), someone's part in the family's calls ends.
+ */
+export type PeerMessage =
+  | { type: 'device'; id: string }
+  | { type: 'fences'; id: string }
+  | { type: 'watch-left'; id: string }
+  /** The principal left the family (or lost a permission): its part in the family's calls ends. */
+  | { type: 'leave-calls'; principal: Principal; familyId: string; media?: ('audio' | 'video')[] };
+
+/** The call signaling requests a participant on any node may send (forwarded to the call's node). */
+export const CALL_METHODS = [
+  'call:accept',
+  'call:decline',
+  'call:hangup',
+  'call:transport:create',
+  'call:transport:connect',
+  'call:produce',
+  'call:consume',
+  'call:consumer:resume',
+  'call:ice:restart',
+] as const;
+export type CallMethod = (typeof CALL_METHODS)[number];
+
+export interface CallForward {
+  method: CallMethod;
+  principal: Principal;
+  req: { callId: string } & Record<string, unknown>;
+}
+
+export type CallForwardReply = { handled: false } | { handled: true; result: object } | { handled: true; error: ErrorBody };
+
+export const PEER_EVENT = 'hub:peer';
+export const CALL_FORWARD_EVENT = 'hub:call';
+export const CALL_PRESENCE_EVENT = 'hub:call-presence';
+
+export interface InterServerEvents {
+  [PEER_EVENT]: (msg: PeerMessage, ack: (done: true) => void) => void;
+  [CALL_FORWARD_EVENT]: (msg: CallForward, ack: (reply: CallForwardReply) => void) => void;
+  [CALL_PRESENCE_EVENT]: (msg: { principal: Principal; online: boolean }) => void;
 }

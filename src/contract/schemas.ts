@@ -2,7 +2,7 @@
 // at the boundary. Objects are strict (an unknown key is a client bug worth reporting) and every
 // string and array is bounded.
 import { z } from 'zod';
-import { HubError } from './errors.js';
+import { E } from './errors.js';
 import { COMMAND_TYPES, DEVICE_ALERT_TYPES, FIX_SOURCES, MESSAGE_KINDS, PERMISSION_NAMES, ROLES } from './models.js';
 
 const id = z.string().min(1).max(128);
@@ -252,8 +252,8 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.
     r = schema.safeParse(value);
   } catch {
     // Some hostile shapes (e.g. { length: { toString: false } }) make zod's own checks throw.
-    throw new HubError('BAD_REQUEST', 'malformed payload');
+    throw E.invalid('malformed payload');
   }
   if (r.success) return r.data;
-  throw new HubError('BAD_REQUEST', describeIssues(r.error.issues, 5));
+  throw E.invalid(describeIssues(r.error.issues, 5));
 }

@@ -1,53 +1,49 @@
+// Accounts over HTTP: register, login, refresh, logout (each under a per-address budget counted
+// before the body is read), and the caller's own account.
 import type { FastifyInstance } from 'fastify';
-import { userView } from '../auth/accounts.js';
-import { unauthorized } from '../contract/errors.js';
 import { loginBody, parseOrThrow, refreshBody, registerBody } from '../contract/schemas.js';
-import { authUser, ipThrottle } from './guards.js';
-import type { HttpDeps } from './types.js';
+import { type HttpContext, authenticated, caller, ipBudget } from './context.js';
 import { clearRefreshCookie, noSessionCookie, presentedRefreshToken, sendTokens, wantsCookieSession } from './web-session.js';
 
-export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const throttle = ipThrottle(deps.limiter, 'http-auth', deps.config.httpAuthRatePerMin);
+export function authRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const { accounts, config } = ctx.services;
   // Browser sessions (`X-Hub-Session: cookie`) keep the refresh token in an HttpOnly cookie: web-session.ts.
-  const cookieAge = deps.config.refreshTokenTtlS;
+  const cookieAge = config.refreshTokenTtlS;
 
-  app.post('/v1/auth/register', async (req, reply) => {
-    await throttle(req);
-    const { email, password, nickname } = parseOrThrow(registerBody, req.body);
-    return reply.status(201).send(sendTokens(req, reply, await deps.accounts.register(email, password, nickname), cookieAge));
-  });
+  void app.register(async (scope) => {
+    scope.addHook('onRequest', ipBudget(ctx, 'http-auth', config.httpAuthRatePerMin));
 
-  app.post('/v1/auth/login', async (req, reply) => {
-    await throttle(req);
-    const { email, password } = parseOrThrow(loginBody, req.body);
-    return sendTokens(req, reply, await deps.accounts.login(email, password, req.ip), cookieAge);
-  });
+    scope.post('/v1/auth/register', async (req, reply) => {
+      const { email, password, nickname } = parseOrThrow(registerBody, req.body);
+      return reply.status(201).send(sendTokens(req, reply, await accounts.register(email, password, nickname), cookieAge));
+    });
 
-  app.post('/v1/auth/refresh', async (req, reply) => {
-    await throttle(req);
-    const token = presentedRefreshToken(req, () => parseOrThrow(refreshBody, req.body).refreshToken);
-    try {
-      if (token === undefined) throw noSessionCookie();
-      return sendTokens(req, reply, await deps.accounts.refresh(token), cookieAge);
-    } catch (err) {
-      // A dead cookie is dropped, so the browser stops presenting it.
+    scope.post('/v1/auth/login', async (req, reply) => {
+      const { email, password } = parseOrThrow(loginBody, req.body);
+      return sendTokens(req, reply, await accounts.login(email, password, req.ip), cookieAge);
+    });
+
+    scope.post('/v1/auth/refresh', async (req, reply) => {
+      const token = presentedRefreshToken(req, () => parseOrThrow(refreshBody, req.body).refreshToken);
+      try {
+        if (token === undefined) throw noSessionCookie();
+        return sendTokens(req, reply, await accounts.refresh(token), cookieAge);
+      } catch (err) {
+        // A dead cookie is dropped, so the browser stops presenting it.
+        if (wantsCookieSession(req)) clearRefreshCookie(req, reply);
+        throw err;
+      }
+    });
+
+    scope.post('/v1/auth/logout', async (req, reply) => {
+      const token = presentedRefreshToken(req, () => parseOrThrow(refreshBody, req.body).refreshToken);
+      if (token !== undefined) await accounts.logout(token);
       if (wantsCookieSession(req)) clearRefreshCookie(req, reply);
-      throw err;
-    }
+      return reply.status(204).send();
+    });
   });
 
-  app.post('/v1/auth/logout', async (req, reply) => {
-    await throttle(req);
-    const token = presentedRefreshToken(req, () => parseOrThrow(refreshBody, req.body).refreshToken);
-    if (token !== undefined) await deps.accounts.logout(token);
-    if (wantsCookieSession(req)) clearRefreshCookie(req, reply);
-    return reply.status(204).send();
-  });
-
-  app.get('/v1/me', async (req) => {
-    const { userId } = await authUser(deps, req);
-    const user = await deps.store.users.findById(userId);
-    if (!user) throw unauthorized('account no longer exists');
-    return { user: userView(user) };
+  authenticated(app, ctx, (scope) => {
+    scope.get('/v1/me', async (req) => accounts.me(caller(req)));
   });
 }

@@ -2,10 +2,9 @@
 // with its type, length, long private caching (media never change) and byte ranges.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { notFound } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import { parseOrThrow } from '../contract/schemas.js';
-import { bearer } from './guards.js';
-import type { HttpDeps } from './types.js';
+import { type HttpContext, authenticated, caller } from './context.js';
 
 const params = z.strictObject({ id: z.string().min(1).max(128) });
 
@@ -28,35 +27,34 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return start > end || start >= size ? null : { start, end };
 }
 
-export function mediaRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.get('/v1/media/:id', async (req, reply) => {
-    const ctx = await deps.authenticator.authenticate(bearer(req));
-    const { id } = parseOrThrow(params, req.params);
-    const media = await deps.store.messages.mediaById(id);
-    if (!media) throw notFound('no such media');
-    await deps.access.requireInFamily(ctx.principal, media.family_id);
-    const etag = `"${media.id}"`;
-    void reply
-      .header('cache-control', 'private, max-age=31536000, immutable')
-      .header('etag', etag)
-      .header('accept-ranges', 'bytes')
-      .header('x-content-type-options', 'nosniff');
-    if (req.headers['if-none-match'] === etag) return reply.status(304).send();
-    const data = await deps.store.mediaBlobs.get(media.id);
-    if (!data) throw notFound('no such media');
-    const range = parseRange(req.headers.range, data.length);
-    if (range === null) {
+export function mediaRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const { chat } = ctx.services;
+  authenticated(app, ctx, (scope) => {
+    scope.get('/v1/media/:id', async (req, reply) => {
+      const { id } = parseOrThrow(params, req.params);
+      const media = await chat.media(caller(req), id);
+      const etag = `"${media.id}"`;
+      void reply
+        .header('cache-control', 'private, max-age=31536000, immutable')
+        .header('etag', etag)
+        .header('accept-ranges', 'bytes')
+        .header('x-content-type-options', 'nosniff');
+      if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+      const data = await chat.mediaBytes(media);
+      const range = parseRange(req.headers.range, data.length);
+      if (range === null) {
+        return reply
+          .status(416)
+          .header('content-range', `bytes */${data.length}`)
+          .send({ error: { ...E.invalid('range not satisfiable').toBody() } });
+      }
+      void reply.type(media.mime);
+      if (!range) return reply.header('content-length', data.length).send(data);
       return reply
-        .status(416)
-        .header('content-range', `bytes */${data.length}`)
-        .send({ error: { code: 'BAD_REQUEST', message: 'range not satisfiable' } });
-    }
-    void reply.type(media.mime);
-    if (!range) return reply.header('content-length', data.length).send(data);
-    return reply
-      .status(206)
-      .header('content-range', `bytes ${range.start}-${range.end}/${data.length}`)
-      .header('content-length', range.end - range.start + 1)
-      .send(data.subarray(range.start, range.end + 1));
+        .status(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${data.length}`)
+        .header('content-length', range.end - range.start + 1)
+        .send(data.subarray(range.start, range.end + 1));
+    });
   });
 }

@@ -1,19 +1,22 @@
+// Health, readiness and metrics: for operators and balancers, no authentication (keep them off the
+// public entry point, as deploy/nginx.conf does for /metrics).
 import type { FastifyInstance } from 'fastify';
-import type { HttpDeps } from './types.js';
+import type { HttpContext } from './context.js';
 
-export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function opsRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const { store, backplane, metrics } = ctx.services;
   // The node id tells an operator (and the cluster tests) which node behind the balancer answered.
-  app.get('/healthz', async () => ({ status: 'ok', node: deps.config.nodeId ?? null }));
+  app.get('/healthz', async () => ({ status: 'ok', node: backplane.nodeId }));
 
   app.get('/readyz', async (_req, reply) => {
-    if (!deps.isAccepting()) return reply.status(503).send({ status: 'draining' });
+    if (!ctx.isAccepting()) return reply.status(503).send({ status: 'draining' });
     try {
-      await deps.store.ping();
+      await store.ping();
     } catch {
       return reply.status(503).send({ status: 'store unreachable' });
     }
     try {
-      await deps.clusterPing?.();
+      await backplane.ping();
     } catch {
       return reply.status(503).send({ status: 'redis unreachable' });
     }
@@ -21,7 +24,7 @@ export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.get('/metrics', async (_req, reply) => {
-    const body = await deps.metrics.registry.metrics();
-    return reply.type(deps.metrics.registry.contentType).send(body);
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
   });
 }

@@ -6,7 +6,7 @@
 // that sets it needs a CORS preflight, which the hub does not grant for this header).
 // Requests without the header behave exactly as before (native apps, tests, watches' makers).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { unauthorized } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import type { TokenPair } from '../contract/models.js';
 
 export const SESSION_HEADER = 'x-hub-session';
@@ -75,4 +75,4 @@ export function sendTokens<T extends TokenPair>(
 }
 
 /** A refresh in cookie mode without a cookie: the browser has no session. */
-export const noSessionCookie = () => unauthorized('no session cookie: sign in again');
+export const noSessionCookie = () => E.sessionEnded('no session cookie: sign in again');

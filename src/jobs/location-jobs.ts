@@ -2,10 +2,17 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { LocationServices } from '../location/index.js';
+import type { DeviceDirectory } from '../store/device-directory.js';
 import { every } from './every.js';
 import { newlyOffline } from './offline.js';
 
-export function startLocationJobs(s: LocationServices, config: Config, clock: () => number, logger: Logger): () => void {
+export function startLocationJobs(
+  s: LocationServices,
+  devices: DeviceDirectory,
+  config: Config,
+  clock: () => number,
+  logger: Logger,
+): () => void {
   const loc = config.location;
   const stops: (() => void)[] = [];
   const run = (ms: number, name: string, job: () => Promise<unknown> | unknown) => stops.push(every(ms, name, logger, job));
@@ -17,6 +24,9 @@ export function startLocationJobs(s: LocationServices, config: Config, clock: ()
   run(Math.min(silenceMs / 4, 5_000), 'offline', async () => {
     for (const l of newlyOffline(await s.latest.all(), clock(), silenceMs, raised)) {
       const { familyId, deviceId, lat, lng } = l.event;
+      // Unbound, or location turned off, since that position: not this family's alert any more.
+      const now = await devices.get(deviceId);
+      if (now?.familyId !== familyId || now.boundAt !== l.boundAt || !now.permissions.location) continue;
       if (!(await s.latest.claimOffline(deviceId, l.receivedAt))) continue;
       await s.alerts.raise({ familyId, deviceId, type: 'offline', ts: clock(), lat, lng });
     }

@@ -1,6 +1,6 @@
 // Offline detection: a watch that reported before and has been silent for a multiple of its
 // report interval raises one `offline` alert, until it reports again.
-import type { Latest } from '../location/latest.js';
+import type { NewestPosition as Latest } from '../backplane/backplane.js';
 
 /**
  * Watches newly gone silent. `raised` maps a watch to the receivedAt of the report it went

@@ -2,10 +2,13 @@
 // told to the family room, acknowledged by a guardian. An SOS nobody acknowledged is told again
 // on a schedule (see jobs/).
 import { randomUUID } from 'node:crypto';
-import { notFound } from '../contract/errors.js';
-import type { AlertType, AlertView } from '../contract/models.js';
-import type { Access } from '../auth/access.js';
-import { type RoomControl, rooms } from '../cluster/room-control.js';
+import type { Guard } from '../auth/policy.js';
+import { RULES } from '../auth/rules.js';
+import { E } from '../contract/errors.js';
+import type { AlertType, AlertView, Principal } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
+import type { EventPayload } from '../contract/schemas.js';
+import type { RoomControl } from '../realtime/room-control.js';
 import type { AlertRow } from '../store/alerts.js';
 import type { FamilyNotifier } from '../push/family-notifier.js';
 import type { Store } from '../store/store.js';
@@ -36,14 +39,35 @@ export interface RaiseAlert {
   battery?: number | undefined;
 }
 
+/** A watch that was offline may raise an alert late, but not days late. */
+const ALERT_MAX_AGE_MS = 86_400_000;
+const ALERTS_PAGE = 100;
+
 export class AlertService {
   constructor(
     private readonly store: Store,
-    private readonly access: Access,
+    private readonly guard: Guard,
     private readonly roomControl: RoomControl,
     private readonly notifyOffline: FamilyNotifier,
     private readonly clock: () => number,
+    private readonly maxFutureMs: number,
   ) {}
+
+  /** `alert:raise` from a watch. Without location consent an alert still goes out, but without a position. */
+  async raiseFromWatch(principal: Principal, req: EventPayload<'alert:raise'>): Promise<AlertView> {
+    const { type, ts, lat, lng } = req;
+    const now = this.clock();
+    if (ts > now + this.maxFutureMs || ts < now - ALERT_MAX_AGE_MS) throw E.badTime('ts is too far from the hub’s clock');
+    const { familyId, device } = await this.guard.check(RULES['alert.raise'], principal, req);
+    const position = device!.permissions.location && lat !== undefined && lng !== undefined ? { lat, lng } : {};
+    return this.raise({ familyId: familyId!, deviceId: principal.id, type, ts, ...position });
+  }
+
+  /** The family's most recent alerts, newest first. */
+  async list(principal: Principal, req: { familyId: string }): Promise<AlertView[]> {
+    await this.guard.check(RULES['alert.list'], principal, req);
+    return (await this.store.alerts.listByFamily(req.familyId, ALERTS_PAGE)).map(alertView);
+  }
 
   async raise(a: RaiseAlert): Promise<AlertView> {
     const now = this.clock();
@@ -78,20 +102,20 @@ export class AlertService {
   }
 
   /** A guardian (or owner) acknowledges; acknowledging twice answers the same alert. */
-  async ack(userId: string, alertId: string): Promise<AlertView> {
-    const row = await this.store.alerts.find(alertId);
-    if (!row) throw notFound('no such alert');
-    await this.access.requireRole(row.family_id, userId, ['owner', 'guardian']);
+  async ack(principal: Principal, req: EventPayload<'alert:ack'>): Promise<AlertView> {
+    const { familyId } = await this.guard.check(RULES['alert.ack'], principal, req);
     const now = this.clock();
-    if (await this.store.alerts.ack(row.family_id, alertId, userId, now)) {
-      this.roomControl.emit(rooms.guardians(row.family_id), 'alert:acked', {
-        id: alertId,
-        familyId: row.family_id,
-        ackedBy: userId,
+    if (await this.store.alerts.ack(familyId!, req.id, principal.id, now)) {
+      this.roomControl.emit(rooms.guardians(familyId!), 'alert:acked', {
+        id: req.id,
+        familyId: familyId!,
+        ackedBy: principal.id,
         ackedAt: now,
       });
     }
-    return alertView((await this.store.alerts.find(alertId))!);
+    const row = await this.store.alerts.find(req.id);
+    if (!row) throw E.noSuchAlert();
+    return alertView(row);
   }
 
   /** Re-sends open SOS alerts last sent before `renotifyMs` ago; each is claimed once across nodes. */

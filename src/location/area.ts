@@ -1,11 +1,21 @@
 // Area subscriptions by H3 cell. `stats` sockets get, every few seconds, the number of active
 // watches in each subscribed cell and never an identity; `positions` sockets (ops scope only)
 // join `area:<cell>` rooms and get each watch's newest fix there.
-import { rooms } from '../cluster/room-control.js';
-import type { RoomControl } from '../cluster/room-control.js';
-import type { LocationEvent } from '../contract/models.js';
-import { cellOf, parentOf, resolutionOf } from '../geo/h3.js';
+import type { Guard } from '../auth/policy.js';
+import { RULES } from '../auth/rules.js';
+import { E } from '../contract/errors.js';
+import type { LocationEvent, Principal } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
+import { type EventPayload, MAX_AREA_CELLS } from '../contract/schemas.js';
+import { cellOf, isCell, parentOf, resolutionOf } from '../geo/h3.js';
+import type { RoomControl } from '../realtime/room-control.js';
 import type { LatestPositions } from './latest.js';
+
+/**
+ * Finest resolution a stats subscription may use without the ops scope (res 7 ≈ 5 km²): a count
+ * of 1 in a house-sized cell would say whether a child is home.
+ */
+export const STATS_MAX_RESOLUTION = 7;
 
 interface Subscriber {
   stats: Set<string>;
@@ -20,7 +30,36 @@ export class AreaService {
   constructor(
     private readonly latest: LatestPositions,
     private readonly roomControl: RoomControl,
+    private readonly guard: Guard,
   ) {}
+
+  /**
+   * `area:subscribe` for one connection; returns the cells, and the area rooms the connection
+   * must join (positions mode).
+   */
+  async subscribeSocket(
+    principal: Principal,
+    scopes: readonly string[],
+    socketId: string,
+    { cells, mode }: EventPayload<'area:subscribe'>,
+  ): Promise<{ cells: string[]; join: string[] }> {
+    await this.guard.check(RULES['area.subscribe'], principal, {}, scopes);
+    const bad = cells.find((c) => !isCell(c));
+    if (bad !== undefined) throw E.notACell(bad);
+    if (mode === 'positions') await this.guard.check(RULES['area.positions'], principal, {}, scopes);
+    if (!scopes.includes('ops') && cells.some((c) => resolutionOf(c) > STATS_MAX_RESOLUTION)) {
+      throw E.opsScopeRequired(`cells finer than resolution ${STATS_MAX_RESOLUTION}`);
+    }
+    const unique = [...new Set(cells)];
+    if (this.countAfter(socketId, unique, mode) > MAX_AREA_CELLS) throw E.tooManyCells(MAX_AREA_CELLS);
+    this.subscribe(socketId, unique, mode);
+    return { cells: unique, join: mode === 'positions' ? unique.map(rooms.area) : [] };
+  }
+
+  /** `area:unsubscribe`; returns the area rooms the connection leaves. */
+  unsubscribeSocket(socketId: string, cells: readonly string[]): string[] {
+    return this.unsubscribe(socketId, cells).map(rooms.area);
+  }
 
   subscribe(socketId: string, cells: readonly string[], mode: 'stats' | 'positions'): void {
     const sub = this.subscriber(socketId);

@@ -1,15 +1,23 @@
-// The location path: consent → per-fix validation → H3 cell → group-committed write → (per watch,
-// in order) latest position, family broadcast, area positions, geofences, low battery.
-import { HubError, forbidden } from '../contract/errors.js';
-import type { ReportResult } from '../contract/events.js';
-import type { Fix, LocationEvent } from '../contract/models.js';
-import { type RoomControl, rooms } from '../cluster/room-control.js';
+// The location use cases. A report: consent → per-fix validation → H3 cell → group-committed write
+// → (per watch, in order) newest position, family broadcast, area positions, geofences, low
+// battery. Also the family's reads: the newest positions and the history (audit-logged).
+import { randomUUID } from 'node:crypto';
+import type { Guard } from '../auth/policy.js';
+import { RULES } from '../auth/rules.js';
+import { E } from '../contract/errors.js';
+import type { AckData, ReportResult } from '../contract/events.js';
+import type { Fix, LocationEvent, Principal } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
+import type { EventPayload } from '../contract/schemas.js';
 import { cellOf } from '../geo/h3.js';
-import type { DeviceDirectory } from '../store/device-directory.js';
+import type { RoomControl } from '../realtime/room-control.js';
+import type { DeviceDirectory, DeviceInfo } from '../store/device-directory.js';
 import type { FixRow } from '../store/fixes.js';
 import type { FixWriter } from '../store/fix-writer.js';
+import type { Store } from '../store/store.js';
 import type { AlertService } from './alerts.js';
 import type { AreaService } from './area.js';
+import { storedFix } from './fix-view.js';
 import type { GeofenceService } from './geofence-service.js';
 import { KeyedSerial } from './keyed-serial.js';
 import type { LatestPositions } from './latest.js';
@@ -24,12 +32,27 @@ export interface LocationOptions {
 
 /** Battery must climb this far above the threshold before another low_battery alert. */
 const BATTERY_HYSTERESIS = 5;
+const DEFAULT_HISTORY_LIMIT = 100;
+
+const encodeCursor = (ts: number) => Buffer.from(String(ts)).toString('base64url');
+function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const ts = Number(text);
+  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(ts)) throw E.badCursor();
+  return ts;
+}
+
+/** The same binding, with location shared: what a report was accepted under still holds. */
+const stillSharing = (was: DeviceInfo, now: DeviceInfo | undefined) =>
+  now !== undefined && now.familyId === was.familyId && now.boundAt === was.boundAt && now.permissions.location;
 
 export class LocationService {
   private readonly perWatch = new KeyedSerial();
 
   constructor(
     private readonly deps: {
+      store: Store;
+      guard: Guard;
       devices: DeviceDirectory;
       writer: FixWriter;
       latest: LatestPositions;
@@ -37,29 +60,61 @@ export class LocationService {
       alerts: AlertService;
       area: AreaService;
       roomControl: RoomControl;
-      publishWatchLeft: (deviceId: string) => void;
+      /** Tells every node that the watch left (or lost consent); resolves once they all have. */
+      publishWatchLeft: (deviceId: string) => Promise<void>;
       clock: () => number;
     },
     private readonly opts: LocationOptions,
   ) {}
 
-  /** Handles `location:report`; resolves once the accepted fixes are durable and told. */
-  async report(deviceId: string, payload: { fixes: unknown[] } | Record<string, unknown>): Promise<ReportResult> {
-    const info = await this.deps.devices.get(deviceId);
-    if (!info?.familyId) throw forbidden('this watch is not bound to a family');
-    if (!info.permissions.location) {
-      throw new HubError('CONSENT_REQUIRED', 'location sharing is off for this watch; the family owner can turn it on');
-    }
-    const familyId = info.familyId;
+  /** `location:report`; resolves once the accepted fixes are durable and told. */
+  async report(principal: Principal, payload: { fixes: unknown[] } | Record<string, unknown>): Promise<ReportResult> {
+    const { device } = await this.deps.guard.check(RULES['location.report'], principal, {});
+    const info = device!;
     const now = this.deps.clock();
     const raw = Array.isArray(payload.fixes) ? payload.fixes : [payload];
     const { accepted, rejected } = checkFixes(raw, now, { maxFutureMs: this.opts.maxFutureMs, maxAgeMs: this.opts.retentionMs });
     if (accepted.length === 0) return { accepted: 0, rejected };
 
-    const rows = accepted.map((f) => this.row(deviceId, f, now));
+    const rows = accepted.map((f) => this.row(info.id, f, now));
     await this.deps.writer.write(rows);
-    await this.perWatch.run(deviceId, () => this.afterStore(familyId, info.boundAt, deviceId, rows, now));
+    await this.perWatch.run(info.id, () => this.afterStore(info, rows, now));
     return { accepted: accepted.length, rejected };
+  }
+
+  /** `location:latest`: the newest position of each watch of the family that shares its location. */
+  async latestOf(principal: Principal, req: EventPayload<'location:latest'>): Promise<AckData<'location:latest'>> {
+    const { familyId } = await this.deps.guard.check(RULES['location.latest'], principal, req);
+    const positions: LocationEvent[] = [];
+    for (const d of await this.deps.store.devices.listByFamily(familyId!)) {
+      if (d.perm_location !== 1) continue;
+      const latest = await this.deps.latest.get(d.id, familyId!, d.bound_at ?? 0);
+      if (latest) positions.push(latest.event);
+    }
+    return { positions };
+  }
+
+  /** `location:history`: a page of a watch's stored fixes, from its current binding on; every read is audited first. */
+  async history(principal: Principal, req: EventPayload<'location:history'>): Promise<AckData<'location:history'>> {
+    const { deviceId, from, to, limit, cursor } = req;
+    if (from > to) throw E.invalid('from must not be after to');
+    const { familyId, device } = await this.deps.guard.check(RULES['location.history'], principal, req);
+    const afterTs = cursor === undefined ? undefined : decodeCursor(cursor);
+    const pageSize = limit ?? DEFAULT_HISTORY_LIMIT;
+    // One extra row tells whether another page exists.
+    const rows = await this.deps.store.fixes.history(deviceId, from, to, afterTs, pageSize + 1, device!.boundAt);
+    const page = rows.slice(0, pageSize);
+    await this.deps.store.audit.record({
+      id: randomUUID(),
+      at: this.deps.clock(),
+      actor: principal,
+      action: 'location.history',
+      familyId: familyId!,
+      subject: { kind: 'device', id: deviceId },
+      details: { from, to, cursor: cursor ?? null, returned: page.length },
+    });
+    const last = page[page.length - 1];
+    return { fixes: page.map(storedFix), nextCursor: rows.length > pageSize && last ? encodeCursor(last.ts) : null };
   }
 
   private row(deviceId: string, f: Fix, now: number): FixRow {
@@ -79,9 +134,15 @@ export class LocationService {
     };
   }
 
-  private async afterStore(familyId: string, boundAt: number, deviceId: string, rows: FixRow[], now: number): Promise<void> {
+  private async afterStore(reportedUnder: DeviceInfo, rows: FixRow[], now: number): Promise<void> {
+    const deviceId = reportedUnder.id;
+    const familyId = reportedUnder.familyId!;
+    // The watch may have been unbound, or its location turned off, while the batch committed: the
+    // fixes are stored (and acked), but nothing of them is cached, told, counted or alerted.
+    if (!stillSharing(reportedUnder, await this.deps.devices.get(deviceId))) return;
     const sorted = rows.length > 1 ? [...rows].sort((a, b) => a.ts - b.ts) : rows;
     const newest = sorted[sorted.length - 1]!;
+    const boundAt = reportedUnder.boundAt;
     const previous = await this.deps.latest.get(deviceId, familyId, boundAt);
     // The family never sees time go backwards: a late batch is stored, not broadcast. (A
     // position read from the store may be this very report's, written a moment ago.)
@@ -101,7 +162,7 @@ export class LocationService {
       const lowBattery = this.batteryLow(wasLow, newest.battery);
       // Kept with the newest position (shared by the nodes in a cluster), so a watch that moves
       // to another node mid-dip is not alerted twice.
-      await this.deps.latest.set(deviceId, { event, receivedAt: now, lowBattery });
+      await this.deps.latest.set(deviceId, { event, receivedAt: now, boundAt, lowBattery });
       this.deps.roomControl.emit(rooms.guardians(familyId), 'location', event);
       this.deps.area.publish(event);
       if (lowBattery && !wasLow) {
@@ -132,17 +193,27 @@ export class LocationService {
     return wasLow && battery <= this.opts.lowBatteryPercent + BATTERY_HYSTERESIS;
   }
 
-  /** The watch left its family (unbound) or lost consent: forget what the hot path keeps. */
+  /**
+   * The watch left its family (unbound) or lost consent: forget what the location path keeps, on
+   * every node. Resolves once no node can still cache, tell, count or alert anything the watch
+   * reported before: each node first lets the report it is finishing for the watch end (the
+   * per-watch order), then the shared newest position and fence states go.
+   */
   async forgetWatch(deviceId: string): Promise<void> {
-    this.dropCaches(deviceId);
+    await this.watchLeftHere(deviceId);
+    await this.deps.publishWatchLeft(deviceId);
     await this.deps.latest.forget(deviceId);
     await this.deps.geofences.forgetWatch(deviceId);
-    this.deps.publishWatchLeft(deviceId);
   }
 
-  /** What this node keeps in memory about the watch (a peer forgot it, or it moved nodes). */
+  /** This node's part of forgetWatch (also what a peer's `watch-left` runs here). */
+  watchLeftHere(deviceId: string): Promise<void> {
+    this.deps.devices.invalidate(deviceId, true);
+    return this.perWatch.run(deviceId, async () => this.dropCaches(deviceId));
+  }
+
+  /** What this node caches about the watch's fences (re-read from the store when next needed). */
   dropCaches(deviceId: string): void {
-    this.deps.latest.dropLocal(deviceId);
     this.deps.geofences.dropWatch(deviceId);
   }
 }

@@ -1,7 +1,7 @@
 // One call's media: a router on one worker, and per participant their WebRTC transports,
 // producers and consumers. Knows nothing of sockets; the call service drives it.
 import type * as types from './sfu-types.js';
-import { HubError, badRequest, notFound } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import type { MediaWorkers } from './workers.js';
 
 const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
@@ -82,7 +82,7 @@ export class CallSession {
     await this.transport(who, transportId)
       .connect({ dtlsParameters })
       .catch((err: Error) => {
-        throw badRequest(`cannot connect: ${err.message}`);
+        throw E.callMediaRefused(`cannot connect: ${err.message}`);
       });
   }
 
@@ -99,7 +99,7 @@ export class CallSession {
     const producer = await this.transport(who, transportId)
       .produce({ kind, rtpParameters })
       .catch((err: Error) => {
-        throw badRequest(`cannot produce: ${err.message}`);
+        throw E.callMediaRefused(`cannot produce: ${err.message}`);
       });
     this.participant(who).producers.set(producer.id, producer);
     producer.observer.once('close', () => this.participants.get(who)?.producers.delete(producer.id));
@@ -119,11 +119,11 @@ export class CallSession {
     } catch {
       // mediasoup throws on malformed capabilities: the same answer as unusable ones.
     }
-    if (!canConsume) throw badRequest('cannot consume that producer with these capabilities');
+    if (!canConsume) throw E.callMediaRefused('cannot consume that producer with these capabilities');
     const consumer = await this.transport(who, transportId)
       .consume({ producerId, rtpCapabilities, paused: true })
       .catch((err: Error) => {
-        throw badRequest(`cannot consume: ${err.message}`);
+        throw E.callMediaRefused(`cannot consume: ${err.message}`);
       });
     this.participant(who).consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.participants.get(who)?.consumers.delete(consumer.id));
@@ -132,7 +132,7 @@ export class CallSession {
 
   async resumeConsumer(who: string, consumerId: string): Promise<void> {
     const consumer = this.participants.get(who)?.consumers.get(consumerId);
-    if (!consumer) throw notFound('no such consumer of yours in this call');
+    if (!consumer) throw E.noSuchConsumer();
     await consumer.resume();
   }
 
@@ -144,6 +144,13 @@ export class CallSession {
       for (const producer of p.producers.values()) out.push({ producerId: producer.id, kind: producer.kind, from: key });
     }
     return out;
+  }
+
+  /** Stops what a participant sends of these kinds (its consumers close with the producers). */
+  closeProducers(who: string, kinds: readonly types.MediaKind[]): void {
+    for (const producer of [...(this.participants.get(who)?.producers.values() ?? [])]) {
+      if (kinds.includes(producer.kind)) producer.close();
+    }
   }
 
   /** Closes a participant's transports (and with them their producers and consumers). */
@@ -170,7 +177,7 @@ export class CallSession {
 
   private transport(who: string, transportId: string): types.WebRtcTransport {
     const t = this.participants.get(who)?.transports.get(transportId);
-    if (!t) throw new HubError('NOT_FOUND', 'no such transport of yours in this call');
+    if (!t) throw E.noSuchTransport();
     return t;
   }
 }

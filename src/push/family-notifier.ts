@@ -1,5 +1,5 @@
 // Who gets a push: the family's members with no connection anywhere, never the one who caused it.
-import type { PresenceTracker } from '../cluster/presence.js';
+import type { PresenceTracker } from '../backplane/backplane.js';
 import type { Principal } from '../contract/models.js';
 import type { Store } from '../store/store.js';
 import type { PushNotification } from './types.js';

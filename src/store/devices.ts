@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { conflict, notFound } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import { PERMISSION_NAMES, type Permissions } from '../contract/models.js';
 import type { DialectName } from './db.js';
 import type { ConsentRecordsTable, Database, DevicesTable } from './schema.js';
@@ -95,9 +95,9 @@ export class DeviceRepository {
   async bindByCode(codeHash: string, familyId: string, childName: string, now: number): Promise<DeviceRow> {
     const device = await this.db.selectFrom('devices').selectAll().where('binding_code_hash', '=', codeHash).executeTakeFirst();
     if (!device || (device.binding_code_expires_at ?? 0) <= now) {
-      throw notFound('binding code is unknown, already used or expired; show a new code on the watch');
+      throw E.codeUnknown('binding code is unknown, already used or expired; show a new code on the watch');
     }
-    if (device.family_id !== null) throw conflict('this watch is bound to a family; its owner must remove it first');
+    if (device.family_id !== null) throw E.watchBound();
     const r = await this.db
       .updateTable('devices')
       .set({
@@ -112,7 +112,7 @@ export class DeviceRepository {
       .where('binding_code_hash', '=', codeHash)
       .where('family_id', 'is', null)
       .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) throw notFound('binding code is unknown, already used or expired');
+    if (Number(r.numUpdatedRows) !== 1) throw E.codeUnknown('binding code is unknown, already used or expired');
     return (await this.findById(device.id))!;
   }
 

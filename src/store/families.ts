@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { conflict, notFound } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import type { MemberView, Role } from '../contract/models.js';
 import type { DialectName } from './db.js';
 import type { Database, FamiliesTable, InvitesTable } from './schema.js';
@@ -82,9 +82,9 @@ export class FamilyRepository {
         .where('family_id', '=', familyId)
         .execute();
       const target = members.find((m) => m.user_id === userId);
-      if (!target) throw notFound('no such member');
+      if (!target) throw E.noSuchMember();
       const owners = members.filter((m) => m.role === 'owner').length;
-      if (target.role === 'owner' && owners === 1) throw conflict('a family needs an owner: name another owner first');
+      if (target.role === 'owner' && owners === 1) throw E.lastOwner();
       await tx.deleteFrom('family_members').where('family_id', '=', familyId).where('user_id', '=', userId).execute();
     });
   }
@@ -101,7 +101,7 @@ export class FamilyRepository {
     return this.db.transaction().execute(async (tx) => {
       const invite = await tx.selectFrom('invites').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
       if (!invite || invite.used_at !== null || invite.expires_at <= now) {
-        throw notFound('invite code is unknown, already used or expired');
+        throw E.codeUnknown('invite code is unknown, already used or expired');
       }
       const r = await tx
         .updateTable('invites')
@@ -109,14 +109,14 @@ export class FamilyRepository {
         .where('code_hash', '=', codeHash)
         .where('used_at', 'is', null)
         .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) throw notFound('invite code is unknown, already used or expired');
+      if (Number(r.numUpdatedRows) !== 1) throw E.codeUnknown('invite code is unknown, already used or expired');
       try {
         await tx
           .insertInto('family_members')
           .values({ family_id: invite.family_id, user_id: userId, role: invite.role, joined_at: now })
           .execute();
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('already a member of this family');
+        if (isUniqueViolation(err)) throw E.alreadyMember();
         throw err;
       }
       return { familyId: invite.family_id, role: invite.role as Role };

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { conflict } from '../contract/errors.js';
+import { E } from '../contract/errors.js';
 import type { Database, UsersTable } from './schema.js';
 import { isUniqueViolation } from './errors.js';
 
@@ -30,7 +30,7 @@ export class UserRepository {
     try {
       await this.db.insertInto('users').values(row).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('an account with this email already exists');
+      if (isUniqueViolation(err)) throw E.emailTaken();
       throw err;
     }
     return row;

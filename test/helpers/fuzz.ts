@@ -2,7 +2,7 @@
 // must pass (the ack envelope on sockets, the error body on HTTP). Used by test/integration/fuzz.test.ts.
 import fc from 'fast-check';
 import type { Socket } from 'socket.io-client';
-import { ERROR_CODES } from '../../src/contract/errors.js';
+import { ALL_REASONS, ERROR_CODES } from '../../src/contract/errors.js';
 
 /** FUZZ_SEED fixes the seed of every property; otherwise fast-check picks one (and prints it on failure). */
 export const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
@@ -401,16 +401,27 @@ function show(v: unknown): string {
   }
 }
 
-/** Throws unless `body` is `{ code, message }` with a known code other than INTERNAL. */
+/** The reason of an error: one of the documented ones, with the code that reason goes with. */
+function reasonCode(reason: string): string | undefined {
+  if (/^permission_off\.(location|camera|microphone|contacts|health)$/.test(reason)) return 'CONSENT_REQUIRED';
+  return ALL_REASONS.find((r) => r.reason === reason)?.code;
+}
+
+/** Throws unless `body` is `{ code, message, reason }` with a known code other than INTERNAL, and a reason of that code. */
 export function checkErrorBody(body: unknown, where: string): void {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new Error(`${where}: error is not an object: ${show(body)}`);
   const keys = Object.keys(body).sort().join(',');
-  if (keys !== 'code,message') throw new Error(`${where}: error has keys [${keys}], expected [code,message]: ${show(body)}`);
-  const { code, message } = body as { code: unknown; message: unknown };
+  if (keys !== 'code,message,reason') {
+    throw new Error(`${where}: error has keys [${keys}], expected [code,message,reason]: ${show(body)}`);
+  }
+  const { code, message, reason } = body as { code: unknown; message: unknown; reason: unknown };
   if (typeof code !== 'string' || !KNOWN_CODES.has(code)) throw new Error(`${where}: unknown error code ${show(code)}`);
   if (code === 'INTERNAL') throw new Error(`${where}: INTERNAL error: ${show(body)}`);
   if (typeof message !== 'string') throw new Error(`${where}: error message is not a string: ${show(body)}`);
+  if (typeof reason !== 'string' || reasonCode(reason) !== code) {
+    throw new Error(`${where}: reason ${show(reason)} is not a documented reason of ${code}: ${show(body)}`);
+  }
 }
 
 /** Throws unless `res` is exactly `{ ok: true, … }` or `{ ok: false, error: { code, message } }` (not INTERNAL). */

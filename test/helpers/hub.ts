@@ -6,9 +6,15 @@ import { Writable } from 'node:stream';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
+import type { Backplane } from '../../src/backplane/backplane.js';
+import { memoryBackplane } from '../../src/backplane/memory.js';
+import { openRedisBackplane } from '../../src/backplane/redis.js';
 import { createHub, type Hub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { openMedia } from '../../src/media/workers.js';
+import { createPushProvider } from '../../src/push/index.js';
+import type { PushProvider } from '../../src/push/types.js';
+import { createServices } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/store.js';
 
 export const PROVISIONING_KEY = 'test-provisioning-key-0123456789';
@@ -42,6 +48,12 @@ export interface StartHubOptions {
   databaseUrl?: string;
   /** The current signing secret (default JWT_SECRET). */
   jwtSecret?: string;
+  /**
+   * A cluster node in this process: the Redis backplane on this URL (with HUB_NODE_ID from env,
+   * or a random one). Several hubs started so, on one database, are one cluster.
+   */
+  redisUrl?: string;
+  pushProvider?: PushProvider;
 }
 
 export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
@@ -67,10 +79,32 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
   const store = await openStore(config.databaseUrl);
   const clock = new TestClock();
   const media = await openMedia(config.media, logger);
-  const hub = await createHub(
-    { store, logger, jwtSecret: opts.jwtSecret ?? JWT_SECRET, fieldKey: FIELD_KEY, clock: clock.now, media },
+  const backplane: Backplane = opts.redisUrl
+    ? await openRedisBackplane(
+        {
+          url: opts.redisUrl,
+          nodeId: config.nodeId,
+          sharded: config.redisSharded,
+          heartbeatMs: config.nodeHeartbeatMs,
+          prefix: config.redisPrefix,
+        },
+        logger,
+      )
+    : memoryBackplane(config.nodeId);
+  const services = createServices(
+    {
+      store,
+      logger,
+      backplane,
+      media,
+      pushProvider: opts.pushProvider ?? createPushProvider(config, logger),
+      jwtSecret: opts.jwtSecret ?? JWT_SECRET,
+      fieldKey: FIELD_KEY,
+      clock: clock.now,
+    },
     config,
   );
+  const hub = await createHub(services, config);
   const port = await hub.listen(0, '127.0.0.1');
   const sockets: ClientSocket[] = [];
   openSockets.set(`http://127.0.0.1:${port}`, sockets);
@@ -84,7 +118,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
     async close() {
       for (const s of sockets) s.disconnect();
       await hub.close();
-      media?.close();
+      media.close();
+      await backplane.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

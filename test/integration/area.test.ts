@@ -58,7 +58,7 @@ describe('area subscriptions', () => {
   it('streams positions in subscribed cells to ops tokens', async () => {
     const a = await sharingFamily(t);
     const ops = await registerUser(t);
-    const token = t.hub.tokens.signUser(ops.id, 0, ['ops']);
+    const token = t.hub.services.tokens.signUser(ops.id, 0, ['ops']);
     const s = await connect(t, token);
     const cell = cellToParent(latLngToCell(SPOT.lat, SPOT.lng, 9), 6);
     expect((await request(s, 'area:subscribe', { cells: [cell], mode: 'positions' })).ok).toBe(true);

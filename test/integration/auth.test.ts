@@ -190,7 +190,7 @@ describe('access tokens at the socket handshake and on HTTP', () => {
     t.clock.advance((t.config.accessTokenTtlS + 5) * 1000);
     try {
       const err = await connectError(t, u.accessToken);
-      expect(err).toEqual({ code: 'UNAUTHORIZED', message: 'token expired' });
+      expect(err).toEqual({ code: 'UNAUTHORIZED', reason: 'token_expired', message: 'token expired' });
     } finally {
       t.clock.advance(-(t.config.accessTokenTtlS + 5) * 1000);
     }

@@ -110,10 +110,13 @@ describe('chat', () => {
     }
 
     const stranger = await sharingFamily(t);
+    // Another family's media answers exactly as a missing one: ids cannot be probed.
     const denied = await download(t, sent.message.media.url, stranger.owner.accessToken);
-    expect(denied.status).toBe(403);
-    expect((await download(t, sent.message.media.url, stranger.watch.deviceToken)).status).toBe(403);
-    expect((await download(t, '/v1/media/nope', a.owner.accessToken)).status).toBe(404);
+    expect(denied.status).toBe(404);
+    expect((await download(t, sent.message.media.url, stranger.watch.deviceToken)).status).toBe(404);
+    const missing = await download(t, '/v1/media/nope', a.owner.accessToken);
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body.toString())).toEqual(JSON.parse(denied.body.toString()));
   });
 
   it('refuses oversize and disguised media, silent microphones and cameras, viewers and strangers', async () => {

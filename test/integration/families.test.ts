@@ -127,7 +127,7 @@ describe('families', () => {
 
     const s = await connect(t, guardianA.accessToken);
     const res = await request(s, 'presence:list', { familyId: b.familyId });
-    expect(res).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: expect.any(String) } });
+    expect(res).toEqual({ ok: false, error: { code: 'FORBIDDEN', reason: 'not_member', message: expect.any(String) } });
     const w = await connect(t, a.watch.deviceToken);
     expect((await request(w, 'presence:list', { familyId: b.familyId })).error.code).toBe('FORBIDDEN');
     s.disconnect();

@@ -222,7 +222,7 @@ describe('incident notices', () => {
     const a = await sharingFamily(t);
     const b = await sharingFamily(t);
     const ops = await registerUser(t);
-    const opsToken = t.hub.tokens.signUser(ops.id, 0, ['ops']);
+    const opsToken = t.hub.services.tokens.signUser(ops.id, 0, ['ops']);
     const body = { message: 'We found and fixed a problem that exposed location data on 3 May.', familyIds: [a.familyId] };
     expect((await api(t, 'POST', '/v1/ops/incidents', { token: a.owner.accessToken, body })).status).toBe(403);
     const heard = waitFor(a.parentSocket, 'incident');

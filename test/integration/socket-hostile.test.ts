@@ -19,7 +19,10 @@ describe('socket input', () => {
   it('answers unknown events and malformed payloads with BAD_REQUEST and stays connected', async () => {
     const s = await connect(t, token);
     const unknown = await request(s, 'no:such:event', {});
-    expect(unknown).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/unknown event/) } });
+    expect(unknown).toEqual({
+      ok: false,
+      error: { code: 'BAD_REQUEST', reason: 'unknown_event', message: expect.stringMatching(/unknown event/) },
+    });
     const proto = await request(s, '__proto__', {});
     expect(proto.error.code).toBe('BAD_REQUEST');
 

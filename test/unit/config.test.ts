@@ -1,4 +1,5 @@
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { hostname } from 'node:os';
 import { describe, it, expect } from 'vitest';
 import { ConfigError, ENV_VARS, loadConfig } from '../../src/config.js';
 
@@ -44,7 +45,8 @@ describe('loadConfig defaults', () => {
     expect(cfg.jwtSecret).toBeUndefined();
     expect(cfg.provisioningKey).toBeUndefined();
     expect(cfg.externalIssuer).toBeUndefined();
-    expect(cfg.nodeId).toBeUndefined();
+    // Resolved once, here: every part of the hub names the node the same way.
+    expect(cfg.nodeId).toBe(`${hostname()}-${process.pid}`);
     expect(cfg.accessTokenTtlS).toBe(900);
     expect(cfg.refreshTokenTtlS).toBe(30 * 86_400);
     expect(cfg.deviceTokenTtlS).toBe(365 * 86_400);

@@ -1,16 +1,26 @@
 // The docs are part of the contract: every variable, socket event and route the hub has is
 // documented, so docs/config.md and docs/protocol.md cannot silently fall behind the code.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS } from '../../src/config.js';
-import { ERROR_CODES } from '../../src/contract/errors.js';
+import { ALL_REASONS, ERROR_CODES } from '../../src/contract/errors.js';
 import { eventSchemas } from '../../src/contract/schemas.js';
 
 const root = join(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
 
 describe('docs', () => {
+  it('docs/protocol.md lists every error reason with its code', () => {
+    const doc = read('docs/protocol.md');
+    const section = /## Error reasons\n([\s\S]*?)\n## /.exec(doc)?.[1] ?? '';
+    const missing = ALL_REASONS.filter(
+      ({ reason, code }) => !new RegExp(`\\| \`${reason.replace('.', '\\.')}\` \\| \`${code}\``).test(section),
+    );
+    expect(section.length).toBeGreaterThan(100);
+    expect(missing).toEqual([]);
+  });
+
   it('docs/config.md lists every environment variable', () => {
     const doc = read('docs/config.md');
     const missing = ENV_VARS.filter((v) => !doc.includes(`\`${v}\``));
@@ -21,9 +31,13 @@ describe('docs', () => {
     const doc = read('docs/protocol.md');
     const serverEvents = [...read('src/contract/events.ts').matchAll(/^\s+'?([a-z:]+)'?: \(/gm)].map((m) => m[1]!);
     expect(serverEvents.length).toBeGreaterThan(Object.keys(eventSchemas).length);
-    const routeFiles = ['auth-routes', 'device-routes', 'family-routes', 'ops-routes'].map((f) => read(`src/http/${f}.ts`));
-    const paths = routeFiles.flatMap((src) => [...src.matchAll(/app\.(get|post|put|delete)\('([^']+)'/g)].map((m) => m[2]!));
-    expect(paths.length).toBeGreaterThan(10);
+    const routeFiles = readdirSync(join(root, 'src/http'))
+      .filter((f) => f.endsWith('-routes.ts') && f !== 'web-routes.ts')
+      .map((f) => read(`src/http/${f}`));
+    const paths = routeFiles.flatMap((src) =>
+      [...src.matchAll(/(?:app|scope)\.(get|post|put|delete)\('([^']+)'/g)].map((m) => m[2]!),
+    );
+    expect(paths.length).toBeGreaterThan(20);
     const missing = [...serverEvents, ...ERROR_CODES, ...paths].filter((name) => !doc.includes(name));
     expect(missing).toEqual([]);
   });

@@ -1,0 +1,87 @@
+// Every use case of the hub and who may call it (see src/auth/policy.ts). Transports do not check
+// rights themselves: the Socket.IO events, HTTP routes and the watch gateway call use cases, and
+// each use case checks its rule here first. test/unit/rules.test.ts walks this table.
+import type { CommandType, MessageKind, PermissionName } from '../contract/models.js';
+import { ANY_ROLE, OWNER, type Rule, WRITERS } from './policy.js';
+
+const USER = ['user'] as const;
+const DEVICE = ['device'] as const;
+const BOTH = ['user', 'device'] as const;
+
+/** The permission a command needs of its watch (absent: none). */
+export const COMMAND_PERMISSION: Partial<Record<CommandType, PermissionName>> = { photo: 'camera', set_contacts: 'contacts' };
+/** The permission a message kind needs of the watch sending it. */
+export const MESSAGE_PERMISSION: Partial<Record<MessageKind, PermissionName>> = { voice: 'microphone', image: 'camera' };
+
+const family = (field = 'familyId') => ({ field, via: 'family' as const });
+const watch = (field = 'deviceId') => ({ field, via: 'watch' as const });
+
+export const RULES = {
+  // Accounts: a user about their own account.
+  'account.me': { who: USER },
+  'account.export': { who: USER },
+  'account.delete': { who: USER },
+
+  // Families and watches.
+  'family.create': { who: USER },
+  'family.list': { who: USER },
+  'family.get': { who: USER, family: family(), roles: ANY_ROLE },
+  'family.invite': { who: USER, family: family(), roles: OWNER },
+  'invite.accept': { who: USER },
+  'watch.bind': { who: USER, family: family(), roles: WRITERS },
+  'watch.unbind': { who: USER, family: family(), roles: OWNER },
+  'watch.permissions': { who: USER, family: family(), roles: OWNER },
+  'watch.consents': { who: USER, family: family(), roles: OWNER },
+  'watch.export': { who: USER, family: family(), roles: OWNER },
+  'member.remove': { who: USER, family: family(), roles: OWNER },
+  'member.leave': { who: USER, family: family(), roles: ANY_ROLE },
+  'presence.list': { who: BOTH, family: family(), roles: ANY_ROLE },
+
+  // Places and alerts.
+  'geofence.write': { who: USER, family: family(), roles: WRITERS },
+  'geofence.read': { who: USER, family: family(), roles: ANY_ROLE },
+  'alert.list': { who: USER, family: family(), roles: ANY_ROLE },
+  'alert.raise': { who: DEVICE },
+  'alert.ack': { who: USER, family: { field: 'id', via: 'alert' }, roles: WRITERS },
+
+  // Location.
+  'location.report': { who: DEVICE, permission: 'location' },
+  'location.latest': { who: USER, family: family(), roles: ANY_ROLE },
+  'location.history': { who: USER, family: watch(), roles: ANY_ROLE },
+  'area.subscribe': { who: USER },
+  'area.positions': { who: USER, scope: 'ops', what: 'positions mode' },
+
+  // Messages and media. A watch sends voice only with its microphone on, photos only with its camera on.
+  'chat.send': {
+    who: BOTH,
+    family: family('conversationId'),
+    roles: WRITERS,
+    permission: (req) => MESSAGE_PERMISSION[req.kind as MessageKind],
+  },
+  'chat.read': { who: BOTH, family: family('conversationId'), roles: ANY_ROLE },
+  'media.get': { who: BOTH, family: { field: 'id', via: 'media' }, roles: ANY_ROLE },
+
+  // Commands to a watch.
+  'command.send': {
+    who: USER,
+    family: watch(),
+    roles: WRITERS,
+    permission: (req) => COMMAND_PERMISSION[req.type as CommandType],
+  },
+  'command.result': { who: DEVICE },
+
+  // Calls: callers of the family; watches need the microphone (and the camera for video).
+  'call.start': {
+    who: BOTH,
+    family: family(),
+    roles: WRITERS,
+    permission: (req) => (req.video === true ? ['microphone', 'camera'] : ['microphone']),
+  },
+  /** Signaling inside a call: being a participant is checked by the call itself. */
+  'call.signal': { who: BOTH },
+
+  // Operators.
+  'ops.incident': { who: USER, scope: 'ops', what: 'an incident notice' },
+} as const satisfies Record<string, Rule>;
+
+export type UseCase = keyof typeof RULES;

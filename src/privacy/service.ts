@@ -1,0 +1,114 @@
+// The family's data rights: exports (streamed JSON, audit-logged), account cancellation for good,
+// and the operators' incident notices to affected families.
+import { randomUUID } from 'node:crypto';
+import type { Guard } from '../auth/policy.js';
+import { RULES } from '../auth/rules.js';
+import { normalizeCode, randomCode, sha256 } from '../auth/secrets.js';
+import { E } from '../contract/errors.js';
+import type { CommandView, Principal } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
+import type { FamilyNotifier } from '../push/family-notifier.js';
+import type { RoomControl } from '../realtime/room-control.js';
+import type { CommandRow } from '../store/commands.js';
+import type { Store } from '../store/store.js';
+import { exportDevice, exportUser } from './export.js';
+
+const CONFIRM = 'delete my account';
+
+export class PrivacyService {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      guard: Guard;
+      roomControl: RoomControl;
+      notifyOffline: FamilyNotifier;
+      viewCommand: (row: CommandRow) => CommandView;
+      /** A watch of a deleted family left it: unbind everything of it everywhere. */
+      watchLeft: (deviceId: string, familyId: string) => Promise<void>;
+      /** Checks a password through the login throttle (a wrong one counts as a failed login). */
+      confirmPassword: (account: string, password: string | undefined, hash: string) => Promise<void>;
+      clock: () => number;
+      newId: () => string;
+    },
+    private readonly opts: { bindingCodeTtlS: number },
+  ) {}
+
+  private audit(actor: Principal, action: string, familyId: string | null, subject: Principal | null, details = {}) {
+    return this.deps.store.audit.record({
+      id: this.deps.newId(),
+      at: this.deps.clock(),
+      actor,
+      action,
+      familyId,
+      subject,
+      details,
+    });
+  }
+
+  /** GET /v1/me/export: every personal datum the hub holds on the caller. */
+  async exportMe(user: Principal): Promise<AsyncGenerator<string>> {
+    await this.deps.guard.check(RULES['account.export'], user, {});
+    await this.audit(user, 'export.user', null, user);
+    const { store } = this.deps;
+    return exportUser(store, store.privacy, this.deps.viewCommand, user.id, this.deps.clock());
+  }
+
+  /** The owner's export of a child's data (for the current binding). */
+  async exportWatch(user: Principal, req: { familyId: string; deviceId: string }): Promise<AsyncGenerator<string>> {
+    await this.deps.guard.check(RULES['watch.export'], user, req);
+    const { store } = this.deps;
+    const device = await store.devices.findById(req.deviceId);
+    if (device?.family_id !== req.familyId) throw E.noSuchWatch();
+    await this.audit(user, 'export.device', req.familyId, { kind: 'device', id: req.deviceId });
+    return exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, this.deps.clock());
+  }
+
+  /**
+   * DELETE /v1/me: the account goes for good. An account with a password re-confirms it (each
+   * wrong one counts as a failed login); an outside-login account confirms with a phrase.
+   */
+  async deleteAccount(user: Principal, body: { password?: string | undefined; confirm?: string | undefined }): Promise<void> {
+    await this.deps.guard.check(RULES['account.delete'], user, body);
+    const { store, roomControl } = this.deps;
+    const row = await store.users.findById(user.id);
+    if (!row) throw E.accountGone();
+    if (row.password_hash) await this.deps.confirmPassword(row.email ?? row.id, body.password, row.password_hash);
+    else if (body.confirm !== CONFIRM)
+      throw E.confirmRequired(`confirm: send "${CONFIRM}" to delete an account without a password`);
+    const codes = new Map<string, string>();
+    const expiresAt = this.deps.clock() + this.opts.bindingCodeTtlS * 1000;
+    const result = await store.erasure.erase(user.id, (deviceId) => {
+      const code = randomCode();
+      codes.set(deviceId, code);
+      return { hash: sha256(normalizeCode(code)), expiresAt };
+    });
+    await store.mediaBlobs.delete(result.mediaIds);
+    roomControl.disconnect(user);
+    const now = this.deps.clock();
+    for (const fid of result.leftFamilies)
+      roomControl.emit(rooms.family(fid), 'presence', { kind: 'user', id: user.id, online: false, lastSeen: now });
+    for (const did of result.unboundDevices) {
+      for (const fid of result.deletedFamilies) await this.deps.watchLeft(did, fid);
+      // The watch shows its new code, so it can be bound again.
+      roomControl.emit(rooms.device(did), 'binding:code', { bindingCode: codes.get(did)!, expiresAt });
+    }
+  }
+
+  /** POST /v1/ops/incidents: a notice to every affected family, by socket and push, audited per family. */
+  async incident(op: Principal, scopes: readonly string[], req: { message: string; familyIds?: string[] | undefined }) {
+    await this.deps.guard.check(RULES['ops.incident'], op, req, scopes);
+    const { store } = this.deps;
+    const targets = req.familyIds ?? (await store.families.allIds());
+    const id = randomUUID();
+    const at = this.deps.clock();
+    let notified = 0;
+    for (const fid of targets) {
+      if (!(await store.families.findById(fid))) continue;
+      this.deps.roomControl.emit(rooms.family(fid), 'incident', { id, message: req.message, at });
+      await this.deps.notifyOffline(fid, null, { kind: 'incident', familyId: fid, ts: at, incidentId: id, notice: req.message });
+      await this.audit(op, 'incident.notified', fid, null, { incidentId: id });
+      notified++;
+    }
+    return { id, notifiedFamilies: notified };
+  }
+}
