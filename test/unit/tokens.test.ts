@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, it, expect } from 'vitest';
-import { TokenService } from '../../src/auth/tokens.js';
+import { TokenService, keyId } from '../../src/auth/tokens.js';
 import type { TokenServiceOptions } from '../../src/auth/tokens.js';
 import { HubError } from '../../src/contract/errors.js';
 
@@ -174,6 +174,25 @@ describe('TokenService: own tokens', () => {
   ])('%s → UNAUTHORIZED', (_label, payload) => {
     const { service } = makeService();
     unauthorizedError(() => service.verify(handSigned(payload)));
+  });
+
+  // docs/protocol.md "Access tokens" and docs/config.md promise that a token without `kid` is
+  // verified with the current secret only: a retired secret must not verify a hand-signed ops
+  // token (or any other) that names no key, or a leaked old secret would keep minting them.
+  it('a token without kid verifies with the current secret only, never a retired one', () => {
+    const { service } = makeService({ previousSecrets: [OTHER_SECRET] });
+    const ops = { sub: 'operator', typ: 'user', ver: 0, scope: 'ops' };
+    expect(jwt.decode(handSigned(ops, OTHER_SECRET), { complete: true })?.header.kid).toBeUndefined();
+    unauthorizedError(() => service.verify(handSigned(ops, OTHER_SECRET)));
+    unauthorizedError(() => service.verify(handSigned({ sub: 'd', typ: 'device', ver: 0 }, OTHER_SECRET)));
+    // The current secret still verifies it (control), and a retired key named by kid still does.
+    expect(service.verify(handSigned(ops)).scopes).toEqual(['ops']);
+    const retired = jwt.sign({ iat: T0_S, exp: T0_S + 600, ...ops }, OTHER_SECRET, {
+      algorithm: 'HS256',
+      issuer: HUB_ISSUER,
+      keyid: keyId(OTHER_SECRET),
+    });
+    expect(service.verify(retired).id).toBe('operator');
   });
 
   it('a token without exp is UNAUTHORIZED', () => {
