@@ -53,7 +53,8 @@ export class LocationService {
     const familyId = info.familyId;
     const now = this.deps.clock();
     const raw = Array.isArray(payload.fixes) ? payload.fixes : [payload];
-    const { accepted, rejected } = checkFixes(raw, now, { maxFutureMs: this.opts.maxFutureMs, maxAgeMs: this.opts.retentionMs });
+    const limits = { maxFutureMs: this.opts.maxFutureMs, maxAgeMs: this.opts.retentionMs, notBefore: info.boundAt };
+    const { accepted, rejected } = checkFixes(raw, now, limits);
     if (accepted.length === 0) return { accepted: 0, rejected };
 
     const rows = accepted.map((f) => this.row(deviceId, f, now));

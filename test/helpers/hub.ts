@@ -178,12 +178,43 @@ export async function createFamily(t: Endpoint, owner: TestUser, name = 'The Smi
   return r.body.id as string;
 }
 
-export async function bindWatch(t: Endpoint, owner: TestUser, familyId: string, watch: TestWatch): Promise<void> {
-  const r = await api(t, 'POST', `/v1/families/${familyId}/devices`, {
-    token: owner.accessToken,
-    body: { bindingCode: watch.bindingCode, childName: 'Mia' },
-  });
+export interface BindOptions {
+  /**
+   * Bind as if this long ago: the hub's clock is moved back for the bind (in-process hubs only).
+   * A family sees only fixes taken since it bound the watch, so a test that reports a recorded
+   * path from the past binds before that path begins.
+   */
+  boundMsAgo?: number;
+}
+
+/** An endpoint whose clock a test may move: a TestHub. */
+type MaybeClocked = Endpoint & { clock?: TestClock };
+
+export async function bindWatch(
+  t: MaybeClocked,
+  owner: TestUser,
+  familyId: string,
+  watch: TestWatch,
+  opts: BindOptions = {},
+): Promise<void> {
+  const bind = () =>
+    api(t, 'POST', `/v1/families/${familyId}/devices`, {
+      token: owner.accessToken,
+      body: { bindingCode: watch.bindingCode, childName: 'Mia' },
+    });
+  const r = opts.boundMsAgo ? await backdated(t, opts.boundMsAgo, bind) : await bind();
   if (r.status !== 201) throw new Error(`bind failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** Runs `fn` with the hub's clock `ms` in the past, then puts it back. */
+export async function backdated<T>(t: MaybeClocked, ms: number, fn: () => Promise<T>): Promise<T> {
+  if (!t.clock) throw new Error('backdating needs an in-process hub (a TestHub with its clock)');
+  t.clock.advance(-ms);
+  try {
+    return await fn();
+  } finally {
+    t.clock.advance(ms);
+  }
 }
 
 /** Invites a new user into the family with the role and returns them. */
@@ -196,12 +227,12 @@ export async function addMember(t: Endpoint, owner: TestUser, familyId: string, 
   return member;
 }
 
-/** A family with an owner and a bound watch whose location permission is on. */
-export async function familyWithWatch(t: Endpoint) {
+/** A family with an owner and a bound watch. */
+export async function familyWithWatch(t: MaybeClocked, opts: BindOptions = {}) {
   const owner = await registerUser(t, 'Owner');
   const familyId = await createFamily(t, owner);
   const watch = await provisionWatch(t);
-  await bindWatch(t, owner, familyId, watch);
+  await bindWatch(t, owner, familyId, watch, opts);
   return { owner, familyId, watch };
 }
 
