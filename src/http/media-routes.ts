@@ -3,11 +3,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../contract/errors.js';
-import { parseOrThrow } from '../contract/schemas.js';
+import { id, parseOrThrow } from '../contract/schemas.js';
 import { bearer } from './guards.js';
 import type { HttpDeps } from './types.js';
 
-const params = z.strictObject({ id: z.string().min(1).max(128) });
+const params = z.strictObject({ id });
 
 /** Parses a single `bytes=` range; undefined for none, null for unsatisfiable. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | null {

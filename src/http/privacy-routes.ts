@@ -8,7 +8,7 @@ import { verifyPassword } from '../auth/passwords.js';
 import { normalizeCode, randomCode, sha256 } from '../auth/secrets.js';
 import { rooms } from '../cluster/room-control.js';
 import { badRequest, forbidden, notFound, unauthorized } from '../contract/errors.js';
-import { familyDeviceParams, parseOrThrow } from '../contract/schemas.js';
+import { familyDeviceParams, id, parseOrThrow, text } from '../contract/schemas.js';
 import { exportDevice, exportUser } from '../privacy/export.js';
 import { authUser, bearer } from './guards.js';
 import type { HttpDeps } from './types.js';
@@ -20,8 +20,8 @@ const deleteBody = z.strictObject({
 });
 
 const incidentBody = z.strictObject({
-  message: z.string().trim().min(1).max(2000),
-  familyIds: z.array(z.string().min(1).max(128)).min(1).max(10_000).optional(),
+  message: text().trim().min(1).max(2000),
+  familyIds: z.array(id).min(1).max(10_000).optional(),
 });
 
 const OPS_SCOPE = 'ops';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
 import { createHub, type Hub } from '../../src/hub.js';
@@ -307,4 +308,48 @@ export function waitFor<T = any>(
 /** Emits with an ack and resolves with the response. */
 export function request<T = any>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
   return (socket as unknown as Socket).timeout(15_000).emitWithAck(event, ...args) as Promise<T>;
+}
+
+export interface RawSocket {
+  /** Emits `event` with a payload given as JSON text, exactly as written, and resolves with the ack. */
+  request<T = any>(event: string, payloadJson: string): Promise<T>;
+  close(): void;
+}
+
+/**
+ * A Socket.IO client by hand (Engine.IO 4 over a WebSocket): it sends payloads as raw JSON text,
+ * as a hostile client can, including values the real client cannot even encode (its encoder
+ * recurses, so 9,000 levels of nesting overflow the test's own stack).
+ */
+export function rawSocket(t: Endpoint, token: string): Promise<RawSocket> {
+  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  const acks = new Map<number, (payload: unknown) => void>();
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    ws.on('error', reject);
+    ws.on('message', (data) => {
+      const m = data.toString();
+      if (m === '2') return ws.send('3'); // ping → pong
+      if (m.startsWith('0')) return ws.send(`40${JSON.stringify({ token })}`); // open → connect
+      if (m.startsWith('44')) return reject(new Error(`connect refused: ${m.slice(2)}`));
+      if (m.startsWith('40')) {
+        return resolve({
+          request<T>(event: string, payloadJson: string) {
+            const id = next++;
+            return new Promise<T>((done) => {
+              acks.set(id, done as (payload: unknown) => void);
+              ws.send(`42${id}[${JSON.stringify(event)},${payloadJson}]`);
+            });
+          },
+          close: () => ws.close(),
+        });
+      }
+      const ack = /^43(\d+)(.*)$/s.exec(m);
+      if (ack) {
+        const id = Number(ack[1]);
+        acks.get(id)?.((JSON.parse(ack[2]!) as unknown[])[0]);
+        acks.delete(id);
+      }
+    });
+  });
 }
