@@ -4,6 +4,7 @@
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { unauthorized } from '../contract/errors.js';
+import { hasVisibleCharacter, isStorableText } from '../contract/schemas.js';
 import type { PrincipalKind } from '../contract/models.js';
 
 export interface VerifiedToken {
@@ -110,10 +111,16 @@ export class TokenService {
 
   private externalUser(claims: jwt.JwtPayload): VerifiedToken {
     const { sub, exp, iss } = claims;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || typeof exp !== 'number') {
+    // The subject, email and name are stored (a user row): text the stores keep as given (see
+    // isStorableText), and a name that shows something, or none (the account gets a default).
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !isStorableText(sub) || typeof exp !== 'number') {
       throw unauthorized('invalid token claims');
     }
-    const str = (v: unknown) => (typeof v === 'string' && v.length <= 254 ? v : undefined);
+    const str = (v: unknown) => (typeof v === 'string' && v.length <= 254 && isStorableText(v) ? v : undefined);
+    const name = (v: unknown) => {
+      const s = str(v)?.trim();
+      return s !== undefined && hasVisibleCharacter(s) ? cutAt(s, 64) : undefined;
+    };
     return {
       kind: 'user',
       id: sub,
@@ -124,7 +131,7 @@ export class TokenService {
         subject: `${String(iss)}|${sub}`,
         // Only an address the issuer verified is taken as the account's email.
         email: claims.email_verified === true ? str(claims.email) : undefined,
-        name: str(claims.name) ?? str(claims.preferred_username),
+        name: name(claims.name) ?? name(claims.preferred_username),
       },
     };
   }
@@ -132,4 +139,14 @@ export class TokenService {
 
 function scopesOf(claims: jwt.JwtPayload): string[] {
   return typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+}
+
+/** At most `max` UTF-16 units (what a nickname may hold), cut between code points, never inside a pair. */
+function cutAt(s: string, max: number): string {
+  let out = '';
+  for (const cp of s) {
+    if (out.length + cp.length > max) break;
+    out += cp;
+  }
+  return out;
 }

@@ -274,6 +274,22 @@ describe('TokenService: outside issuer', () => {
     expect(service.verify(service.signUser('u', 1)).external).toBeUndefined();
   });
 
+  // The subject, email and name become a user row: what PostgreSQL refuses (U+0000) or SQLite
+  // changes (an unpaired surrogate) must not get there, nor a name that shows nothing.
+  it('keeps unstorable or invisible outside claims out of the account it names', () => {
+    const { service } = rsaService();
+    const verify = (over: Record<string, unknown>) => service.verify(signRs({ ...outsideClaims, ...over }));
+    unauthorizedError(() => verify({ sub: 'auth0|a\u0000b' }));
+    unauthorizedError(() => verify({ sub: 'auth0|\ud800' }));
+    expect(verify({ email: 'pat\u0000@example.com' }).external?.email).toBeUndefined();
+    expect(verify({ name: 'Pat\u0000' }).external?.name).toBeUndefined();
+    expect(verify({ name: '\u200b\u200d\ufeff', preferred_username: 'pat' }).external?.name).toBe('pat');
+    expect(verify({ name: '  Pat  ' }).external?.name).toBe('Pat');
+    // Cut to the 64 units a nickname holds between code points, never inside a surrogate pair.
+    const long = verify({ name: `${'x'.repeat(63)}😀😀` }).external?.name;
+    expect(long).toBe('x'.repeat(63));
+  });
+
   it('checks the audience when one is configured', () => {
     const { service } = rsaService('kidwatch');
     expect(service.verify(signRs(outsideClaims, { audience: 'kidwatch' })).id).toBe('auth0|abc');
