@@ -12,7 +12,8 @@ export type FixRow = Selectable<FixesTable>;
 export const inBinding =
   (boundAt: number) =>
   (eb: ExpressionBuilder<Database, 'fixes'>): Expression<SqlBool> =>
-    eb.and([eb('ts', '>=', boundAt), eb('received_at', '>=', boundAt)]);
+    // Qualified, so a query that joins fixes to another table with a ts column can use it too.
+    eb.and([eb('fixes.ts', '>=', boundAt), eb('fixes.received_at', '>=', boundAt)]);
 
 // Well under SQLite's and PostgreSQL's bound-parameter limits (12 columns a row).
 const INSERT_CHUNK = 1000;

@@ -87,6 +87,15 @@ describe.each(STORE_KINDS)('a re-bound watch (%s)', (kind) => {
     expect(await collect(store.privacy.fixes(quiet, BOUND_B))).toEqual([]);
     // Without a binding cut (the watch's whole track, e.g. for retention) everything is there.
     expect(await store.fixes.history(dev, 0, BOUND_B + 120_000, undefined, 100)).toHaveLength(5);
+
+    // The cells and access points reported with those fixes are cut the same way.
+    const obs = { cells: '[]', wifi: null };
+    await store.fixObservations.insertMany([
+      { device_id: dev, ts: BOUND_B - 1, ...obs },
+      { device_id: dev, ts: BOUND_B, ...obs },
+    ]);
+    expect((await store.fixObservations.between(dev, 0, BOUND_B + 120_000, 100, BOUND_B)).map((o) => o.ts)).toEqual([BOUND_B]);
+    expect(await store.fixObservations.between(dev, 0, BOUND_B + 120_000, 100)).toHaveLength(2);
   });
 
   it('keeps one watch’s clientMsgIds apart per conversation: a restarted counter is new, not a replay', async () => {
