@@ -89,9 +89,9 @@ export class PrivacyQueries {
 
   /**
    * Messages a principal sent, oldest first, a page at a time. A user's are all theirs, in
-   * every family. A watch's are cut at its current binding, like every other part of its export:
-   * only those in the binding family's conversation and sent since `since` (bound_at), never
-   * what it said to a family it belonged to before (or in an earlier binding of this one).
+   * every family. A watch's are those of its current binding, as its fixes are: only those in the
+   * binding family's conversation and sent since `since` (bound_at), never what it said to a
+   * family it belonged to before (or in an earlier binding of this one).
    */
   messagesBy(kind: 'user', id: string): AsyncGenerator<ExportedMessage>;
   messagesBy(kind: 'device', id: string, binding: { familyId: string; since: number }): AsyncGenerator<ExportedMessage>;
