@@ -4,6 +4,7 @@
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { E } from '../contract/errors.js';
+import { hasVisibleCharacter, isStorableText } from '../contract/schemas.js';
 import type { PrincipalKind } from '../contract/models.js';
 
 export interface VerifiedToken {
@@ -22,7 +23,7 @@ export interface VerifiedToken {
 export interface TokenServiceOptions {
   /** Signs new tokens. */
   secret: string;
-  /** Retired secrets: tokens they signed verify (by `kid`) until they expire. */
+  /** Retired secrets: tokens they signed verify (by `kid` only) until they expire. */
   previousSecrets?: readonly string[];
   accessTtlS: number;
   deviceTtlS: number;
@@ -97,29 +98,29 @@ export class TokenService {
     return { kind: typ, id: sub, ver, expiresAt: exp * 1000, scopes: scopesOf(claims), ...sid };
   }
 
-  /** By its kid; a token from before kids existed is tried against every known key. */
+  /**
+   * By its kid. A token without one (from before kids existed, or a hand-signed ops token) is
+   * verified with the current secret only, as docs/protocol.md promises: a retired secret, which
+   * may be retired because it leaked, must not keep verifying tokens that name no key.
+   */
   private verifyOwn(token: string, kid: string | undefined, clockTimestamp: number): jwt.JwtPayload {
-    const candidates = kid === undefined ? [...this.keys.values()] : [this.keys.get(kid)].filter((s) => s !== undefined);
-    if (candidates.length === 0) throw new Error('unknown key');
-    let last: unknown;
-    for (const secret of candidates) {
-      try {
-        return jwt.verify(token, secret, { algorithms: ['HS256'], issuer: HUB_ISSUER, clockTimestamp }) as jwt.JwtPayload;
-      } catch (err) {
-        last = err;
-        // An expired token is expired whichever key signed it.
-        if (err instanceof jwt.TokenExpiredError) break;
-      }
-    }
-    throw last;
+    const secret = kid === undefined ? this.opts.secret : this.keys.get(kid);
+    if (secret === undefined) throw new Error('unknown key');
+    return jwt.verify(token, secret, { algorithms: ['HS256'], issuer: HUB_ISSUER, clockTimestamp }) as jwt.JwtPayload;
   }
 
   private externalUser(claims: jwt.JwtPayload): VerifiedToken {
     const { sub, exp, iss } = claims;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || typeof exp !== 'number') {
+    // The subject, email and name are stored (a user row): text the stores keep as given (see
+    // isStorableText), and a name that shows something, or none (the account gets a default).
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !isStorableText(sub) || typeof exp !== 'number') {
       throw E.tokenInvalid('invalid token claims');
     }
-    const str = (v: unknown) => (typeof v === 'string' && v.length <= 254 ? v : undefined);
+    const str = (v: unknown) => (typeof v === 'string' && v.length <= 254 && isStorableText(v) ? v : undefined);
+    const name = (v: unknown) => {
+      const s = str(v)?.trim();
+      return s !== undefined && hasVisibleCharacter(s) ? cutAt(s, 64) : undefined;
+    };
     return {
       kind: 'user',
       id: sub,
@@ -130,7 +131,7 @@ export class TokenService {
         subject: `${String(iss)}|${sub}`,
         // Only an address the issuer verified is taken as the account's email.
         email: claims.email_verified === true ? str(claims.email) : undefined,
-        name: str(claims.name) ?? str(claims.preferred_username),
+        name: name(claims.name) ?? name(claims.preferred_username),
       },
     };
   }
@@ -138,4 +139,14 @@ export class TokenService {
 
 function scopesOf(claims: jwt.JwtPayload): string[] {
   return typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+}
+
+/** At most `max` UTF-16 units (what a nickname may hold), cut between code points, never inside a pair. */
+function cutAt(s: string, max: number): string {
+  let out = '';
+  for (const cp of s) {
+    if (out.length + cp.length > max) break;
+    out += cp;
+  }
+  return out;
 }

@@ -66,7 +66,7 @@ export class ChatService {
     const familyId = req.conversationId;
     await this.deps.guard.check(RULES['chat.send'], sender, req);
     const { store } = this.deps;
-    const earlier = await store.messages.findByClientId(sender.kind, sender.id, req.clientMsgId);
+    const earlier = await store.messages.findByClientId(sender.kind, sender.id, familyId, req.clientMsgId);
     if (earlier) return this.view(earlier);
 
     const now = this.deps.clock();

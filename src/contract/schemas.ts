@@ -5,9 +5,96 @@ import { z } from 'zod';
 import { E } from './errors.js';
 import { COMMAND_TYPES, DEVICE_ALERT_TYPES, FIX_SOURCES, MESSAGE_KINDS, PERMISSION_NAMES, ROLES } from './models.js';
 
-const id = z.string().min(1).max(128);
-const email = z.string().trim().toLowerCase().max(254).pipe(z.email());
+// ---- Text ---------------------------------------------------------------------------------------
+// One rule for every string a client sends, in every HTTP body, path parameter and socket payload:
+// it is stored and read back exactly as acknowledged, on both databases. PostgreSQL `text` cannot
+// hold U+0000 (the query fails: a 500); SQLite stores UTF-8 and silently replaces an unpaired
+// surrogate with U+FFFD. Both are refused at the schema (BAD_REQUEST naming the field).
+
+/** U+0000, or a UTF-16 surrogate that is not half of a pair (a /u regex sees pairs as one code point). */
+const UNSTORABLE = /\u0000|\p{Cs}/u;
+export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
+export const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired surrogate';
+
+/**
+ * A string of a request: what both stores keep as given. Every string schema starts here, but for
+ * patterns that admit only ASCII anyway (IMEI, phone numbers, HH:MM, fingerprints) and passwords.
+ */
+export const text = () => z.string().refine(isStorableText, UNSTORABLE_MESSAGE);
+
+/**
+ * Code points that show nothing by themselves: controls, format characters (zero-width space,
+ * joiners, word joiner, BOM, bidi marks…), separators, combining marks with nothing to combine
+ * with, the default-ignorable code points (Hangul fillers, variation selectors, tags…) and the
+ * blank braille pattern.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/gu;
+export const hasVisibleCharacter = (s: string): boolean => s.replace(INVISIBLE, '').length > 0;
+
+/**
+ * A name people read (nickname, family, child, place, contact, model): trimmed as before, then it
+ * must show something, so a member or a watch cannot be made invisible in the apps.
+ */
+export const visibleName = (max: number) =>
+  text().trim().min(1).max(max).refine(hasVisibleCharacter, 'must contain a visible character');
+
+export const id = text().min(1).max(128);
+const email = text().trim().toLowerCase().max(254).pipe(z.email());
+// Passwords are secrets, not text: never stored or shown, only hashed as UTF-8 bytes. They keep
+// z.string() so an account whose password has such a character can still log in.
 const password = z.string().min(8).max(256);
+
+// ---- Free-form JSON --------------------------------------------------------------------------------
+// Command params and results, WebRTC parameter objects and the fixes of a report arrive as any
+// JSON. Something downstream walks them recursively (JSON.stringify, Socket.IO's encoder, zod,
+// mediasoup), so a hostile nesting of thousands of levels overflowed the stack there (INTERNAL).
+// They are bounded here instead, by an iterative walk that stops at the first excess: its cost is
+// bounded by the limits, not by the payload.
+
+/** Levels of objects and arrays; WebRTC capabilities, the deepest legitimate value, need five. */
+export const MAX_JSON_DEPTH = 16;
+/** Object keys plus array items, over the whole value; full WebRTC capabilities need about 1,000. */
+export const MAX_JSON_ENTRIES = 5000;
+
+/** Why a free-form value is refused, or undefined when it is fine. Iterative: no recursion. */
+export function jsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH, maxEntries = MAX_JSON_ENTRIES): string | undefined {
+  const stack: [value: unknown, depth: number][] = [[value, 0]];
+  let entries = 0;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (!isStorableText(v)) return `strings ${UNSTORABLE_MESSAGE}`;
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return 'must be JSON, not binary data';
+    if (depth >= maxDepth) return `nests deeper than ${maxDepth} levels`;
+    if (Array.isArray(v)) {
+      entries += v.length;
+      if (entries > maxEntries) return `has more than ${maxEntries} keys and items`;
+      for (const item of v) stack.push([item, depth + 1]);
+      continue;
+    }
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue;
+      if (++entries > maxEntries) return `has more than ${maxEntries} keys and items`;
+      if (!isStorableText(key)) return `keys ${UNSTORABLE_MESSAGE}`;
+      stack.push([(v as Record<string, unknown>)[key], depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+const boundedJson = (value: unknown, ctx: z.RefinementCtx): void => {
+  const problem = jsonProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+};
+
+/** Any JSON value, bounded. */
+export const jsonValue = () => z.unknown().superRefine(boundedJson);
+/** A JSON object with any keys, bounded (keys and values alike). */
+// Keys are checked by the walk too (z.string() here, so the message is the walk's).
+export const jsonObject = () => z.record(z.string(), z.unknown()).superRefine(boundedJson);
 
 /** Luhn check digit, as on every real IMEI. */
 export function isValidImei(imei: string): boolean {
@@ -24,20 +111,20 @@ export function isValidImei(imei: string): boolean {
   return sum % 10 === 0;
 }
 
-export const registerBody = z.strictObject({ email, password, nickname: z.string().trim().min(1).max(64) });
+export const registerBody = z.strictObject({ email, password, nickname: visibleName(64) });
 export const loginBody = z.strictObject({ email, password: z.string().min(1).max(256) });
-export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(512) });
+export const refreshBody = z.strictObject({ refreshToken: text().min(1).max(512) });
 
 export const deviceRegisterBody = z.strictObject({
   imei: z.string().refine(isValidImei, 'must be a 15-digit IMEI with a valid check digit'),
-  model: z.string().trim().min(1).max(64),
+  model: visibleName(64),
 });
 
-export const familyCreateBody = z.strictObject({ name: z.string().trim().min(1).max(80) });
+export const familyCreateBody = z.strictObject({ name: visibleName(80) });
 export const inviteCreateBody = z.strictObject({ role: z.enum(ROLES) });
 export const deviceBindBody = z.strictObject({
-  bindingCode: z.string().trim().min(4).max(64),
-  childName: z.string().trim().min(1).max(64),
+  bindingCode: text().trim().min(4).max(64),
+  childName: visibleName(64),
 });
 export const permissionsBody = z.strictObject(
   Object.fromEntries(PERMISSION_NAMES.map((p) => [p, z.boolean()])) as Record<(typeof PERMISSION_NAMES)[number], z.ZodBoolean>,
@@ -46,7 +133,7 @@ export const permissionsBody = z.strictObject(
 export const familyParams = z.strictObject({ fid: id });
 export const familyDeviceParams = z.strictObject({ fid: id, did: id });
 export const familyMemberParams = z.strictObject({ fid: id, uid: id });
-export const inviteParams = z.strictObject({ code: z.string().min(1).max(64) });
+export const inviteParams = z.strictObject({ code: text().min(1).max(64) });
 
 const lat = z.number().min(-90).max(90);
 const lng = z.number().min(-180).max(180);
@@ -71,21 +158,26 @@ export const MAX_HISTORY_LIMIT = 1000;
 export const MAX_SYNC_LIMIT = 500;
 
 export const MAX_CALL_INVITEES = 8;
-const callRef = z.strictObject({ callId: z.string().min(1).max(128) });
-/** WebRTC parameter objects: shape-checked here, deeply by mediasoup (its errors are BAD_REQUEST). */
-const mediaObject = z.looseObject({});
-const dtlsParameters = z.looseObject({
-  role: z.enum(['auto', 'client', 'server']).optional(),
-  fingerprints: z
-    .array(
-      z.strictObject({
-        algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
-        value: z.string().regex(/^([0-9A-Fa-f]{2}:){19,63}[0-9A-Fa-f]{2}$/, 'must be a hex fingerprint'),
-      }),
-    )
-    .min(1)
-    .max(8),
-});
+const callRef = z.strictObject({ callId: id });
+/**
+ * WebRTC parameter objects: bounded here (see jsonProblem), checked deeply by mediasoup (its
+ * errors are BAD_REQUEST).
+ */
+const mediaObject = z.looseObject({}).superRefine(boundedJson);
+const dtlsParameters = z
+  .looseObject({
+    role: z.enum(['auto', 'client', 'server']).optional(),
+    fingerprints: z
+      .array(
+        z.strictObject({
+          algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
+          value: z.string().regex(/^([0-9A-Fa-f]{2}:){19,63}[0-9A-Fa-f]{2}$/, 'must be a hex fingerprint'),
+        }),
+      )
+      .min(1)
+      .max(8),
+  })
+  .superRefine(boundedJson);
 
 /** Binary data as Socket.IO delivers it to Node: a Buffer (or any byte view). */
 const binary = z.custom<Uint8Array>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'must be binary data');
@@ -93,7 +185,7 @@ const binary = z.custom<Uint8Array>((v) => v instanceof Uint8Array || v instance
 const latLng = z.strictObject({ lat, lng });
 export const geofenceBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(80),
+    name: visibleName(80),
     kind: z.enum(['circle', 'polygon']),
     center: latLng.optional(),
     radius: z.number().optional(),
@@ -124,8 +216,11 @@ export const eventSchemas = {
   // One fix, or `{ fixes }`; each fix is checked on its own (see fixSchema) so one bad fix does
   // not cost the others.
   'location:report': z.union([
-    z.strictObject({ fixes: z.array(z.unknown()).min(1).max(MAX_FIXES_PER_REPORT) }),
-    z.looseObject({ ts: z.unknown() }).refine((o) => !('fixes' in o), 'send one fix or { fixes }, not both'),
+    z.strictObject({ fixes: z.array(jsonValue()).min(1).max(MAX_FIXES_PER_REPORT) }),
+    z
+      .looseObject({ ts: z.unknown() })
+      .refine((o) => !('fixes' in o), 'send one fix or { fixes }, not both')
+      .superRefine(boundedJson),
   ]),
   'location:latest': z.strictObject({ familyId: id }),
   'location:history': z.strictObject({
@@ -133,24 +228,24 @@ export const eventSchemas = {
     from: epochMs,
     to: epochMs,
     limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
-    cursor: z.string().max(64).optional(),
+    cursor: text().max(64).optional(),
   }),
   'area:subscribe': z.strictObject({
-    cells: z.array(z.string().max(16)).min(1).max(MAX_AREA_CELLS),
+    cells: z.array(text().max(16)).min(1).max(MAX_AREA_CELLS),
     mode: z.enum(['stats', 'positions']),
   }),
-  'area:unsubscribe': z.strictObject({ cells: z.array(z.string().max(16)).min(1).max(MAX_AREA_CELLS) }),
+  'area:unsubscribe': z.strictObject({ cells: z.array(text().max(16)).min(1).max(MAX_AREA_CELLS) }),
   'alert:raise': z.strictObject({ type: z.enum(DEVICE_ALERT_TYPES), ts: epochMs, lat: lat.optional(), lng: lng.optional() }),
   'alert:ack': z.strictObject({ id }),
   'chat:send': z.strictObject({
     conversationId: id,
-    clientMsgId: z.string().min(1).max(64),
+    clientMsgId: text().min(1).max(64),
     kind: z.enum(MESSAGE_KINDS),
-    text: z.string().min(1).optional(),
+    text: text().min(1).optional(),
     media: z
       .strictObject({
         data: binary,
-        mime: z.string().max(64),
+        mime: text().max(64),
         durationMs: z.number().int().positive().max(3_600_000).optional(),
       })
       .optional(),
@@ -165,7 +260,7 @@ export const eventSchemas = {
   'command:send': z.strictObject({
     deviceId: id,
     type: z.enum(COMMAND_TYPES),
-    params: z.record(z.string(), z.unknown()).optional(),
+    params: jsonObject().optional(),
     ttlMs: z
       .number()
       .int()
@@ -176,7 +271,7 @@ export const eventSchemas = {
   'command:result': z.strictObject({
     id,
     status: z.enum(['done', 'failed', 'rejected']),
-    result: z.record(z.string(), z.unknown()).optional(),
+    result: jsonObject().optional(),
   }),
   'call:start': z.strictObject({
     familyId: id,
@@ -210,7 +305,7 @@ export function commandParams(maxContacts: number) {
     power_off: none,
     set_interval: z.strictObject({ seconds: z.number().int().min(10).max(86_400) }),
     set_contacts: z.strictObject({
-      contacts: z.array(z.strictObject({ name: z.string().trim().min(1).max(64), phone })).max(maxContacts),
+      contacts: z.array(z.strictObject({ name: visibleName(64), phone })).max(maxContacts),
     }),
     set_sos_numbers: z.strictObject({ numbers: z.array(phone).min(1).max(5) }),
     set_quiet_hours: z.strictObject({

@@ -3,10 +3,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { E } from '../contract/errors.js';
-import { parseOrThrow } from '../contract/schemas.js';
+import { id, parseOrThrow } from '../contract/schemas.js';
 import { type HttpContext, authenticated, caller } from './context.js';
 
-const params = z.strictObject({ id: z.string().min(1).max(128) });
+const params = z.strictObject({ id });
 
 /** Parses a single `bytes=` range; undefined for none, null for unsatisfiable. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | null {

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { familyDeviceParams, parseOrThrow } from '../contract/schemas.js';
+import { familyDeviceParams, id, parseOrThrow, text } from '../contract/schemas.js';
 import { type HttpContext, authenticated, caller } from './context.js';
 
 const deleteBody = z.strictObject({
@@ -13,8 +13,8 @@ const deleteBody = z.strictObject({
 });
 
 const incidentBody = z.strictObject({
-  message: z.string().trim().min(1).max(2000),
-  familyIds: z.array(z.string().min(1).max(128)).min(1).max(10_000).optional(),
+  message: text().trim().min(1).max(2000),
+  familyIds: z.array(id).min(1).max(10_000).optional(),
 });
 
 function streamJson(reply: FastifyReply, chunks: AsyncGenerator<string>, filename: string) {

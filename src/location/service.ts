@@ -73,7 +73,8 @@ export class LocationService {
     const info = device!;
     const now = this.deps.clock();
     const raw = Array.isArray(payload.fixes) ? payload.fixes : [payload];
-    const { accepted, rejected } = checkFixes(raw, now, { maxFutureMs: this.opts.maxFutureMs, maxAgeMs: this.opts.retentionMs });
+    const limits = { maxFutureMs: this.opts.maxFutureMs, maxAgeMs: this.opts.retentionMs, notBefore: info.boundAt };
+    const { accepted, rejected } = checkFixes(raw, now, limits);
     if (accepted.length === 0) return { accepted: 0, rejected };
 
     const rows = accepted.map((f) => this.row(info.id, f, now));

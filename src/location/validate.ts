@@ -9,6 +9,8 @@ export interface FixLimits {
   maxFutureMs: number;
   /** Fixes older than the retention window would be purged at once: refuse them. */
   maxAgeMs: number;
+  /** When the watch's binding began: older fixes are its previous family's (see inBinding). */
+  notBefore?: number;
 }
 
 export interface Rejection {
@@ -53,6 +55,8 @@ export function checkFixes(raw: readonly unknown[], now: number, limits: FixLimi
         ? 'ts looks like seconds since the epoch; ts is in milliseconds (multiply by 1000)'
         : 'ts is older than the retention window';
       rejected.push({ index, code: 'BAD_REQUEST', message });
+    } else if (fix.ts < (limits.notBefore ?? 0)) {
+      rejected.push({ index, code: 'BAD_REQUEST', message: 'ts is before the watch was bound to its family' });
     } else if (seen.has(fix.ts)) {
       rejected.push({ index, code: 'CONFLICT', message: 'another fix in this report has the same ts' });
     } else {

@@ -115,7 +115,7 @@ export function exportDevice(
       ['geofences', fences],
       ['alerts', await q.alertsFor(deviceId, familyId)],
       ['commands', (await q.commandsFor(deviceId, familyId)).map(viewCommand)],
-      ['messagesSent', q.messagesBy('device', deviceId)],
+      ['messagesSent', q.messagesBy('device', deviceId, { familyId, since: device.bound_at ?? 0 })],
       ['auditEntries', await q.auditAbout(deviceId, familyId)],
       ['fixes', q.fixes(deviceId, device.bound_at ?? 0)],
     ]);

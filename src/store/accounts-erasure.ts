@@ -45,7 +45,10 @@ export class AccountErasure {
       for (const fid of deletedFamilies) {
         const devices = await tx.selectFrom('devices').select(['id', 'bound_at']).where('family_id', '=', fid).execute();
         for (const d of devices) {
-          // The family's share of the watch's track: what it reported while bound here.
+          // The family's share of the watch's track: everything received while bound here. That
+          // is a little more than the family sees (inBinding in fixes.ts also needs ts ≥ bound_at):
+          // fixes taken before the binding but uploaded during it are visible to no family, so
+          // they go too rather than wait for the retention purge.
           await tx
             .deleteFrom('fixes')
             .where('device_id', '=', d.id)

@@ -1,6 +1,7 @@
 // The cells and access points fixes were reported with, kept beside their fix (and deleted with
 // it by the foreign key's cascade).
 import type { Kysely, Selectable } from 'kysely';
+import { inBinding } from './fixes.js';
 import type { Database, FixObservationsTable } from './schema.js';
 
 export type FixObservationRow = Selectable<FixObservationsTable>;
@@ -26,15 +27,20 @@ export class FixObservationRepository {
     }
   }
 
-  /** The observations of one watch's fixes with from ≤ ts ≤ to, oldest first. */
-  between(deviceId: string, from: number, to: number, limit: number): Promise<FixObservationRow[]> {
+  /**
+   * The observations of one watch's fixes with from ≤ ts ≤ to, oldest first, within the binding
+   * that began at `boundAt` (the cut on their fixes, see `inBinding`).
+   */
+  between(deviceId: string, from: number, to: number, limit: number, boundAt = 0): Promise<FixObservationRow[]> {
     return this.db
-      .selectFrom('fix_observations')
-      .selectAll()
-      .where('device_id', '=', deviceId)
-      .where('ts', '>=', from)
-      .where('ts', '<=', to)
-      .orderBy('ts')
+      .selectFrom('fix_observations as o')
+      .innerJoin('fixes', (j) => j.onRef('fixes.device_id', '=', 'o.device_id').onRef('fixes.ts', '=', 'o.ts'))
+      .select(['o.device_id', 'o.ts', 'o.cells', 'o.wifi'])
+      .where('o.device_id', '=', deviceId)
+      .where(inBinding(boundAt))
+      .where('o.ts', '>=', from)
+      .where('o.ts', '<=', to)
+      .orderBy('o.ts')
       .limit(limit)
       .execute();
   }

@@ -1,7 +1,19 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Database, FixesTable } from './schema.js';
 
 export type FixRow = Selectable<FixesTable>;
+
+/**
+ * The binding cut: the fixes of a watch's current binding (bound at `boundAt`) are those both
+ * taken (ts) and received at or after it. Receipt alone is not enough: a watch that buffered
+ * fixes while offline in its previous family uploads them after it is re-bound, and those
+ * positions are the previous family's child's, not the new family's.
+ */
+export const inBinding =
+  (boundAt: number) =>
+  (eb: ExpressionBuilder<Database, 'fixes'>): Expression<SqlBool> =>
+    // Qualified, so a query that joins fixes to another table with a ts column can use it too.
+    eb.and([eb('fixes.ts', '>=', boundAt), eb('fixes.received_at', '>=', boundAt)]);
 
 // Well under SQLite's and PostgreSQL's bound-parameter limits (12 columns a row).
 const INSERT_CHUNK = 1000;
@@ -24,8 +36,9 @@ export class FixRepository {
   }
 
   /**
-   * Fixes with from ≤ ts ≤ to and ts > afterTs, oldest first. `receivedSince` hides what the
-   * watch reported before its current binding: a family never sees its previous family's data.
+   * Fixes with from ≤ ts ≤ to and ts > afterTs, oldest first. `boundAt` hides what belongs to
+   * the watch's time before its current binding (see `inBinding`): a family never sees its
+   * previous family's data.
    */
   history(
     deviceId: string,
@@ -33,13 +46,13 @@ export class FixRepository {
     to: number,
     afterTs: number | undefined,
     limit: number,
-    receivedSince = 0,
+    boundAt = 0,
   ): Promise<FixRow[]> {
     return this.db
       .selectFrom('fixes')
       .selectAll()
       .where('device_id', '=', deviceId)
-      .where('received_at', '>=', receivedSince)
+      .where(inBinding(boundAt))
       .where('ts', '>=', from)
       .where('ts', '<=', to)
       .$if(afterTs !== undefined, (q) => q.where('ts', '>', afterTs!))
@@ -55,12 +68,13 @@ export class FixRepository {
     return Number(r.numAffectedRows ?? 0);
   }
 
-  latest(deviceId: string, receivedSince = 0): Promise<FixRow | undefined> {
+  /** The newest fix of the current binding (see `inBinding`). */
+  latest(deviceId: string, boundAt = 0): Promise<FixRow | undefined> {
     return this.db
       .selectFrom('fixes')
       .selectAll()
       .where('device_id', '=', deviceId)
-      .where('received_at', '>=', receivedSince)
+      .where(inBinding(boundAt))
       .orderBy('ts', 'desc')
       .limit(1)
       .executeTakeFirst();

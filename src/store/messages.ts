@@ -24,22 +24,34 @@ export interface NewMessage {
 export class MessageRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  findByClientId(senderKind: string, senderId: string, clientMsgId: string): Promise<MessageRow | undefined> {
+  /**
+   * The message a sender already sent with this clientMsgId in this conversation. Idempotency is
+   * per conversation (unique index messages_idempotency, migration 0006): a watch re-bound to
+   * another family, or a user in two families, may reuse a clientMsgId, and a replay must never
+   * answer with another conversation's message.
+   */
+  findByClientId(
+    senderKind: string,
+    senderId: string,
+    conversationId: string,
+    clientMsgId: string,
+  ): Promise<MessageRow | undefined> {
     return this.db
       .selectFrom('messages')
       .selectAll()
       .where('sender_kind', '=', senderKind)
       .where('sender_id', '=', senderId)
+      .where('conversation_id', '=', conversationId)
       .where('client_msg_id', '=', clientMsgId)
       .executeTakeFirst();
   }
 
   /**
    * Appends a message (and its media row). Returns the stored row and whether it is new: a
-   * retry with the same sender and clientMsgId returns the first one.
+   * retry with the same sender, conversation and clientMsgId returns the first one.
    */
   async append(m: NewMessage): Promise<{ row: MessageRow; created: boolean }> {
-    const existing = await this.findByClientId(m.senderKind, m.senderId, m.clientMsgId);
+    const existing = await this.findByClientId(m.senderKind, m.senderId, m.conversationId, m.clientMsgId);
     if (existing) return { row: existing, created: false };
     try {
       const row = await this.db.transaction().execute(async (tx) => {
@@ -74,7 +86,7 @@ export class MessageRepository {
     } catch (err) {
       // The same send raced itself (a retry on another connection): the first one stands.
       if (!isUniqueViolation(err)) throw err;
-      const first = await this.findByClientId(m.senderKind, m.senderId, m.clientMsgId);
+      const first = await this.findByClientId(m.senderKind, m.senderId, m.conversationId, m.clientMsgId);
       if (!first) throw err;
       return { row: first, created: false };
     }

@@ -1,9 +1,22 @@
 // The reads behind data exports: everything the hub holds on a user or a watch. Unbounded sets
 // (fixes, messages) are read a page at a time so an export never holds them all in memory.
 import type { Kysely } from 'kysely';
+import { inBinding } from './fixes.js';
 import type { Database } from './schema.js';
 
 const PAGE = 1000;
+
+export interface ExportedMessage {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  kind: string;
+  text: string | null;
+  ts: number;
+  media_id: string | null;
+  mime: string | null;
+  bytes: number | null;
+}
 
 export class PrivacyQueries {
   constructor(private readonly db: Kysely<Database>) {}
@@ -74,16 +87,26 @@ export class PrivacyQueries {
       .execute();
   }
 
-  /** Messages a principal sent, oldest first, a page at a time. */
-  async *messagesBy(kind: string, id: string) {
+  /**
+   * Messages a principal sent, oldest first, a page at a time. A user's are all theirs, in
+   * every family. A watch's are those of its current binding, as its fixes are: only those in the
+   * binding family's conversation and sent since `since` (bound_at), never what it said to a
+   * family it belonged to before (or in an earlier binding of this one).
+   */
+  messagesBy(kind: 'user', id: string): AsyncGenerator<ExportedMessage>;
+  messagesBy(kind: 'device', id: string, binding: { familyId: string; since: number }): AsyncGenerator<ExportedMessage>;
+  async *messagesBy(kind: 'user' | 'device', id: string, binding?: { familyId: string; since: number }) {
+    if (kind === 'device' && !binding) throw new Error('a watch’s messages are read within its binding');
     let after: { ts: number; id: string } | undefined;
     for (;;) {
-      const page = await this.db
+      const page: ExportedMessage[] = await this.db
         .selectFrom('messages as m')
+        .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
         .leftJoin('media as x', 'x.id', 'm.media_id')
         .select(['m.id', 'm.conversation_id', 'm.seq', 'm.kind', 'm.text', 'm.ts', 'x.id as media_id', 'x.mime', 'x.bytes'])
         .where('m.sender_kind', '=', kind)
         .where('m.sender_id', '=', id)
+        .$if(binding !== undefined, (q) => q.where('c.family_id', '=', binding!.familyId).where('m.ts', '>=', binding!.since))
         .$if(after !== undefined, (q) =>
           q.where((eb) => eb.or([eb('m.ts', '>', after!.ts), eb.and([eb('m.ts', '=', after!.ts), eb('m.id', '>', after!.id)])])),
         )
@@ -98,15 +121,15 @@ export class PrivacyQueries {
     }
   }
 
-  /** A watch's fixes since it was bound, oldest first, a page at a time. */
-  async *fixes(deviceId: string, receivedSince: number) {
+  /** A watch's fixes of its current binding (see `inBinding`), oldest first, a page at a time. */
+  async *fixes(deviceId: string, boundAt: number) {
     let afterTs = -1;
     for (;;) {
       const page = await this.db
         .selectFrom('fixes')
         .select(['ts', 'lat', 'lng', 'acc', 'alt', 'speed', 'heading', 'battery', 'source', 'cell', 'received_at'])
         .where('device_id', '=', deviceId)
-        .where('received_at', '>=', receivedSince)
+        .where(inBinding(boundAt))
         .where('ts', '>', afterTs)
         .orderBy('ts')
         .limit(PAGE)

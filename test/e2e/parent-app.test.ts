@@ -88,12 +88,15 @@ const tab = (page: Page, name: string) =>
 /** A watch on the contract's Socket.IO side. */
 async function simulatedWatch(watch: TestWatch) {
   const socket: ClientSocket = await connect(t, watch.deviceToken);
-  let ts = Date.now() - 60_000;
+  let ts = 0;
   return {
     socket,
-    /** One fix, each a second after the previous one. */
+    /**
+     * One fix, each at least a second after the previous one and never from before now: the
+     * watch is bound by then, and a family sees only fixes taken since it bound the watch.
+     */
     async report(lat: number, lng: number, battery = 80) {
-      ts = Math.max(ts + 1000, Date.now() - 30_000);
+      ts = Math.max(ts + 1000, Date.now());
       const r = await request(socket, 'location:report', { ts, lat, lng, acc: 10, battery, source: 'gps' });
       expect(r).toMatchObject({ ok: true, accepted: 1 });
     },
@@ -538,7 +541,8 @@ describe('the parents’ web app', () => {
         body: { location: true, camera: false, microphone: false, contacts: false },
       });
       const socket = await connect(hub, watch.deviceToken);
-      let ts = Date.now() - 10_000;
+      // From now on: the watch was bound just above (a family sees only fixes taken since).
+      let ts = Date.now();
       const report = (lat: number, lng: number) =>
         request(socket, 'location:report', { ts: (ts += 1000), lat, lng, acc: 10, battery: 70, source: 'gps' });
       await report(52.52, 13.405);

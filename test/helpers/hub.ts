@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
 import type { Backplane } from '../../src/backplane/backplane.js';
@@ -213,12 +214,43 @@ export async function createFamily(t: Endpoint, owner: TestUser, name = 'The Smi
   return r.body.id as string;
 }
 
-export async function bindWatch(t: Endpoint, owner: TestUser, familyId: string, watch: TestWatch): Promise<void> {
-  const r = await api(t, 'POST', `/v1/families/${familyId}/devices`, {
-    token: owner.accessToken,
-    body: { bindingCode: watch.bindingCode, childName: 'Mia' },
-  });
+export interface BindOptions {
+  /**
+   * Bind as if this long ago: the hub's clock is moved back for the bind (in-process hubs only).
+   * A family sees only fixes taken since it bound the watch, so a test that reports a recorded
+   * path from the past binds before that path begins.
+   */
+  boundMsAgo?: number;
+}
+
+/** An endpoint whose clock a test may move: a TestHub. */
+type MaybeClocked = Endpoint & { clock?: TestClock };
+
+export async function bindWatch(
+  t: MaybeClocked,
+  owner: TestUser,
+  familyId: string,
+  watch: TestWatch,
+  opts: BindOptions = {},
+): Promise<void> {
+  const bind = () =>
+    api(t, 'POST', `/v1/families/${familyId}/devices`, {
+      token: owner.accessToken,
+      body: { bindingCode: watch.bindingCode, childName: 'Mia' },
+    });
+  const r = opts.boundMsAgo ? await backdated(t, opts.boundMsAgo, bind) : await bind();
   if (r.status !== 201) throw new Error(`bind failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** Runs `fn` with the hub's clock `ms` in the past, then puts it back. */
+export async function backdated<T>(t: MaybeClocked, ms: number, fn: () => Promise<T>): Promise<T> {
+  if (!t.clock) throw new Error('backdating needs an in-process hub (a TestHub with its clock)');
+  t.clock.advance(-ms);
+  try {
+    return await fn();
+  } finally {
+    t.clock.advance(ms);
+  }
 }
 
 /** Invites a new user into the family with the role and returns them. */
@@ -231,12 +263,12 @@ export async function addMember(t: Endpoint, owner: TestUser, familyId: string, 
   return member;
 }
 
-/** A family with an owner and a bound watch whose location permission is on. */
-export async function familyWithWatch(t: Endpoint) {
+/** A family with an owner and a bound watch. */
+export async function familyWithWatch(t: MaybeClocked, opts: BindOptions = {}) {
   const owner = await registerUser(t, 'Owner');
   const familyId = await createFamily(t, owner);
   const watch = await provisionWatch(t);
-  await bindWatch(t, owner, familyId, watch);
+  await bindWatch(t, owner, familyId, watch, opts);
   return { owner, familyId, watch };
 }
 
@@ -311,4 +343,48 @@ export function waitFor<T = any>(
 /** Emits with an ack and resolves with the response. */
 export function request<T = any>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
   return (socket as unknown as Socket).timeout(15_000).emitWithAck(event, ...args) as Promise<T>;
+}
+
+export interface RawSocket {
+  /** Emits `event` with a payload given as JSON text, exactly as written, and resolves with the ack. */
+  request<T = any>(event: string, payloadJson: string): Promise<T>;
+  close(): void;
+}
+
+/**
+ * A Socket.IO client by hand (Engine.IO 4 over a WebSocket): it sends payloads as raw JSON text,
+ * as a hostile client can, including values the real client cannot even encode (its encoder
+ * recurses, so 9,000 levels of nesting overflow the test's own stack).
+ */
+export function rawSocket(t: Endpoint, token: string): Promise<RawSocket> {
+  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  const acks = new Map<number, (payload: unknown) => void>();
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    ws.on('error', reject);
+    ws.on('message', (data) => {
+      const m = data.toString();
+      if (m === '2') return ws.send('3'); // ping → pong
+      if (m.startsWith('0')) return ws.send(`40${JSON.stringify({ token })}`); // open → connect
+      if (m.startsWith('44')) return reject(new Error(`connect refused: ${m.slice(2)}`));
+      if (m.startsWith('40')) {
+        return resolve({
+          request<T>(event: string, payloadJson: string) {
+            const id = next++;
+            return new Promise<T>((done) => {
+              acks.set(id, done as (payload: unknown) => void);
+              ws.send(`42${id}[${JSON.stringify(event)},${payloadJson}]`);
+            });
+          },
+          close: () => ws.close(),
+        });
+      }
+      const ack = /^43(\d+)(.*)$/s.exec(m);
+      if (ack) {
+        const id = Number(ack[1]);
+        acks.get(id)?.((JSON.parse(ack[2]!) as unknown[])[0]);
+        acks.delete(id);
+      }
+    });
+  });
 }

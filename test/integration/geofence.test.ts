@@ -17,7 +17,7 @@ import {
   startHub,
   waitFor,
 } from '../helpers/hub.js';
-import { dLat, dLng, fix, setPermissions, sharingFamily } from '../helpers/location.js';
+import { BOUND_A_WEEK_AGO, dLat, dLng, fix, setPermissions, sharingFamily } from '../helpers/location.js';
 
 const HOME = { lat: 48.8566, lng: 2.3522 };
 
@@ -53,7 +53,7 @@ describe('geofences', () => {
   const create = (token: string, fid: string, body: object) => api(t, 'POST', `/v1/families/${fid}/geofences`, { token, body });
 
   it('enters and leaves a circle and a polygon exactly once each along a walk', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     const circle = await create(a.owner.accessToken, a.familyId, { name: 'Home', kind: 'circle', center: HOME, radius: 100 });
     expect(circle.status).toBe(201);
     expect(circle.body).toMatchObject({ name: 'Home', kind: 'circle', center: HOME, radius: 100, deviceIds: null });
@@ -94,7 +94,7 @@ describe('geofences', () => {
   });
 
   it('does not flap for a noisy watch along the edge', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     await create(a.owner.accessToken, a.familyId, { name: 'Park', kind: 'circle', center: HOME, radius: 150 });
     const t0 = Date.now() - 600_000;
     // Clearly outside first, then 200 fixes wandering ±8 m around the boundary with 15 m accuracy.
@@ -116,9 +116,9 @@ describe('geofences', () => {
   });
 
   it('applies to the listed watches only', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     const other = await provisionWatch(t);
-    await bindWatch(t, a.owner, a.familyId, other);
+    await bindWatch(t, a.owner, a.familyId, other, BOUND_A_WEEK_AGO);
     await setPermissions(t, a.owner.accessToken, a.familyId, other.deviceId, true);
     const r = await create(a.owner.accessToken, a.familyId, {
       name: 'Pool',
@@ -208,7 +208,7 @@ describe('geofence state across a restart', () => {
     const databaseUrl = `sqlite:${join(dir, 'hub.sqlite')}`;
     try {
       const first = await startHub({ databaseUrl });
-      const a = await sharingFamily(first);
+      const a = await sharingFamily(first, BOUND_A_WEEK_AGO);
       await api(first, 'POST', `/v1/families/${a.familyId}/geofences`, {
         token: a.owner.accessToken,
         body: { name: 'Home', kind: 'circle', center: HOME, radius: 100 },

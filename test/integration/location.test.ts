@@ -13,7 +13,7 @@ import {
   startHub,
   waitFor,
 } from '../helpers/hub.js';
-import { fix, setPermissions, sharingFamily } from '../helpers/location.js';
+import { BOUND_A_WEEK_AGO, fix, setPermissions, sharingFamily } from '../helpers/location.js';
 
 describe('location reports', () => {
   let t: TestHub;
@@ -59,7 +59,7 @@ describe('location reports', () => {
   });
 
   it('accepts 97 of a batch of 100 with 3 bad fixes, naming the bad ones', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     const start = Date.now() - 100_000;
     const fixes: unknown[] = Array.from({ length: 100 }, (_, i) => fix({ ts: start + i * 1000, lat: 48.85 + i * 1e-4 }));
     fixes[7] = { ...(fixes[7] as object), lat: 91 };
@@ -115,7 +115,7 @@ describe('location reports', () => {
   });
 
   it('stores late fixes without telling them, and stores a re-sent batch once', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     const now = Date.now();
     const heard = waitFor(a.parentSocket, 'location');
     await request(a.watchSocket, 'location:report', fix({ ts: now }));
@@ -150,7 +150,7 @@ describe('location reports', () => {
   });
 
   it('pages history back exactly as stored, and audits every read', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     const viewer = await addMember(t, a.owner, a.familyId, 'viewer');
     const start = Date.now() - 1_000_000;
     for (let batch = 0; batch < 3; batch++) {

@@ -17,7 +17,7 @@ import {
   startHub,
   waitFor,
 } from '../helpers/hub.js';
-import { fix, setPermissions, sharingFamily } from '../helpers/location.js';
+import { BOUND_A_WEEK_AGO, fix, setPermissions, sharingFamily } from '../helpers/location.js';
 
 describe('privacy', () => {
   let t: TestHub;
@@ -61,7 +61,7 @@ describe('privacy', () => {
   });
 
   it('streams a watch’s export of 300,000 fixes with bounded memory', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     await setPermissions(t, a.owner.accessToken, a.familyId, a.deviceId, true);
     const now = Date.now();
     const base = now - 300_000_000;
@@ -115,7 +115,7 @@ describe('privacy', () => {
   }, 120_000);
 
   it('exports a watch’s data in full and valid JSON', async () => {
-    const a = await sharingFamily(t);
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
     await request(a.watchSocket, 'location:report', { fixes: [fix({ ts: Date.now() - 2000 }), fix({ ts: Date.now() - 1000 })] });
     await request(a.watchSocket, 'alert:raise', { type: 'sos', ts: Date.now() });
     const r = await api(t, 'GET', `/v1/families/${a.familyId}/devices/${a.deviceId}/export`, { token: a.owner.accessToken });

@@ -2,7 +2,7 @@
 // nothing a client sends disconnects it or disturbs the others.
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestHub, connect, familyWithWatch, request, startHub, waitFor } from '../helpers/hub.js';
+import { type RawSocket, type TestHub, connect, familyWithWatch, rawSocket, request, startHub, waitFor } from '../helpers/hub.js';
 
 describe('socket input', () => {
   let t: TestHub;
@@ -58,6 +58,59 @@ describe('socket input', () => {
     expect(nested.error.code).toBe('TOO_LARGE');
     expect(s.connected).toBe(true);
     s.disconnect();
+  });
+
+  // Free-form JSON (command params and results, WebRTC objects, fixes) is walked recursively
+  // downstream (JSON.stringify, Socket.IO's encoder, mediasoup): 9,000 levels in 54 KB, well
+  // under the size limit, overflowed the stack there and answered INTERNAL. The schema bounds
+  // depth and size, iteratively, and names the field. Sent by hand: the real client's encoder
+  // cannot even encode such a value.
+  it('answers BAD_REQUEST naming the field for free-form JSON nested too deep or too wide', async () => {
+    const deep = `${'{"a":'.repeat(9000)}1${'}'.repeat(9000)}`;
+    expect(deep.length).toBeLessThan(t.config.maxEventBytes);
+    const wide = JSON.stringify({ items: Array.from({ length: 6000 }, () => 0) });
+    const f = await familyWithWatch(t);
+    const parent = await rawSocket(t, f.owner.accessToken);
+    const watch = await rawSocket(t, f.watch.deviceToken);
+    const open = await parent.request('command:send', JSON.stringify({ deviceId: f.watch.deviceId, type: 'locate' }));
+    expect(open.ok).toBe(true);
+    const id = JSON.stringify(open.command.id);
+    const fingerprints = JSON.stringify([{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }]);
+    const cases: [RawSocket, string, string, RegExp][] = [
+      [watch, 'command:result', `{"id":${id},"status":"done","result":${deep}}`, /^result: nests deeper than 16 levels$/],
+      [watch, 'command:result', `{"id":${id},"status":"done","result":${wide}}`, /^result: has more than 5000 keys and items$/],
+      [parent, 'command:send', `{"deviceId":"${f.watch.deviceId}","type":"locate","params":${deep}}`, /^params: nests deeper/],
+      [
+        parent,
+        'call:produce',
+        `{"callId":"c","transportId":"t","kind":"audio","rtpParameters":${deep}}`,
+        /^rtpParameters: nests/,
+      ],
+      [
+        parent,
+        'call:consume',
+        `{"callId":"c","transportId":"t","producerId":"p","rtpCapabilities":${wide}}`,
+        /^rtpCapabilities: has more/,
+      ],
+      [
+        parent,
+        'call:transport:connect',
+        `{"callId":"c","transportId":"t","dtlsParameters":{"fingerprints":${fingerprints},"x":${deep}}}`,
+        /^dtlsParameters: nests/,
+      ],
+      [watch, 'location:report', `{"fixes":[${deep}]}`, /fixes\.0: nests deeper/],
+      [watch, 'location:report', `{"ts":${Date.now()},"lat":1,"lng":2,"acc":5,"source":"gps","x":${deep}}`, /nests deeper/],
+    ];
+    for (const [socket, event, payload, message] of cases) {
+      const r = await socket.request(event, payload);
+      expect(r, event).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(message) } });
+    }
+    // The command is still open, and a sane result closes it.
+    const done = await watch.request('command:result', `{"id":${id},"status":"done","result":{"ok":true}}`);
+    expect(done.command.status).toBe('done');
+    expect(t.logs.filter((l) => /event handler failed|call stack/.test(l))).toEqual([]);
+    parent.close();
+    watch.close();
   });
 
   it('ignores events sent without an ack callback, and counts them', async () => {

@@ -45,4 +45,13 @@ describe('fix validation messages', () => {
     expect(accepted).toEqual([good]);
     expect(rejected.map((r) => r.index)).toEqual([0, 2]);
   });
+
+  it('refuses a fix taken before the watch’s binding began: it is the previous family’s', () => {
+    const boundAt = NOW - 60_000;
+    const before = { ...good, ts: boundAt - 1 };
+    const at = { ...good, ts: boundAt };
+    const { accepted, rejected } = checkFixes([before, at], NOW, { ...limits, notBefore: boundAt });
+    expect(accepted).toEqual([at]);
+    expect(rejected).toEqual([{ index: 0, code: 'BAD_REQUEST', message: 'ts is before the watch was bound to its family' }]);
+  });
 });

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, it, expect } from 'vitest';
-import { TokenService } from '../../src/auth/tokens.js';
+import { TokenService, keyId } from '../../src/auth/tokens.js';
 import type { TokenServiceOptions } from '../../src/auth/tokens.js';
 import { HubError } from '../../src/contract/errors.js';
 
@@ -176,6 +176,25 @@ describe('TokenService: own tokens', () => {
     unauthorizedError(() => service.verify(handSigned(payload)));
   });
 
+  // docs/protocol.md "Access tokens" and docs/config.md promise that a token without `kid` is
+  // verified with the current secret only: a retired secret must not verify a hand-signed ops
+  // token (or any other) that names no key, or a leaked old secret would keep minting them.
+  it('a token without kid verifies with the current secret only, never a retired one', () => {
+    const { service } = makeService({ previousSecrets: [OTHER_SECRET] });
+    const ops = { sub: 'operator', typ: 'user', ver: 0, scope: 'ops' };
+    expect(jwt.decode(handSigned(ops, OTHER_SECRET), { complete: true })?.header.kid).toBeUndefined();
+    unauthorizedError(() => service.verify(handSigned(ops, OTHER_SECRET)));
+    unauthorizedError(() => service.verify(handSigned({ sub: 'd', typ: 'device', ver: 0 }, OTHER_SECRET)));
+    // The current secret still verifies it (control), and a retired key named by kid still does.
+    expect(service.verify(handSigned(ops)).scopes).toEqual(['ops']);
+    const retired = jwt.sign({ iat: T0_S, exp: T0_S + 600, ...ops }, OTHER_SECRET, {
+      algorithm: 'HS256',
+      issuer: HUB_ISSUER,
+      keyid: keyId(OTHER_SECRET),
+    });
+    expect(service.verify(retired).id).toBe('operator');
+  });
+
   it('a token without exp is UNAUTHORIZED', () => {
     const { service } = makeService();
     const token = jwt.sign({ sub: 'u', typ: 'user', ver: 1, iat: T0_S }, SECRET, { algorithm: 'HS256', issuer: HUB_ISSUER });
@@ -253,6 +272,22 @@ describe('TokenService: outside issuer', () => {
   it('hub tokens still verify when an outside issuer is configured', () => {
     const { service } = rsaService();
     expect(service.verify(service.signUser('u', 1)).external).toBeUndefined();
+  });
+
+  // The subject, email and name become a user row: what PostgreSQL refuses (U+0000) or SQLite
+  // changes (an unpaired surrogate) must not get there, nor a name that shows nothing.
+  it('keeps unstorable or invisible outside claims out of the account it names', () => {
+    const { service } = rsaService();
+    const verify = (over: Record<string, unknown>) => service.verify(signRs({ ...outsideClaims, ...over }));
+    unauthorizedError(() => verify({ sub: 'auth0|a\u0000b' }));
+    unauthorizedError(() => verify({ sub: 'auth0|\ud800' }));
+    expect(verify({ email: 'pat\u0000@example.com' }).external?.email).toBeUndefined();
+    expect(verify({ name: 'Pat\u0000' }).external?.name).toBeUndefined();
+    expect(verify({ name: '\u200b\u200d\ufeff', preferred_username: 'pat' }).external?.name).toBe('pat');
+    expect(verify({ name: '  Pat  ' }).external?.name).toBe('Pat');
+    // Cut to the 64 units a nickname holds between code points, never inside a surrogate pair.
+    const long = verify({ name: `${'x'.repeat(63)}😀😀` }).external?.name;
+    expect(long).toBe('x'.repeat(63));
   });
 
   it('checks the audience when one is configured', () => {
