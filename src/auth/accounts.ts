@@ -12,6 +12,8 @@ import type { TokenService } from './tokens.js';
 export const userView = (u: UserRow): UserView => ({ id: u.id, email: u.email, nickname: u.nickname, createdAt: u.created_at });
 
 const LOGIN_WINDOW_S = 15 * 60;
+/** How long after its use a cookie session's refresh token is still honoured once (see refresh). */
+export const BROWSER_REUSE_GRACE_MS = 10_000;
 
 export interface AccountsOptions {
   /** Failed logins allowed per account and per client address in 15 minutes. */
@@ -93,12 +95,27 @@ export class Accounts {
   }
 
   /** Rotates a refresh token. Presenting one that was already used revokes its whole chain. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, opts: { browser?: boolean } = {}): Promise<TokenPair> {
     const { sessions, users } = this.o.store;
     const now = this.o.clock();
     const row = await sessions.findByHash(sha256(refreshToken));
     if (!row || row.revoked_at !== null) throw E.refreshInvalid('refresh token revoked');
     if (row.used_at !== null || !(await sessions.markUsed(row.id, now))) {
+      // A browser that reloads while its refresh is in flight never receives the new cookie and
+      // presents the old one again a moment later. Within a few seconds of its use that is the
+      // browser, not a thief, and the session goes on; later, or outside the cookie session, a
+      // second use revokes the whole chain.
+      const usedAt = (await sessions.findByHash(sha256(refreshToken)))?.used_at ?? null;
+      if (
+        opts.browser &&
+        usedAt !== null &&
+        now - usedAt <= BROWSER_REUSE_GRACE_MS &&
+        !(await sessions.chainRevoked(row.chain_id))
+      ) {
+        const user = await users.findById(row.user_id);
+        if (!user) throw E.accountGone();
+        return this.issue(user, row.chain_id);
+      }
       await sessions.revokeChain(row.chain_id, now);
       this.o.onSessionEnded(row.chain_id);
       throw E.refreshReused();

@@ -27,7 +27,7 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext): void {
       const token = presentedRefreshToken(req, () => parseOrThrow(refreshBody, req.body).refreshToken);
       try {
         if (token === undefined) throw noSessionCookie();
-        return sendTokens(req, reply, await accounts.refresh(token), cookieAge);
+        return sendTokens(req, reply, await accounts.refresh(token, { browser: wantsCookieSession(req) }), cookieAge);
       } catch (err) {
         // A dead cookie is dropped, so the browser stops presenting it.
         if (wantsCookieSession(req)) clearRefreshCookie(req, reply);

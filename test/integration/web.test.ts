@@ -9,6 +9,7 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROWSER_REUSE_GRACE_MS } from '../../src/auth/accounts.js';
 import { ConfigError, loadConfig, tilesHostSource } from '../../src/config.js';
 import { isOwnOrigin, webCsp, webRoutes } from '../../src/http/web-routes.js';
 import { api, registerUser, startHub, type TestHub } from '../helpers/hub.js';
@@ -90,6 +91,9 @@ describe('browser sessions: the refresh token in an HttpOnly cookie', () => {
     expect(second).not.toBe(first);
     expect((await api(t, 'GET', '/v1/me', { token: refreshed.body.accessToken })).status).toBe(200);
 
+    // Past the few seconds a reloading browser may take to present its old cookie again, a
+    // replay is a replay.
+    t.clock.advance(BROWSER_REUSE_GRACE_MS + 1000);
     const replay = await api(t, 'POST', '/v1/auth/refresh', { headers: { ...COOKIE, cookie: `hub_refresh=${first}` } });
     expect(replay.status).toBe(401);
     const cleared = refreshCookie(replay.headers)!;
@@ -98,6 +102,25 @@ describe('browser sessions: the refresh token in an HttpOnly cookie', () => {
     // The whole chain died with the reuse, the newest cookie included.
     const after = await api(t, 'POST', '/v1/auth/refresh', { headers: { ...COOKIE, cookie: `hub_refresh=${second}` } });
     expect(after.status).toBe(401);
+  });
+
+  it('lets a browser that reloaded mid-refresh present its old cookie once more, within seconds', async () => {
+    const reg = await api(t, 'POST', '/v1/auth/register', {
+      body: { email: email(), password: 'correct horse battery', nickname: 'Ann' },
+      headers: COOKIE,
+    });
+    const first = refreshCookie(reg.headers)!.value;
+    // The refresh the browser sent before reloading: the hub rotated, the new cookie never arrived.
+    expect((await api(t, 'POST', '/v1/auth/refresh', { headers: { ...COOKIE, cookie: `hub_refresh=${first}` } })).status).toBe(
+      200,
+    );
+    const again = await api(t, 'POST', '/v1/auth/refresh', { headers: { ...COOKIE, cookie: `hub_refresh=${first}` } });
+    expect(again.status).toBe(200);
+    expect((await api(t, 'GET', '/v1/me', { token: again.body.accessToken })).status).toBe(200);
+    // Outside the cookie session (a native app's body token), the same reuse revokes at once.
+    const u = await registerUser(t);
+    expect((await api(t, 'POST', '/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })).status).toBe(200);
+    expect((await api(t, 'POST', '/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })).status).toBe(401);
   });
 
   it('without a cookie, a cookie-mode refresh is 401 and the body is ignored', async () => {
