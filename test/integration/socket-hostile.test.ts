@@ -103,7 +103,10 @@ describe('socket input', () => {
     ];
     for (const [socket, event, payload, message] of cases) {
       const r = await socket.request(event, payload);
-      expect(r, event).toEqual({ ok: false, error: { code: 'BAD_REQUEST', reason: 'invalid_input', message: expect.stringMatching(message) } });
+      expect(r, event).toEqual({
+        ok: false,
+        error: { code: 'BAD_REQUEST', reason: 'invalid_input', message: expect.stringMatching(message) },
+      });
     }
     // The command is still open, and a sane result closes it.
     const done = await watch.request('command:result', `{"id":${id},"status":"done","result":{"ok":true}}`);
