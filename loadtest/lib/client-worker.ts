@@ -166,6 +166,8 @@ function openMqtt(url: string, clientId: string, timeoutMs: number): Promise<Mqt
       reject(err);
     };
     c.once('connect', () => {
+      // As `ws` does for the socket.io clients: no Nagle on the client's side.
+      (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       c.off('error', fail);
       c.on('error', () => undefined);
       c.on('close', () => {
