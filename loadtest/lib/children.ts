@@ -107,6 +107,10 @@ export interface HubOptions extends LaunchOptions {
   nodeArgs?: string[];
   /** Where the temporary data dir goes (default the OS temp dir). */
   dataParent?: string;
+  /** Reuse this data dir (and the token secret kept in it) instead of a fresh one: a restart. */
+  dataDir?: string;
+  /** The log file's name in the data dir (default hub.log). */
+  logName?: string;
 }
 
 export interface HubServer extends Server {
@@ -121,8 +125,8 @@ export interface HubServer extends Server {
 }
 
 export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
-  const dataDir = mkdtempSync(join(opts.dataParent ?? tmpdir(), 'hub-bench-'));
-  const logPath = join(dataDir, 'hub.log');
+  const dataDir = opts.dataDir ?? mkdtempSync(join(opts.dataParent ?? tmpdir(), 'hub-bench-'));
+  const logPath = join(dataDir, opts.logName ?? 'hub.log');
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',

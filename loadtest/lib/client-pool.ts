@@ -54,6 +54,8 @@ export interface ClientPoolOptions {
   cpus?: string | undefined;
   /** Open files each client may hold (raised with prlimit when needed). */
   nofile?: number | undefined;
+  /** Node options of the clients, e.g. a larger heap for tens of thousands of sockets. */
+  nodeArgs?: string[];
 }
 
 export class ClientPool {
@@ -69,9 +71,8 @@ export class ClientPool {
     const prefix = commandPrefix({ cpus: options.cpus, nofile: options.nofile });
     const workers: Worker[] = [];
     for (let i = 0; i < n; i++) {
-      const [cmd, args] = prefix.length
-        ? [prefix[0]!, [...prefix.slice(1), process.execPath, WORKER_MAIN]]
-        : [process.execPath, [WORKER_MAIN]];
+      const node = [process.execPath, ...(options.nodeArgs ?? []), WORKER_MAIN];
+      const [cmd, args] = prefix.length ? [prefix[0]!, [...prefix.slice(1), ...node]] : [node[0]!, node.slice(1)];
       const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const w: Worker = { child, pid: child.pid!, pending: new Map(), exited: null, sockets: 0, families: 0 };
       child.on('message', (m: Reply) => {
