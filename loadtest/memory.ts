@@ -419,9 +419,10 @@ async function main(): Promise<void> {
   // Open files: the server holds every connection, each client its share; plus room for the rest.
   const serverNofile = reachableNofile(total + 1024);
   const clientNofile = reachableNofile(Math.ceil(total / cfg.clients) + 1024);
-  if (serverNofile < total + 64)
-    log(
-      `warning: a server may open only ${serverNofile} files (hard limit ${nofileLimits().hard}, and we may not raise it): fewer than ${total} connections will fit`,
+  if (serverNofile < total + 200)
+    throw new Error(
+      `a server here may open at most ${serverNofile} files (hard limit ${nofileLimits().hard}, which this process may not raise: ` +
+        `it needs CAP_SYS_RESOURCE), too few for ${total} connections and its own files: use --connections ${Math.floor((serverNofile - 200) / perFamily) * perFamily} or less, or run where \`ulimit -Hn\` is higher`,
     );
   const serverPrefix = commandPrefix({ cpus: plan.server, nofile: total + 1024 });
   const gcArgs = ['--expose-gc', '--import', GC_AGENT];

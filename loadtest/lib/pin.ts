@@ -59,12 +59,24 @@ function hasPrlimit(): boolean {
   return prlimitOk;
 }
 
-/** The open-files limit a child can get: `want`, or the hard limit when we may not raise it (not root, or no prlimit). */
+let raiseOk: boolean | undefined;
+/** Whether a child may get more open files than our hard limit (needs CAP_SYS_RESOURCE, which containers often drop even for root). */
+function canRaiseHard(): boolean {
+  if (raiseOk === undefined) {
+    const { hard } = nofileLimits();
+    raiseOk =
+      Number.isFinite(hard) &&
+      hasPrlimit() &&
+      spawnSync('prlimit', [`--nofile=${hard + 1}:${hard + 1}`, '--', 'true'], { stdio: 'ignore' }).status === 0;
+  }
+  return raiseOk;
+}
+
+/** The open-files limit a child can get: `want`, or the hard limit when it may not be raised. */
 export function reachableNofile(want: number): number {
   const { hard } = nofileLimits();
-  const root = process.getuid?.() === 0;
   if (want <= hard) return want;
-  if (root && hasPrlimit()) return Math.min(want, maxNofile());
+  if (canRaiseHard()) return Math.min(want, maxNofile());
   return hard;
 }
 
