@@ -50,6 +50,7 @@ const OPTIONS = [
   'window',
   'low-load',
   'clients',
+  'client',
   'pin',
   'mqtt-url',
   'mqtt-spawn',
@@ -82,6 +83,12 @@ interface Config {
   /** --rate max: updates/s in total of the last phase of each server (the p50 goal is at 200/s); 0: no such phase. */
   lowLoad: number;
   clients: number;
+  /**
+   * raw (default): the Socket.IO wire format from a bare ws client (lib/raw-sio.ts), about half
+   * socket.io-client's CPU per update, so that on 2 cores the clients keep up with the relay;
+   * sio: socket.io-client itself (to cross-check).
+   */
+  client: 'sio' | 'raw';
   pin: boolean;
   mqttUrl: string;
   mqttSpawn: boolean;
@@ -118,6 +125,7 @@ function config(args: Args): Config {
     window: num(args, 'window', 4, 1, 100),
     lowLoad: num(args, 'low-load', 200, 0, 100_000),
     clients: num(args, 'clients', Math.max(2, cpuCount() - 1), 1, 64),
+    client: choice(args, 'client', ['raw', 'sio'], 'raw'),
     pin: flag(args, 'pin'),
     mqttUrl: args.get('mqtt-url') ?? DEFAULT_MQTT_URL,
     mqttSpawn: flag(args, 'mqtt-spawn'),
@@ -187,10 +195,13 @@ function render(file: string): void {
     profile: ProfileSummary | null;
     extra?: Extra;
   } & ReturnType<typeof runInfo>;
-  const { ratios, targets, notes } = analyze(r.config, r.phases, r.extra);
-  writeFileSync(file, `${JSON.stringify({ ...r, ratios, targets, notes }, null, 2)}\n`);
+  const { ratios, targets, notes, checks } = analyze(r.config, r.phases, r.extra, r.cpus);
+  writeFileSync(file, `${JSON.stringify({ ...r, ratios, targets, notes, checks }, null, 2)}\n`);
   const md = file.replace(/\.json$/, '.md');
-  writeFileSync(md, markdown(r.config, r, r.setup, r.phases, ratios, targets, notes, r.profile ?? undefined, r.extra ?? {}));
+  writeFileSync(
+    md,
+    markdown(r.config, r, r.setup, r.phases, ratios, targets, notes, r.profile ?? undefined, r.extra ?? {}, checks),
+  );
   log(`wrote ${md}`);
 }
 
@@ -318,12 +329,13 @@ async function main(): Promise<void> {
       `${cfg.clients} client process${cfg.clients > 1 ? 'es' : ''}: ${extra.clientProcesses.map((c) => `pid ${c.pid} on cpus ${c.affinity}`).join(', ')}`,
     );
 
+    const sioProtocol = cfg.client === 'raw' ? 'socket.io-raw' : 'socket.io';
     const targets: Partial<Record<ServerKind, PoolTarget & { families: FamilyConn[] }>> = {};
     if (hub)
       targets.hub = {
         kind: 'hub',
         label: cfg.db === 'postgres' ? 'hub (postgres)' : 'hub',
-        protocol: 'socket.io',
+        protocol: sioProtocol,
         url: hub.url,
         pid: hub.pid,
         families: familyConns(families),
@@ -333,7 +345,7 @@ async function main(): Promise<void> {
       targets['hub-pg'] = {
         kind: 'hub-pg',
         label: 'hub (postgres)',
-        protocol: 'socket.io',
+        protocol: sioProtocol,
         url: hubPg.url,
         pid: hubPg.pid,
         families: familyConns(familiesPg),
@@ -344,7 +356,7 @@ async function main(): Promise<void> {
       targets.relay = {
         kind: 'relay',
         label: 'relay',
-        protocol: 'socket.io',
+        protocol: sioProtocol,
         url: relay.url,
         pid: relay.pid,
         families: familyConns(families),
@@ -459,7 +471,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const { ratios, targets, notes } = analyze(cfg, phases, extra);
+  const { ratios, targets, notes, checks } = analyze(cfg, phases, extra, info.cpus);
   const setup = setups.hub ?? setups['hub-pg'];
   const result = {
     benchmark: 'location',
@@ -471,13 +483,14 @@ async function main(): Promise<void> {
     phases,
     ratios,
     targets,
+    checks,
     profile: profile ?? null,
     hubExit,
     ...(hubPg ? { hubPgExit } : {}),
     extra,
     notes,
   };
-  const md = markdown(cfg, info, setup, phases, ratios, targets, notes, profile, extra);
+  const md = markdown(cfg, info, setup, phases, ratios, targets, notes, profile, extra, checks);
   for (const p of writeResults(base, ts, result, md)) log(`wrote ${p}`);
   for (const t of targets)
     log(
@@ -505,7 +518,8 @@ function analyze(
   cfg: Pick<Config, 'rate'> & Partial<Config>,
   phases: AnyPhase[],
   extra?: Extra,
-): { ratios: Ratios; targets: TargetCheck[]; notes: string[] } {
+  cpus = 2,
+): { ratios: Ratios; targets: TargetCheck[]; notes: string[]; checks: LoadCheck[] } {
   const by = (name: string) => phases.find((p) => p.name === name);
   const ratios: Ratios = {};
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? round(a / b, 3) : undefined);
@@ -589,13 +603,6 @@ function analyze(
         `In the half-load phases a client process was busy (${busyClient.map((p) => `${busiestClient(p)}% of a core in "${p.name}"`).join(', ')}): its own queueing adds to every p99, the baselines' most (their p99 at light load is about 1 ms), so the half-load p99 ratios understate the hub's extra latency.`,
       );
     }
-    for (const b of [rs, ms]) {
-      if (b && busiestClient(b) > 85) {
-        notes.push(
-          `The ${b.serverLabel ?? b.server}'s saturation run may be client-bound: the busiest client process used ${busiestClient(b)}% of a core against the server's ${b.serverProc.cpuPct}%. Its true capacity is higher, so the saturation ratio to it flatters the hub; add client processes (--clients) or cores, or compare server CPU per update (one core carries about 1,000,000 / (µs per update) updates/s).`,
-        );
-      }
-    }
     if (gs?.helpers) {
       notes.push(
         `The "PostgreSQL CPU" column is every \`postgres\` process on the machine (other engineers' tests may use the same server), not only the hub's backends: ${gs.helpers.cpuPct}% of a core in "${gs.name}".`,
@@ -624,7 +631,63 @@ function analyze(
   if (hubPhases.some((p) => busiestClient(p) > 85))
     notes.push('Some hub phases had a client process above 85% of a core: the client may have limited them too.');
 
-  return { ratios, targets, notes };
+  const checks = loadChecks(phases, extra, cpus);
+  for (const c of checks.filter((c) => !c.ok && c.server !== 'hub' && c.server !== 'hub-pg'))
+    notes.push(
+      `${c.phase}: ${c.why}. The baseline's true capacity is then higher, so the saturation ratio to it flatters the hub; add client processes (--clients) or cores, or compare server CPU per update (one core carries about 1,000,000 / (µs per update) updates/s).`,
+    );
+  return { ratios, targets, notes, checks };
+}
+
+/** Whether the load generator, not the server, set the pace of a saturation phase. */
+interface LoadCheck {
+  phase: string;
+  server: string;
+  busiestClientPct: number;
+  clientsPct: number;
+  /** Cores the clients were pinned to; null when not pinned. */
+  clientCores: number | null;
+  machineBusyPct: number;
+  ok: boolean;
+  why: string;
+}
+
+/** Cores in a taskset list such as "1", "1-3" or "0,2-3". */
+function coresIn(list: string): number {
+  let n = 0;
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    if (Number.isFinite(a)) n += b !== undefined && Number.isFinite(b) ? b - a! + 1 : 1;
+  }
+  return n;
+}
+
+function loadChecks(phases: AnyPhase[], extra: Extra | undefined, cpus: number): LoadCheck[] {
+  const affinity = extra?.clientProcesses?.[0]?.affinity;
+  const pinned = affinity && affinity !== '?' && coresIn(affinity) < cpus ? coresIn(affinity) : null;
+  return phases
+    .filter((p) => p.mode === 'closed')
+    .map((p) => {
+      const busiest = busiestClient(p);
+      const together = p.client?.cpuPct ?? NaN;
+      const busy = p.machine.busyPct;
+      let why = '';
+      if (busiest > 85) why = `a client process used ${busiest}% of a core`;
+      else if (pinned !== null && together > 85 * pinned)
+        why = `the clients together used ${together}% of the ${pinned} core${pinned > 1 ? 's' : ''} they were pinned to`;
+      else if (busy > 90 * cpus)
+        why = `the machine was saturated (${busy}% of ${cpus * 100}%): server, clients and others competed for the cores`;
+      return {
+        phase: p.name,
+        server: p.server,
+        busiestClientPct: busiest,
+        clientsPct: together,
+        clientCores: pinned,
+        machineBusyPct: busy,
+        ok: why === '',
+        why: why || 'no client process, nor the clients’ cores, nor the machine was saturated',
+      };
+    });
 }
 
 function markdown(
@@ -637,6 +700,7 @@ function markdown(
   notes: string[],
   profile: ProfileSummary | undefined,
   extra: Extra,
+  checks: LoadCheck[],
 ): string {
   const load =
     cfg.rate === 'max'
@@ -672,7 +736,7 @@ function markdown(
           '',
         ]
       : []),
-    `Load: ${cfg.watches} watches, each in a family with ${cfg.guardians} guardians (${cfg.watches * (cfg.guardians + 1)} sockets, socket.io-client over websocket${cfg.kinds?.includes('mqtt') ? '; against Mosquitto the same topology over MQTT 3.1.1 with mqtt.js: each watch publishes to its own topic at QoS 1, its guardians subscribe to the family’s topics at QoS 1, the PUBACK is the ack' : ''}); ${load}; ${cfg.warmupS} s warm-up, ${cfg.durationS} s measured per phase. Hub store: ${cfg.db === 'both' ? 'SQLite ("hub") and PostgreSQL ("hub-pg")' : cfg.db}.` +
+    `Load: ${cfg.watches} watches, each in a family with ${cfg.guardians} guardians (${cfg.watches * (cfg.guardians + 1)} sockets, ${cfg.client === 'raw' ? 'a bare `ws` client speaking the Socket.IO v5 wire format, lib/raw-sio.ts' : 'socket.io-client over websocket'}${cfg.kinds?.includes('mqtt') ? '; against Mosquitto the same topology over MQTT 3.1.1 with mqtt.js: each watch publishes to its own topic at QoS 1, its guardians subscribe to the family’s topics at QoS 1, the PUBACK is the ack' : ''}); ${load}; ${cfg.warmupS} s warm-up, ${cfg.durationS} s measured per phase. Hub store: ${cfg.db === 'both' ? 'SQLite ("hub") and PostgreSQL ("hub-pg")' : cfg.db}.` +
       (setup ? ` Setup over HTTP: ${setup.httpRequests} requests in ${setup.seconds} s.` : ''),
     '',
     (extra.clientProcesses
@@ -742,6 +806,29 @@ function markdown(
       ]),
     ),
     '',
+    ...(checks.length
+      ? [
+          '**Is the load generator the bottleneck?** (saturation phases)',
+          '',
+          table(
+            [
+              'phase',
+              'busiest client process',
+              'clients and parent together',
+              'machine busy',
+              'load generator not the bottleneck',
+            ],
+            checks.map((c) => [
+              c.phase,
+              `${c.busiestClientPct}%`,
+              `${c.clientsPct}%${c.clientCores !== null ? ` of ${c.clientCores * 100}% (pinned)` : ''}`,
+              `${c.machineBusyPct}% of ${info.cpus * 100}%`,
+              c.ok ? '✓' : `✗ ${c.why}`,
+            ]),
+          ),
+          '',
+        ]
+      : []),
     ...(notes.length ? ['**Notes**', '', ...notes.map((n) => `- ${n}`), ''] : []),
     ...(profile ? ['## Where the hub spends its time', '', profileMarkdown(profile, 20)] : []),
   ].join('\n');

@@ -37,6 +37,7 @@ const OPTIONS = [
   'servers',
   'db',
   'clients',
+  'client',
   'pin',
   'settle',
   'concurrency',
@@ -62,6 +63,8 @@ interface Config {
   servers: 'both' | 'hub' | 'plain';
   db: 'sqlite' | 'postgres';
   clients: number;
+  /** raw: a bare ws client speaking the Socket.IO wire format (less client memory and CPU); sio: socket.io-client. */
+  client: 'raw' | 'sio';
   pin: boolean;
   settleS: number;
   concurrency: number;
@@ -94,6 +97,7 @@ function config(args: Args): Config {
     servers: choice(args, 'servers', ['both', 'hub', 'plain'], 'both'),
     db: choice(args, 'db', ['sqlite', 'postgres'], 'sqlite'),
     clients: num(args, 'clients', Math.max(2, cpuCount() - 1), 1, 64),
+    client: choice(args, 'client', ['raw', 'sio'], 'raw'),
     pin: flag(args, 'pin'),
     settleS: num(args, 'settle', 3, 0, 60),
     concurrency: num(args, 'concurrency', 16, 1, 128),
@@ -338,10 +342,14 @@ async function measureServer(
   for (let k = 1; k <= cfg.stages; k++) {
     const chunk = families.slice((k - 1) * per, k * per);
     if (chunk.length === 0) break;
-    const before = { server: readProc(server.pid), clients: ourCpu(clientPids) };
-    const c = await pool.connect('socket.io', server.url, chunk, { concurrency: cfg.connectConcurrency, tolerateFailures: true });
+    const clientsCpu = () => readSelf().cpuS + clientPids.reduce((n, p) => n + (readProc(p)?.cpuS ?? 0), 0);
+    const before = { server: readProc(server.pid), clients: clientsCpu() };
+    const c = await pool.connect(cfg.client === 'sio' ? 'socket.io' : 'socket.io-raw', server.url, chunk, {
+      concurrency: cfg.connectConcurrency,
+      tolerateFailures: true,
+    });
     const serverCpuS = (readProc(server.pid)?.cpuS ?? NaN) - (before.server?.cpuS ?? NaN);
-    const clientsCpuS = ourCpu(clientPids).cpuS - before.clients.cpuS;
+    const clientsCpuS = clientsCpu() - before.clients;
     connectCost = {
       server: c.sockets ? round((serverCpuS * 1000) / c.sockets, 3) : NaN,
       clients: c.sockets ? round((clientsCpuS * 1000) / c.sockets, 3) : NaN,
@@ -394,10 +402,15 @@ async function measureServer(
   };
 }
 
-/** CPU seconds of our processes together (this one and `pids`). */
+/** Our processes that are not the server measured nor a client (the setup's hub, while it runs). */
+const helperPids = new Set<number>();
+/** Every process the run started, to leave out of the other processes. */
+const startedPids = new Set<number>();
+
+/** CPU seconds of our processes together (this one, `pids` and the helpers). */
 function ourCpu(pids: number[]): { at: number; cpuS: number } {
   let cpuS = readSelf().cpuS;
-  for (const p of pids) cpuS += readProc(p)?.cpuS ?? 0;
+  for (const p of [...pids, ...helperPids]) cpuS += readProc(p)?.cpuS ?? 0;
   return { at: performance.now(), cpuS };
 }
 
@@ -433,12 +446,13 @@ async function main(): Promise<void> {
 
   let pool: ClientPool | undefined;
   let hub: HubServer | undefined;
+  let setupHub: HubServer | undefined;
   let plain: PlainIoServer | undefined;
   let pg: FreshPg | undefined;
   const work = mkdtempSync(join(tmpdir(), 'hub-bench-mem-'));
   const cleanup = async () => {
     await pool?.exit();
-    await Promise.allSettled([hub?.stop(), plain?.stop()]);
+    await Promise.allSettled([hub?.stop(), setupHub?.stop(), plain?.stop()]);
     await pg?.drop().catch(() => undefined);
   };
   process.once('SIGINT', () => {
@@ -457,6 +471,56 @@ async function main(): Promise<void> {
       nodeArgs: ['--max-old-space-size=8192'],
     });
     clientProcesses = pool.describe().map(({ pid, affinity }) => ({ pid, affinity }));
+
+    // The hub's setup (HTTP, CPU-bound) runs in its own hub process while the plain server is
+    // measured: memory readings do not depend on CPU, only connect times do (and are reported).
+    const hubSetup =
+      cfg.servers === 'plain'
+        ? undefined
+        : (async () => {
+            const issuer: Issuer | undefined = cfg.accounts === 'outside' ? outsideIssuer() : undefined;
+            if (cfg.db === 'postgres') pg = await freshPg();
+            const hubOpts = {
+              env: {
+                ...(issuer?.env ?? {}),
+                // Tokens outlive the run.
+                HUB_ACCESS_TOKEN_TTL_S: '14400',
+                ...cfg.hubEnv,
+              },
+              ...(pg ? { databaseUrl: pg.url } : {}),
+              nodeArgs: gcArgs,
+              prefix: serverPrefix,
+              ipc: true,
+            };
+            setupHub = await startHub({ ...hubOpts, dataParent: cfg.dataDir });
+            dataDirs.push(setupHub.dataDir);
+            helperPids.add(setupHub.pid);
+            startedPids.add(setupHub.pid);
+            log(`hub for the setup: pid ${setupHub.pid} at ${setupHub.url}; data in ${setupHub.dataDir}`);
+            const t0 = performance.now();
+            let families: MemFamily[];
+            if (issuer) {
+              families = (await setupOutsideFamilies(setupHub.url, issuer, nFamilies, cfg.guardians, cfg.concurrency, log))
+                .families;
+              issuerNote =
+                'Parents are accounts of an outside token issuer (HUB_EXTERNAL_ISSUER, ES256 tokens signed by the benchmark): their accounts are made on first use, without the scrypt of a registration. Their tokens carry no login session, so their sockets join no `session:` room (a registered parent’s do); `--accounts local` registers them instead (about 0.15 s of hub CPU per parent).';
+            } else {
+              const r = await setupFamilies(setupHub.url, nFamilies, cfg.guardians, cfg.concurrency, log);
+              families = r.families.map((f) => ({
+                familyId: f.familyId,
+                deviceId: f.deviceId,
+                deviceToken: f.deviceToken,
+                guardians: f.guardianTokens.map((t) => ({ token: t, userId: userIdOf(t) })),
+              }));
+              issuerNote =
+                'Parents are registered accounts (email and password); each socket also joins its login session’s room.';
+            }
+            const seconds = (performance.now() - t0) / 1000;
+            log(`setup: ${fmt(nFamilies)} families in ${seconds.toFixed(1)} s`);
+            return { families, seconds, hubOpts };
+          })();
+    // Awaited below; until then a failure must not be an unhandled rejection.
+    hubSetup?.catch(() => undefined);
 
     if (cfg.servers !== 'hub') {
       plain = await startPlainIo(work, gcArgs, { prefix: serverPrefix, ipc: true });
@@ -482,51 +546,17 @@ async function main(): Promise<void> {
       plain = undefined;
     }
 
-    if (cfg.servers !== 'plain') {
-      let issuer: Issuer | undefined;
-      if (cfg.accounts === 'outside') issuer = outsideIssuer();
-      if (cfg.db === 'postgres') pg = await freshPg();
-      const hubOpts = {
-        env: {
-          ...(issuer?.env ?? {}),
-          // Tokens outlive the run.
-          HUB_ACCESS_TOKEN_TTL_S: '14400',
-          ...cfg.hubEnv,
-        },
-        ...(pg ? { databaseUrl: pg.url } : {}),
-        nodeArgs: gcArgs,
-        prefix: serverPrefix,
-        ipc: true,
-      };
-      hub = await startHub({ ...hubOpts, dataParent: cfg.dataDir });
-      dataDirs.push(hub.dataDir);
-      log(`hub pid ${hub.pid} at ${hub.url}; data in ${hub.dataDir}`);
-      const t0 = performance.now();
-      let families: MemFamily[];
-      if (issuer) {
-        families = (await setupOutsideFamilies(hub.url, issuer, nFamilies, cfg.guardians, cfg.concurrency, log)).families;
-        issuerNote =
-          'Parents are accounts of an outside token issuer (HUB_EXTERNAL_ISSUER, ES256 tokens signed by the benchmark): their accounts are made on first use, without the scrypt of a registration. Their tokens carry no login session, so their sockets join no `session:` room (a registered parent’s do); `--accounts local` registers them instead (about 0.15 s of hub CPU per parent).';
-      } else {
-        const s = await setupFamilies(hub.url, nFamilies, cfg.guardians, cfg.concurrency, log);
-        families = s.families.map((f) => ({
-          familyId: f.familyId,
-          deviceId: f.deviceId,
-          deviceToken: f.deviceToken,
-          guardians: f.guardianTokens.map((t) => ({ token: t, userId: userIdOf(t) })),
-        }));
-        issuerNote = 'Parents are registered accounts (email and password); each socket also joins its login session’s room.';
-      }
-      const setupSeconds = (performance.now() - t0) / 1000;
-      log(`setup: ${fmt(nFamilies)} families in ${setupSeconds.toFixed(1)} s`);
+    if (hubSetup) {
+      const { families, seconds, hubOpts } = await hubSetup;
       // Measure a hub that never saw the setup: its garbage, and the heap and malloc arenas it
       // grew, would otherwise be reused by the first connections and flatten the slope. The
       // same data dir keeps the accounts and the token secret: a restart, as in production.
-      const setupHub = hub;
-      hub = undefined;
-      const how = await setupHub.stop();
-      if (how !== '0') log(`the setup hub exited (${how}); its log: ${setupHub.logPath}`);
-      hub = await startHub({ ...hubOpts, dataDir: setupHub.dataDir, logName: 'hub-measured.log' });
+      const done = setupHub!;
+      setupHub = undefined;
+      const how = await done.stop();
+      helperPids.delete(done.pid);
+      if (how !== '0') log(`the setup hub exited (${how}); its log: ${done.logPath}`);
+      hub = await startHub({ ...hubOpts, dataDir: done.dataDir, logName: 'hub-measured.log' });
       log(`hub restarted for the measurement: pid ${hub.pid} at ${hub.url}`);
       const fams = conns(families, cfg.socketsPerUser, true, cfg.sourceAddresses);
       results.push(
@@ -535,13 +565,14 @@ async function main(): Promise<void> {
           pool,
           { kind: 'hub', label: 'hub', pid: hub.pid, url: hub.url, child: hub.child, nofile: nofileLimits(hub.pid).soft },
           fams,
-          round(setupSeconds, 1),
+          round(seconds, 1),
         ),
       );
     }
   } finally {
     await pool?.exit();
     if (plain) await plain.stop();
+    if (setupHub) await setupHub.stop();
     if (hub) {
       const how = await hub.stop();
       log(`hub exited (${how})${how === '0' ? '' : `; its log: ${hub.logPath}`}`);
@@ -551,7 +582,7 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
     clearTimeout(watchdog);
   }
-  const ours = new Set([process.pid, ...clientProcesses.map((c) => c.pid), ...results.map((r) => r.pid)]);
+  const ours = new Set([process.pid, ...clientProcesses.map((c) => c.pid), ...results.map((r) => r.pid), ...startedPids]);
   others.stop();
   const busiest = others.top(ours);
 
@@ -667,7 +698,7 @@ function markdown(
     '',
     runInfoMarkdown(info),
     '',
-    `Load: ${fmt(total)} connections per server: ${fmt(nFamilies)} families of one watch and ${cfg.guardians} guardians with ${cfg.socketsPerUser} socket${cfg.socketsPerUser > 1 ? 's' : ''} each (socket.io-client over websocket), opened in ${cfg.stages} stages, ${cfg.settleS} s of quiet before each reading. Hub store: ${cfg.db}${cfg.db === 'sqlite' ? ` (data dir under ${cfg.dataDir})` : ''}.`,
+    `Load: ${fmt(total)} connections per server: ${fmt(nFamilies)} families of one watch and ${cfg.guardians} guardians with ${cfg.socketsPerUser} socket${cfg.socketsPerUser > 1 ? 's' : ''} each (${cfg.client === 'sio' ? 'socket.io-client' : 'a bare `ws` client speaking the Socket.IO wire format, lib/raw-sio.ts'}, over websocket), opened in ${cfg.stages} stages, ${cfg.settleS} s of quiet before each reading. Hub store: ${cfg.db}${cfg.db === 'sqlite' ? ` (data dir under ${cfg.dataDir})` : ''}.`,
     '',
     `Load generator: ${clientProcesses.length} client processes (${clientProcesses.map((c) => `pid ${c.pid} on cpus ${c.affinity}`).join(', ')}). Pinning: ${pinning}. Open files: ${results.map((r) => `${r.label} ${fmt(r.nofile)}`).join(', ')}.`,
     '',

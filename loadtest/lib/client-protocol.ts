@@ -19,8 +19,12 @@ export interface FamilyConn {
   guardians: ConnSpec[];
 }
 
-/** socket.io: the hub and the relay (which speaks the Socket.IO wire format); mqtt: the broker baseline. */
-export type Protocol = 'socket.io' | 'mqtt';
+/**
+ * socket.io: the hub and the relay (which speaks the Socket.IO wire format) with socket.io-client;
+ * socket.io-raw: the same wire format from a bare `ws` client (raw-sio.ts), cheaper per message;
+ * mqtt: the broker baseline.
+ */
+export type Protocol = 'socket.io' | 'socket.io-raw' | 'mqtt';
 
 export interface ConnectCommand {
   type: 'connect';

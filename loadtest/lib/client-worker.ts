@@ -22,6 +22,7 @@ import type {
   TickResult,
 } from './client-protocol.js';
 import { Histogram } from './histogram.js';
+import { RawSocket } from './raw-sio.js';
 import { pool } from './setup.js';
 
 type SioClient = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -149,6 +150,47 @@ async function connectSioFamily(url: string, spec: FamilyConn, timeoutMs: number
   });
 }
 
+async function connectRawFamily(url: string, spec: FamilyConn, timeoutMs: number): Promise<Fam> {
+  const open = (c: ConnSpec) =>
+    RawSocket.connect(url, {
+      query: c.query,
+      ...(c.token ? { auth: { token: c.token } } : {}),
+      ...(c.localAddress ? { localAddress: c.localAddress } : {}),
+      timeoutMs,
+    });
+  const results = await Promise.allSettled([spec.watch, ...spec.guardians].map(open));
+  const sockets = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const s of sockets) s.close();
+    throw failed.reason;
+  }
+  for (const s of sockets)
+    s.onDisconnect(() => {
+      if (!closing) disconnects++;
+    });
+  const [watch, ...guardians] = sockets as [RawSocket, ...RawSocket[]];
+  for (const g of guardians)
+    g.on('location', (e) => {
+      const l = e as LocationEvent;
+      onDelivery(l.deviceId, l.ts);
+    });
+  watch.on('location', onEcho);
+  return family(spec, {
+    closers: sockets.map((s) => () => s.close()),
+    watch: {
+      report(r, timeoutMs, done) {
+        watch.emitWithAck('location:report', r, timeoutMs, (err, reply) => {
+          const res = reply as { ok: boolean; accepted?: number; error?: { code: string } } | undefined;
+          if (err || !res) done({ ok: false, code: 'TIMEOUT' });
+          else if (res.ok && res.accepted === 1) done({ ok: true });
+          else done({ ok: false, code: res.ok ? 'NOT_ACCEPTED' : (res.error?.code ?? 'ERROR') });
+        });
+      },
+    },
+  });
+}
+
 const topicOf = (familyId: string, deviceId: string) => `families/${familyId}/watches/${deviceId}/location`;
 
 function openMqtt(url: string, clientId: string, timeoutMs: number): Promise<MqttClient> {
@@ -265,7 +307,9 @@ async function connect(c: ConnectCommand): Promise<ConnectResult> {
       const f =
         c.protocol === 'mqtt'
           ? await connectMqttFamily(c.url, spec, c.timeoutMs)
-          : await connectSioFamily(c.url, spec, c.timeoutMs);
+          : c.protocol === 'socket.io-raw'
+            ? await connectRawFamily(c.url, spec, c.timeoutMs)
+            : await connectSioFamily(c.url, spec, c.timeoutMs);
       fams.push(f);
       byDevice.set(spec.deviceId, f);
       sockets += perFamily(spec);

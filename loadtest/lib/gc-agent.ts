@@ -3,7 +3,8 @@
 // benchmark opened, `{type: 'bench:gc', id}` runs a full garbage collection (twice, so objects
 // freed by finalizers of the first go too) and answers with process.memoryUsage() and whatever
 // the server put in globalThis.__benchStats (the plain Socket.IO server reports its sockets).
-// The channel is unref'd: it never keeps the server alive.
+// The channel is unref'd: it never keeps the server alive; when it closes (the benchmark was
+// killed), the server gets a SIGTERM.
 export interface GcRequest {
   type: 'bench:gc';
   id: number;
@@ -43,5 +44,7 @@ if (process.send) {
     };
     process.send?.(reply);
   });
+  // The benchmark gone (killed without stopping us): stop as on SIGTERM, so no server outlives its run.
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   process.channel?.unref();
 }
