@@ -127,7 +127,7 @@ function config(args: Args): Config {
     clients: num(args, 'clients', Math.max(2, cpuCount() - 1), 1, 64),
     client: choice(args, 'client', ['raw', 'sio'], 'raw'),
     pin: flag(args, 'pin'),
-    mqttUrl: args.get('mqtt-url') ?? DEFAULT_MQTT_URL,
+    mqttUrl: loopbackOnly(args.get('mqtt-url') ?? DEFAULT_MQTT_URL),
     mqttSpawn: flag(args, 'mqtt-spawn'),
     cpuProf: flag(args, 'cpu-prof'),
     maxSeconds: num(args, 'max-seconds', 900, 30, 7200),
@@ -143,6 +143,14 @@ function config(args: Args): Config {
         }),
     ),
   };
+}
+
+/** Benchmark traffic stays on this machine: 127.0.0.0/8, ::1 or localhost only. */
+function loopbackOnly(url: string): string {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host) && host !== '::1' && host !== 'localhost')
+    throw new Error(`--mqtt-url must be on 127.0.0.1 or ::1 (benchmarks send traffic to this machine only), got ${url}`);
+  return url;
 }
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
