@@ -454,6 +454,7 @@ async function main(): Promise<void> {
       log(`hub-pg exited (${hubPgExit})${hubPgExit === '0' ? '' : `; its log: ${hubPg.logPath}`}`);
     }
     await dropPg();
+    rmSync(work, { recursive: true, force: true });
     clearTimeout(watchdog);
   }
   // Ours: this process, the clients, the servers (the broker too: it is measured, in its phases).
@@ -504,7 +505,6 @@ async function main(): Promise<void> {
     log(
       `${t.met === undefined ? '·' : t.met ? '✓' : '✗'} ${t.name}: ${t.value === undefined ? 'n/a' : fmt(t.value, 3)} (wanted ${t.target})`,
     );
-  rmSync(work, { recursive: true, force: true });
   for (const h of [hub, hubPg]) if (h) rmSync(h.dataDir, { recursive: true, force: true });
 }
 
