@@ -11,6 +11,7 @@ export const PROVISIONING_KEY = 'bench-provisioning-key-0123456789';
 
 const HUB_MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const RELAY_MAIN = fileURLToPath(new URL('../relay.js', import.meta.url));
+const PLAIN_IO_MAIN = fileURLToPath(new URL('../plain-io.js', import.meta.url));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -33,6 +34,12 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
+/** How to run a child: a command prefix (prlimit, taskset: see pin.ts) and an IPC channel (for gc-agent.ts). */
+export interface LaunchOptions {
+  prefix?: string[];
+  ipc?: boolean;
+}
+
 function launch(
   name: string,
   args: string[],
@@ -40,8 +47,14 @@ function launch(
   logPath: string,
   portOf: (line: string) => number | undefined,
   timeoutMs: number,
+  opts: LaunchOptions = {},
 ) {
-  const child = spawn(process.execPath, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = opts.prefix ?? [];
+  const [cmd, cmdArgs] = prefix.length ? [prefix[0]!, [...prefix.slice(1), process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, cmdArgs, {
+    env: childEnv(env),
+    stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   const log = createWriteStream(logPath);
   child.stderr!.pipe(log, { end: false });
@@ -85,14 +98,24 @@ function launch(
   return { child, port, stop };
 }
 
-export interface HubOptions {
+export interface HubOptions extends LaunchOptions {
   databaseUrl?: string;
   /** Write a V8 CPU profile of the hub into this directory (node --cpu-prof). */
   cpuProfDir?: string;
   env?: Record<string, string>;
+  /** Node options before the hub's main, e.g. --expose-gc. */
+  nodeArgs?: string[];
+  /** Where the temporary data dir goes (default the OS temp dir). */
+  dataParent?: string;
+  /** Reuse this data dir (and the token secret kept in it) instead of a fresh one: a restart. */
+  dataDir?: string;
+  /** The log file's name in the data dir (default hub.log). */
+  logName?: string;
 }
 
 export interface HubServer extends Server {
+  /** The child process (for its IPC channel, when started with `ipc`). */
+  child: ChildProcess;
   dataDir: string;
   logPath: string;
   /** The .cpuprofile files written into cpuProfDir (after stop). */
@@ -102,8 +125,8 @@ export interface HubServer extends Server {
 }
 
 export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-'));
-  const logPath = join(dataDir, 'hub.log');
+  const dataDir = opts.dataDir ?? mkdtempSync(join(opts.dataParent ?? tmpdir(), 'hub-bench-'));
+  const logPath = join(dataDir, opts.logName ?? 'hub.log');
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -118,7 +141,11 @@ export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     ...opts.env,
   };
-  const args = [...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []), HUB_MAIN];
+  const args = [
+    ...(opts.nodeArgs ?? []),
+    ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+    HUB_MAIN,
+  ];
   const spawnedAt = performance.now();
   const { child, port, stop } = launch(
     'hub',
@@ -134,10 +161,12 @@ export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
       }
     },
     30_000,
+    opts,
   );
   const p = await port;
   return {
     name: 'hub',
+    child,
     pid: child.pid!,
     url: `http://127.0.0.1:${p}`,
     stop,
@@ -153,7 +182,7 @@ export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
   };
 }
 
-export async function startRelay(logDir: string): Promise<Server> {
+export async function startRelay(logDir: string, opts: LaunchOptions = {}): Promise<Server> {
   const { child, port, stop } = launch(
     'relay',
     [RELAY_MAIN],
@@ -164,7 +193,30 @@ export async function startRelay(logDir: string): Promise<Server> {
       return m ? Number(m[1]) : undefined;
     },
     10_000,
+    opts,
   );
   const p = await port;
   return { name: 'relay', pid: child.pid!, url: `http://127.0.0.1:${p}`, stop };
+}
+
+export interface PlainIoServer extends Server {
+  child: ChildProcess;
+}
+
+/** The memory baseline: a plain Socket.IO server (loadtest/plain-io.ts), with `nodeArgs` such as --expose-gc. */
+export async function startPlainIo(logDir: string, nodeArgs: string[], opts: LaunchOptions = {}): Promise<PlainIoServer> {
+  const { child, port, stop } = launch(
+    'plain Socket.IO server',
+    [...nodeArgs, PLAIN_IO_MAIN],
+    {},
+    join(logDir, 'plain-io.log'),
+    (line) => {
+      const m = /^\{"port":(\d+)\}$/.exec(line);
+      return m ? Number(m[1]) : undefined;
+    },
+    10_000,
+    opts,
+  );
+  const p = await port;
+  return { name: 'plain-io', child, pid: child.pid!, url: `http://127.0.0.1:${p}`, stop };
 }

@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root: this file runs from dist/loadtest/lib/. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const RESULTS_DIR = join(REPO_ROOT, 'loadtest', 'results');
+/** BENCH_RESULTS_DIR=/tmp/x for smoke runs that must not touch the committed results. */
+export const RESULTS_DIR = process.env.BENCH_RESULTS_DIR
+  ? resolve(process.env.BENCH_RESULTS_DIR)
+  : join(REPO_ROOT, 'loadtest', 'results');
 
 export function timestamp(d = new Date()): string {
   return d

@@ -13,7 +13,7 @@ export interface FamilySpec {
 
 let requests = 0;
 
-async function call<T>(
+export async function call<T>(
   base: string,
   method: string,
   path: string,
@@ -41,7 +41,7 @@ async function call<T>(
 }
 
 /** A random IMEI with a valid Luhn check digit. */
-function imei(): string {
+export function imei(): string {
   const body = Array.from({ length: 14 }, () => Math.floor(Math.random() * 10)).join('');
   for (let check = 0; check < 10; check++) {
     const s = body + check;
