@@ -6,7 +6,7 @@
 // connection is then what Socket.IO itself costs; the hub's figures are compared with it.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { familyRoomsOf, rooms } from '../src/cluster/room-control.js';
+import { familyRoomsOf, rooms } from '../src/contract/rooms.js';
 import type { Principal } from '../src/contract/models.js';
 
 const http = createServer();
