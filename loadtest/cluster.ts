@@ -56,6 +56,7 @@ const SHARED_ENV = {
   MEDIASOUP_WORKERS: '0',
   // Far above the load: 100 000 events per second per socket.
   HUB_SOCKET_RATE_POINTS: '100000',
+  HUB_BUDGET_SCALE: '1000',
   // info: startHub finds the port in the "hub listening" line.
   HUB_LOG_LEVEL: 'info',
 };

@@ -55,6 +55,8 @@ export const envSchema = {
   HUB_BINDING_CODE_TTL_S: int(60, 30 * 86_400).default(86_400),
   HUB_INVITE_TTL_S: int(60, 30 * 86_400).default(7 * 86_400),
   HUB_SOCKET_RATE_POINTS: int(1, 100_000).default(30),
+  HUB_MAX_SOCKETS_PER_PRINCIPAL: int(1, 10_000).default(16),
+  HUB_BUDGET_SCALE: int(1, 1_000_000).default(1),
   HUB_SOCKET_RATE_WINDOW_S: int(1, 3600).default(1),
   HUB_HTTP_AUTH_RATE_PER_MIN: int(1, 100_000).default(60),
   HUB_LOGIN_MAX_FAILURES: int(1, 1000).default(5),
@@ -106,6 +108,10 @@ export const envSchema = {
   HUB_CALL_RING_TIMEOUT_S: int(1, 600).default(45),
   HUB_CALL_MAX_DURATION_S: int(10, 24 * 3600).default(3600),
   HUB_CALL_RECONNECT_GRACE_S: int(0, 600).default(15),
+  HUB_MAX_CALLS_PER_FAMILY: int(1, 100).default(4),
+  HUB_MEDIA_QUOTA_FAMILY_MB: int(1, 1_000_000).default(1024),
+  HUB_MEDIA_UPLOAD_MB_PER_MIN: int(1, 10_000).default(32),
+  HUB_MEDIA_UPLOAD_MB_PER_DAY: int(1, 100_000).default(256),
   HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
   HUB_MAP_TILES_URL: optionalText.refine(
     (v) => v === undefined || tilesHostSource(v) !== undefined,
@@ -180,6 +186,13 @@ export interface Config {
   readonly bindingCodeTtlS: number;
   readonly inviteTtlS: number;
   readonly socketRate: { points: number; windowS: number };
+  /**
+   * Multiplies every per-person budget (code guesses, new families, invites, history reads,
+   * exports, call starts, alerts): 1 in production; raised by tests and load tests.
+   */
+  readonly budgetScale: number;
+  /** Sockets one user or watch may hold at once on one node. */
+  readonly maxSocketsPerPrincipal: number;
   readonly httpAuthRatePerMin: number;
   /** Failed logins allowed per account, and per client address, per 15 minutes. */
   readonly loginMaxFailures: { perAccount: number; perIp: number };
@@ -210,6 +223,11 @@ export interface Config {
     readonly maxVoiceBytes: number;
     readonly maxVoiceDurationMs: number;
     readonly maxImageBytes: number;
+    /** Stored media bytes a family may hold. */
+    readonly familyQuotaBytes: number;
+    /** Media bytes one sender may upload per minute and per day. */
+    readonly uploadBytesPerMin: number;
+    readonly uploadBytesPerDay: number;
   };
   readonly commands: { readonly maxContacts: number; readonly defaultTtlS: number; readonly retentionDays: number };
   readonly auditRetentionDays: number;
@@ -221,7 +239,12 @@ export interface Config {
     readonly minPort: number;
     readonly maxPort: number;
   };
-  readonly calls: { readonly ringTimeoutMs: number; readonly maxDurationMs: number; readonly graceMs: number };
+  readonly calls: {
+    readonly ringTimeoutMs: number;
+    readonly maxDurationMs: number;
+    readonly graceMs: number;
+    readonly maxCallsPerFamily: number;
+  };
   /** The parents' web app's map: a tile URL template and its attribution; unset, the app's offline base map. */
   readonly map: { readonly tilesUrl: string | undefined; readonly tilesAttribution: string | undefined };
   /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
@@ -276,6 +299,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inviteTtlS: e.HUB_INVITE_TTL_S,
     socketRate: Object.freeze({ points: e.HUB_SOCKET_RATE_POINTS, windowS: e.HUB_SOCKET_RATE_WINDOW_S }),
     httpAuthRatePerMin: e.HUB_HTTP_AUTH_RATE_PER_MIN,
+    maxSocketsPerPrincipal: e.HUB_MAX_SOCKETS_PER_PRINCIPAL,
+    budgetScale: e.HUB_BUDGET_SCALE,
     loginMaxFailures: Object.freeze({ perAccount: e.HUB_LOGIN_MAX_FAILURES, perIp: e.HUB_LOGIN_MAX_FAILURES_PER_IP }),
     corsOrigins: e.HUB_CORS_ORIGINS ? e.HUB_CORS_ORIGINS.split(',').map((o) => o.trim()) : [],
     maxEventBytes: e.HUB_MAX_EVENT_BYTES,
@@ -302,6 +327,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxVoiceBytes: e.HUB_MAX_VOICE_BYTES,
       maxVoiceDurationMs: e.HUB_MAX_VOICE_DURATION_S * 1000,
       maxImageBytes: e.HUB_MAX_IMAGE_BYTES,
+      familyQuotaBytes: e.HUB_MEDIA_QUOTA_FAMILY_MB * 1024 * 1024,
+      uploadBytesPerMin: e.HUB_MEDIA_UPLOAD_MB_PER_MIN * 1024 * 1024,
+      uploadBytesPerDay: e.HUB_MEDIA_UPLOAD_MB_PER_DAY * 1024 * 1024,
     }),
     commands: Object.freeze({
       maxContacts: e.HUB_MAX_CONTACTS,
@@ -320,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ringTimeoutMs: e.HUB_CALL_RING_TIMEOUT_S * 1000,
       maxDurationMs: e.HUB_CALL_MAX_DURATION_S * 1000,
       graceMs: e.HUB_CALL_RECONNECT_GRACE_S * 1000,
+      maxCallsPerFamily: e.HUB_MAX_CALLS_PER_FAMILY,
     }),
     map: Object.freeze({ tilesUrl: e.HUB_MAP_TILES_URL?.trim(), tilesAttribution: e.HUB_MAP_TILES_ATTRIBUTION?.trim() }),
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,

@@ -8,6 +8,7 @@ import { Server } from 'socket.io';
 import { mountRooms } from '../rooms/index.js';
 import type { Config } from './config.js';
 import { E, HubError } from './contract/errors.js';
+import { rooms } from './contract/rooms.js';
 import type { HubServer } from './contract/server.js';
 import { authRoutes } from './http/auth-routes.js';
 import type { HttpContext } from './http/context.js';
@@ -91,6 +92,10 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
     authenticator.authenticate(token).then(
       (ctx) => {
+        // Connections are cheap to open and cost memory to hold: a few per principal per node
+        // (tabs, phones, a watch reconnecting), counted by the principal's room on this node.
+        const held = io.of('/').adapter.rooms.get(rooms.of(ctx.principal))?.size ?? 0;
+        if (held >= config.maxSocketsPerPrincipal) return reject(E.tooManyConnections(config.maxSocketsPerPrincipal));
         socket.data = { principal: ctx.principal, expiresAt: ctx.expiresAt, scopes: ctx.scopes, sessionId: ctx.sessionId };
         next();
       },

@@ -43,6 +43,17 @@ export class HubMetrics {
     help: 'When the retention purge last finished',
     registers: [this.registry],
   });
+  readonly mediaStored = new Counter({
+    name: 'hub_media_stored_bytes_total',
+    help: 'Bytes of voice notes and photos stored',
+    registers: [this.registry],
+  });
+  readonly mediaRefused = new Counter({
+    name: 'hub_media_refused_total',
+    help: 'Voice notes and photos refused by the storage quota or the upload rate, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly retentionRemoved = new Counter({
     name: 'hub_retention_removed_total',
     help: 'Rows removed by the retention purge, by data class',

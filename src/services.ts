@@ -89,7 +89,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   });
   const authenticator = new Authenticator(tokens, store, clock, newId);
   const devices = new DeviceDirectory(store, (id) => void backplane.publish({ type: 'device', id }));
-  const guard = new Guard(store, devices);
+  const guard = new Guard(store, devices, backplane.limiter, config.budgetScale);
   const outbox = new PushOutbox(store.push, deps.pushProvider, {
     maxAttempts: config.push.maxAttempts,
     includeContent: config.push.includeContent,
@@ -110,7 +110,16 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   });
   const location = createLocationServices({ store, guard, devices, backplane, roomControl, notifyOffline, clock, config });
   const chat = new ChatService(
-    { store, guard, roomControl, notifyOffline, clock, onPushError: (err) => logger.error({ err }, 'push enqueue failed') },
+    {
+      store,
+      guard,
+      roomControl,
+      notifyOffline,
+      clock,
+      limiter: backplane.limiter,
+      metrics,
+      onPushError: (err) => logger.error({ err }, 'push enqueue failed'),
+    },
     config.chat,
   );
   const commands = new CommandService(

@@ -134,6 +134,7 @@ export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
     HUB_PROVISIONING_KEY: PROVISIONING_KEY,
     // The load must not be rate-limited: budgets far above what the benchmark sends.
     HUB_SOCKET_RATE_POINTS: '100000',
+    HUB_BUDGET_SCALE: '1000',
     HUB_HTTP_AUTH_RATE_PER_MIN: '100000',
     HUB_ACCESS_TOKEN_TTL_S: '7200',
     HUB_DRAIN_TIMEOUT_MS: '2000',

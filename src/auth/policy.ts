@@ -3,6 +3,8 @@
 // watch permission the action needs. One guard enforces every rule, against the store on every
 // request (a removed member's still-valid token stops working at once), and refuses with one
 // error factory per refusal (src/contract/errors.ts).
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { LimiterFactory } from '../backplane/backplane.js';
 import { E, type HubError } from '../contract/errors.js';
 import type { PermissionName, Principal, PrincipalKind, Role } from '../contract/models.js';
 import type { DeviceDirectory, DeviceInfo } from '../store/device-directory.js';
@@ -34,6 +36,11 @@ export interface Rule {
   scope?: 'ops';
   /** What the action is, for refusal messages ("positions mode needs …"). */
   what?: string;
+  /**
+   * How often one principal may do it: cheap to ask, costly to serve (an audit row, a scrypt, a
+   * code guess). Counted per principal, shared by the nodes of a cluster.
+   */
+  budget?: { name: string; points: number; durationS: number };
 }
 
 /** What a passed check established, for the use case to act on. */
@@ -60,10 +67,32 @@ const NOT_YOURS: Record<FamilyVia, () => HubError> = {
 };
 
 export class Guard {
+  private readonly budgets = new Map<string, RateLimiterAbstract>();
+
   constructor(
     private readonly store: Store,
     private readonly devices: DeviceDirectory,
+    private readonly limiter: LimiterFactory,
+    /** HUB_BUDGET_SCALE: multiplies every rule's budget. */
+    private readonly budgetScale = 1,
   ) {}
+
+  /** Spends one point of the rule's budget for the principal; RATE_LIMITED once spent. */
+  private async spend(rule: Rule, principal: Principal): Promise<void> {
+    const b = rule.budget;
+    if (!b) return;
+    let limiter = this.budgets.get(b.name);
+    if (!limiter) {
+      limiter = this.limiter({ keyPrefix: `budget-${b.name}`, points: b.points * this.budgetScale, durationS: b.durationS });
+      this.budgets.set(b.name, limiter);
+    }
+    try {
+      await limiter.consume(`${principal.kind}:${principal.id}`);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw E.rateLimited(rule.what ?? 'requests', err.msBeforeNext);
+      throw err;
+    }
+  }
 
   /** Checks a rule; returns what it established, or throws the refusal. */
   async check(rule: Rule, principal: Principal, req: Record<string, unknown>, scopes: readonly string[] = []): Promise<Grant> {
@@ -71,6 +100,7 @@ export class Guard {
       throw E.principalKind(principal.kind === 'device' ? 'a watch cannot do this' : 'this is for watches only');
     }
     if (rule.scope && !scopes.includes(rule.scope)) throw E.opsScopeRequired(rule.what ?? 'this');
+    await this.spend(rule, principal);
     const grant: Grant = { principal };
     if (principal.kind === 'device') grant.device = await this.boundWatch(principal.id);
     if (rule.family) {

@@ -19,20 +19,39 @@ const watch = (field = 'deviceId') => ({ field, via: 'watch' as const });
 export const RULES = {
   // Accounts: a user about their own account.
   'account.me': { who: USER },
-  'account.export': { who: USER },
+  'account.export': { who: USER, what: 'exports', budget: { name: 'export', points: 10, durationS: 3600 } },
   'account.delete': { who: USER },
 
   // Families and watches.
-  'family.create': { who: USER },
+  'family.create': { who: USER, what: 'new families', budget: { name: 'family-create', points: 20, durationS: 86_400 } },
   'family.list': { who: USER },
   'family.get': { who: USER, family: family(), roles: ANY_ROLE },
-  'family.invite': { who: USER, family: family(), roles: OWNER },
-  'invite.accept': { who: USER },
-  'watch.bind': { who: USER, family: family(), roles: WRITERS },
+  'family.invite': {
+    who: USER,
+    family: family(),
+    roles: OWNER,
+    what: 'invites',
+    budget: { name: 'invite', points: 50, durationS: 86_400 },
+  },
+  // Codes are guessed here: a few tries per person, whatever the code (and per address, over HTTP).
+  'invite.accept': { who: USER, what: 'invite codes', budget: { name: 'code-guess', points: 10, durationS: 600 } },
+  'watch.bind': {
+    who: USER,
+    family: family(),
+    roles: WRITERS,
+    what: 'binding codes',
+    budget: { name: 'code-guess', points: 10, durationS: 600 },
+  },
   'watch.unbind': { who: USER, family: family(), roles: OWNER },
   'watch.permissions': { who: USER, family: family(), roles: OWNER },
   'watch.consents': { who: USER, family: family(), roles: OWNER },
-  'watch.export': { who: USER, family: family(), roles: OWNER },
+  'watch.export': {
+    who: USER,
+    family: family(),
+    roles: OWNER,
+    what: 'exports',
+    budget: { name: 'export', points: 10, durationS: 3600 },
+  },
   'member.remove': { who: USER, family: family(), roles: OWNER },
   'member.leave': { who: USER, family: family(), roles: ANY_ROLE },
   'presence.list': { who: BOTH, family: family(), roles: ANY_ROLE },
@@ -41,13 +60,20 @@ export const RULES = {
   'geofence.write': { who: USER, family: family(), roles: WRITERS },
   'geofence.read': { who: USER, family: family(), roles: ANY_ROLE },
   'alert.list': { who: USER, family: family(), roles: ANY_ROLE },
-  'alert.raise': { who: DEVICE },
+  'alert.raise': { who: DEVICE, what: 'alerts', budget: { name: 'alert-raise', points: 30, durationS: 60 } },
   'alert.ack': { who: USER, family: { field: 'id', via: 'alert' }, roles: WRITERS },
 
   // Location.
   'location.report': { who: DEVICE, permission: 'location' },
   'location.latest': { who: USER, family: family(), roles: ANY_ROLE },
-  'location.history': { who: USER, family: watch(), roles: ANY_ROLE },
+  // Each read writes an audit row.
+  'location.history': {
+    who: USER,
+    family: watch(),
+    roles: ANY_ROLE,
+    what: 'history reads',
+    budget: { name: 'history', points: 120, durationS: 60 },
+  },
   'area.subscribe': { who: USER },
   'area.positions': { who: USER, scope: 'ops', what: 'positions mode' },
 
@@ -76,6 +102,8 @@ export const RULES = {
     family: family(),
     roles: WRITERS,
     permission: (req) => (req.video === true ? ['microphone', 'camera'] : ['microphone']),
+    what: 'calls',
+    budget: { name: 'call-start', points: 20, durationS: 600 },
   },
   /** Signaling inside a call: being a participant is checked by the call itself. */
   'call.signal': { who: BOTH },

@@ -23,7 +23,10 @@ export interface NewestPosition {
   event: LocationEvent;
   /** When the hub received the report (the watch's own clock may be off). */
   receivedAt: number;
-  /** When the binding it was reported under began: a position from before the current binding is not this family's. */
+  /**
+   * Since when the watch shared its location when this was reported (its binding, or location
+   * last turned on): an entry from an earlier sharing period is not answered.
+   */
   boundAt: number;
   /** Read from the store after a start, not yet told to the family. */
   fromStore?: boolean;

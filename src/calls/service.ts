@@ -38,6 +38,8 @@ interface Call {
 
 export interface CallOptions {
   nodeId: string;
+  /** Calls a family may have going at once (on this node). */
+  maxCallsPerFamily: number;
   ringTimeoutMs: number;
   maxDurationMs: number;
   graceMs: number;
@@ -119,6 +121,8 @@ export class CallService {
     if (!media.available) throw E.callsUnavailable(media.reason);
     await this.deps.guard.check(RULES['call.start'], caller, req);
     if (this.busy.has(key(caller))) throw E.inCall();
+    const going = [...this.calls.values()].filter((c) => c.familyId === req.familyId).length;
+    if (going >= this.opts.maxCallsPerFamily) throw E.familyCallsFull(this.opts.maxCallsPerFamily);
     const invitees = new Map<string, Principal>();
     for (const p of req.invitees) {
       if (key(p) === key(caller)) continue;
@@ -198,7 +202,12 @@ export class CallService {
   }
 
   async createTransport(p: Principal, req: EventPayload<'call:transport:create'>): Promise<TransportInfo> {
-    return this.callFor(p, req.callId, 'participant').session.createTransport(key(p));
+    const call = this.callFor(p, req.callId, 'participant');
+    // A watch sends only with its microphone on: no send transport to one that may not send.
+    if (req.direction === 'send' && p.kind === 'device' && !(await this.deps.devices.get(p.id))?.permissions.microphone) {
+      throw E.permissionOff('microphone');
+    }
+    return call.session.createTransport(key(p));
   }
 
   async connectTransport(p: Principal, req: EventPayload<'call:transport:connect'>) {

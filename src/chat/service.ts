@@ -2,12 +2,15 @@
 // ids and gap-free seqs from the store; idempotent per sender and clientMsgId; acked once durable,
 // then told to the family room and pushed to members with no connection.
 import { randomUUID } from 'node:crypto';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import type { LimiterFactory } from '../backplane/backplane.js';
 import type { Guard } from '../auth/policy.js';
-import { RULES } from '../auth/rules.js';
+import { MESSAGE_PERMISSION, RULES } from '../auth/rules.js';
 import { E } from '../contract/errors.js';
 import type { MessageKind, MessageView, Principal } from '../contract/models.js';
 import { rooms } from '../contract/rooms.js';
 import type { EventPayload } from '../contract/schemas.js';
+import type { HubMetrics } from '../metrics.js';
 import type { RoomControl } from '../realtime/room-control.js';
 import type { MediaRow, MessageRow } from '../store/messages.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +18,11 @@ import { type MediaLimits, checkMedia } from './media-check.js';
 
 export interface ChatOptions extends MediaLimits {
   maxTextChars: number;
+  /** Stored media bytes a family may hold. */
+  familyQuotaBytes: number;
+  /** Media bytes one sender may upload per minute and per day. */
+  uploadBytesPerMin: number;
+  uploadBytesPerDay: number;
 }
 
 /** Tells family members who have no connection (push). */
@@ -50,6 +58,8 @@ export function messageView(row: MessageRow, media: MediaRow | undefined): Messa
 }
 
 export class ChatService {
+  private readonly uploads: { perMin: RateLimiterAbstract; perDay: RateLimiterAbstract };
+
   constructor(
     private readonly deps: {
       store: Store;
@@ -57,10 +67,44 @@ export class ChatService {
       roomControl: RoomControl;
       notifyOffline: OfflineNotifier;
       onPushError: (err: unknown) => void;
+      limiter: LimiterFactory;
+      metrics: Pick<HubMetrics, 'mediaStored' | 'mediaRefused'>;
       clock: () => number;
     },
     private readonly opts: ChatOptions,
-  ) {}
+  ) {
+    this.uploads = {
+      perMin: deps.limiter({ keyPrefix: 'upload-min', points: opts.uploadBytesPerMin, durationS: 60 }),
+      perDay: deps.limiter({ keyPrefix: 'upload-day', points: opts.uploadBytesPerDay, durationS: 86_400 }),
+    };
+  }
+
+  /**
+   * One sender's uploads are bounded per minute and per day, and a family's stored media by its
+   * quota, so no one can fill the disk that everyone's fixes and messages need.
+   */
+  private async admitUpload(sender: Principal, familyId: string, bytes: number): Promise<void> {
+    const refuse = (reason: string, err: Error): never => {
+      this.deps.metrics.mediaRefused.inc({ reason });
+      throw err;
+    };
+    const held = await this.deps.store.messages.mediaBytesOf(familyId);
+    if (held + bytes > this.opts.familyQuotaBytes) {
+      refuse(
+        'storage_full',
+        E.storageFull('the family’s storage for voice notes and photos is full: delete some, or ask the operator'),
+      );
+    }
+    const who = `${sender.kind}:${sender.id}`;
+    for (const limiter of [this.uploads.perMin, this.uploads.perDay]) {
+      try {
+        await limiter.consume(who, bytes);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) refuse('upload_rate', E.uploadRate(err.msBeforeNext));
+        throw err;
+      }
+    }
+  }
 
   async send(sender: Principal, req: EventPayload<'chat:send'>): Promise<MessageView> {
     const familyId = req.conversationId;
@@ -79,6 +123,7 @@ export class ChatService {
       if (!req.media || req.text !== undefined) throw E.invalid(`a ${req.kind} message has media and no text`);
       data = Buffer.from(req.media.data);
       const checked = checkMedia(req.kind, req.media.mime, data, req.media.durationMs, this.opts);
+      await this.admitUpload(sender, familyId, checked.bytes);
       media = {
         id: randomUUID(),
         family_id: familyId,
@@ -90,18 +135,22 @@ export class ChatService {
       await store.mediaBlobs.put(media.id, data);
     }
     const { row, created } = await store.messages
-      .append({
-        id: randomUUID(),
-        conversationId: familyId,
-        familyId,
-        senderKind: sender.kind,
-        senderId: sender.id,
-        clientMsgId: req.clientMsgId,
-        kind: req.kind,
-        text: req.kind === 'text' ? req.text! : null,
-        media,
-        ts: now,
-      })
+      .append(
+        {
+          id: randomUUID(),
+          conversationId: familyId,
+          familyId,
+          senderKind: sender.kind,
+          senderId: sender.id,
+          clientMsgId: req.clientMsgId,
+          kind: req.kind,
+          text: req.kind === 'text' ? req.text! : null,
+          media,
+          ts: now,
+        },
+        // What the guard checked must still hold when a watch's message commits.
+        sender.kind === 'device' ? { deviceId: sender.id, familyId, permission: MESSAGE_PERMISSION[req.kind] } : undefined,
+      )
       .catch(async (err: unknown) => {
         if (media) await store.mediaBlobs.delete([media.id]);
         throw err;
@@ -111,6 +160,7 @@ export class ChatService {
       if (media) await store.mediaBlobs.delete([media.id]);
       return this.view(row);
     }
+    if (media) this.deps.metrics.mediaStored.inc(media.bytes);
     const message = messageView(row, media ?? undefined);
     this.deps.roomControl.emit(rooms.family(familyId), 'chat:message', { message });
     // The message is stored and told: a push that cannot be queued must not fail the send.

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { FieldCipher } from '../auth/field-crypto.js';
 import type { Guard } from '../auth/policy.js';
-import { RULES } from '../auth/rules.js';
+import { COMMAND_PERMISSION, RULES } from '../auth/rules.js';
 import { E } from '../contract/errors.js';
 import type { CommandStatus, CommandType, CommandView, Principal } from '../contract/models.js';
 import { rooms } from '../contract/rooms.js';
@@ -75,7 +75,8 @@ export class CommandService {
         details: { commandId: row.id },
       });
     }
-    await store.commands.insert(row);
+    // The permission and binding are checked again as the command is stored (a withdrawal may be racing).
+    await store.commands.insert(row, COMMAND_PERMISSION[req.type]);
     this.tellFamily(row);
     if (await this.deps.roomControl.isOnline({ kind: 'device', id: req.deviceId })) {
       await this.deliver(req.deviceId, [row]);

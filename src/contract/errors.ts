@@ -147,18 +147,27 @@ export const E = {
   commandFinished: reason('command_finished', 'CONFLICT', (status: string) => `the command is already ${status}`),
   inCall: reason('in_call', 'CONFLICT', () => 'you are already in a call'),
   everyoneBusy: reason('everyone_busy', 'CONFLICT', () => 'everyone you called is busy in another call'),
+  familyCallsFull: reason('family_calls_full', 'CONFLICT', (max: number) => `the family already has ${max} calls going`),
+  callLimit: reason('call_limit', 'CONFLICT', (m: string) => m),
   duplicateFix: reason('duplicate_fix', 'CONFLICT', () => 'another fix in this report has the same ts'),
 
   // --- TOO_LARGE -------------------------------------------------------------------------------
   payloadTooLarge: reason('payload_too_large', 'TOO_LARGE', (limit: number) => `payload exceeds ${limit} bytes`),
   textTooLong: reason('text_too_long', 'TOO_LARGE', (max: number) => `text is longer than ${max} characters`),
   mediaTooLarge: reason('media_too_large', 'TOO_LARGE', (m: string) => m),
+  storageFull: reason('storage_full', 'TOO_LARGE', (m: string) => m),
 
   // --- RATE_LIMITED ----------------------------------------------------------------------------
   rateLimited: reason(
     'rate_limited',
     'RATE_LIMITED',
     (what: string, retryMs: number) => `too many ${what}; retry in ${Math.ceil(retryMs / 1000)} s`,
+  ),
+  tooManyConnections: reason('too_many_connections', 'RATE_LIMITED', (max: number) => `at most ${max} connections at once`),
+  uploadRate: reason(
+    'upload_rate',
+    'RATE_LIMITED',
+    (retryMs: number) => `too many bytes uploaded; retry in ${Math.ceil(retryMs / 1000)} s`,
   ),
   loginLocked: reason(
     'login_locked',

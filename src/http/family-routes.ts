@@ -12,10 +12,12 @@ import {
   parseOrThrow,
   permissionsBody,
 } from '../contract/schemas.js';
-import { type HttpContext, authenticated, caller } from './context.js';
+import { type HttpContext, authenticated, caller, ipBudget } from './context.js';
 
 export function familyRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { families } = ctx.services;
+  // Invite and binding codes are guessed here: per address too, whoever is signed in.
+  const codeGuesses = ipBudget(ctx, 'code-guess', 30 * ctx.services.config.budgetScale);
   authenticated(app, ctx, (scope) => {
     scope.post('/v1/families', async (req, reply) => {
       const { name } = parseOrThrow(familyCreateBody, req.body);
@@ -35,12 +37,12 @@ export function familyRoutes(app: FastifyInstance, ctx: HttpContext): void {
       return reply.status(201).send(await families.invite(caller(req), { familyId: fid, role }));
     });
 
-    scope.post('/v1/invites/:code/accept', async (req) => {
+    scope.post('/v1/invites/:code/accept', { onRequest: codeGuesses }, async (req) => {
       const { code } = parseOrThrow(inviteParams, req.params);
       return families.acceptInvite(caller(req), { code });
     });
 
-    scope.post('/v1/families/:fid/devices', async (req, reply) => {
+    scope.post('/v1/families/:fid/devices', { onRequest: codeGuesses }, async (req, reply) => {
       const { fid } = parseOrThrow(familyParams, req.params);
       const body = parseOrThrow(deviceBindBody, req.body);
       return reply.status(201).send(await families.bindWatch(caller(req), { familyId: fid, ...body }));

@@ -26,7 +26,7 @@ export function startLocationJobs(
       const { familyId, deviceId, lat, lng } = l.event;
       // Unbound, or location turned off, since that position: not this family's alert any more.
       const now = await devices.get(deviceId);
-      if (now?.familyId !== familyId || now.boundAt !== l.boundAt || !now.permissions.location) continue;
+      if (now?.familyId !== familyId || now.sharingSince !== l.boundAt || !now.permissions.location) continue;
       if (!(await s.latest.claimOffline(deviceId, l.receivedAt))) continue;
       await s.alerts.raise({ familyId, deviceId, type: 'offline', ts: clock(), lat, lng });
     }

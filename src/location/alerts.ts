@@ -60,6 +60,10 @@ export class AlertService {
     if (ts > now + this.maxFutureMs || ts < now - ALERT_MAX_AGE_MS) throw E.badTime('ts is too far from the hub’s clock');
     const { familyId, device } = await this.guard.check(RULES['alert.raise'], principal, req);
     const position = device!.permissions.location && lat !== undefined && lng !== undefined ? { lat, lng } : {};
+    // One open alert per kind and watch: a watch pressing SOS again (or a flood of raises) is the
+    // same emergency, re-sent on schedule until a guardian acknowledges it, not a new row each time.
+    const open = await this.store.alerts.openFor(familyId!, principal.id, type);
+    if (open) return alertView(open);
     return this.raise({ familyId: familyId!, deviceId: principal.id, type, ts, ...position });
   }
 

@@ -12,7 +12,7 @@ export class LatestPositions {
     private readonly positions: NewestPositions,
   ) {}
 
-  /** The watch's newest position in its current family (bound since `boundAt`), if any. */
+  /** The watch's newest position in its current family, shared since `boundAt` (see DeviceInfo.sharingSince), if any. */
   async get(deviceId: string, familyId: string, boundAt: number): Promise<NewestPosition | undefined> {
     const kept = await this.positions.get(deviceId);
     if (kept) return kept.event.familyId === familyId && kept.boundAt === boundAt ? kept : undefined;

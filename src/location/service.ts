@@ -11,7 +11,7 @@ import { rooms } from '../contract/rooms.js';
 import type { EventPayload } from '../contract/schemas.js';
 import { cellOf } from '../geo/h3.js';
 import type { RoomControl } from '../realtime/room-control.js';
-import type { DeviceDirectory, DeviceInfo } from '../store/device-directory.js';
+import { type DeviceDirectory, type DeviceInfo, sharingSince } from '../store/device-directory.js';
 import type { FixRow } from '../store/fixes.js';
 import type { FixWriter } from '../store/fix-writer.js';
 import type { Store } from '../store/store.js';
@@ -44,7 +44,7 @@ function decodeCursor(cursor: string): number {
 
 /** The same binding, with location shared: what a report was accepted under still holds. */
 const stillSharing = (was: DeviceInfo, now: DeviceInfo | undefined) =>
-  now !== undefined && now.familyId === was.familyId && now.boundAt === was.boundAt && now.permissions.location;
+  now !== undefined && now.familyId === was.familyId && now.sharingSince === was.sharingSince && now.permissions.location;
 
 export class LocationService {
   private readonly perWatch = new KeyedSerial();
@@ -89,7 +89,7 @@ export class LocationService {
     const positions: LocationEvent[] = [];
     for (const d of await this.deps.store.devices.listByFamily(familyId!)) {
       if (d.perm_location !== 1) continue;
-      const latest = await this.deps.latest.get(d.id, familyId!, d.bound_at ?? 0);
+      const latest = await this.deps.latest.get(d.id, familyId!, sharingSince(d));
       if (latest) positions.push(latest.event);
     }
     return { positions };
@@ -143,7 +143,7 @@ export class LocationService {
     if (!stillSharing(reportedUnder, await this.deps.devices.get(deviceId))) return;
     const sorted = rows.length > 1 ? [...rows].sort((a, b) => a.ts - b.ts) : rows;
     const newest = sorted[sorted.length - 1]!;
-    const boundAt = reportedUnder.boundAt;
+    const boundAt = reportedUnder.sharingSince;
     const previous = await this.deps.latest.get(deviceId, familyId, boundAt);
     // The family never sees time go backwards: a late batch is stored, not broadcast. (A
     // position read from the store may be this very report's, written a moment ago.)

@@ -15,6 +15,16 @@ const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
   },
 ];
 
+/**
+ * What one participant may hold in a call: a send and a receive transport, with room for a
+ * reconnect; one producer per kind; one consumer per kind of everyone else. One caller must not
+ * be able to take every media port of the node.
+ */
+export const PARTICIPANT_LIMITS = { transports: 4, producers: 2, consumers: 2 * 8 } as const;
+
+/** mediasoup's answer when the worker's port range is used up. */
+const NO_PORTS = /no more available ports|port.*in use|EADDRINUSE/i;
+
 export interface TransportInfo {
   id: string;
   iceParameters: types.IceParameters;
@@ -61,14 +71,22 @@ export class CallSession {
   }
 
   async createTransport(who: string): Promise<TransportInfo> {
+    if (this.participant(who).transports.size >= PARTICIPANT_LIMITS.transports) {
+      throw E.callLimit(`at most ${PARTICIPANT_LIMITS.transports} transports per participant`);
+    }
     const { listenIp, announcedIp } = this.workers.settings;
-    const transport = await this.router.createWebRtcTransport({
-      listenInfos: [
-        { protocol: 'udp', ip: listenIp, ...(announcedIp ? { announcedAddress: announcedIp } : {}) },
-        { protocol: 'tcp', ip: listenIp, ...(announcedIp ? { announcedAddress: announcedIp } : {}) },
-      ],
-      initialAvailableOutgoingBitrate: 600_000,
-    });
+    const transport = await this.router
+      .createWebRtcTransport({
+        listenInfos: [
+          { protocol: 'udp', ip: listenIp, ...(announcedIp ? { announcedAddress: announcedIp } : {}) },
+          { protocol: 'tcp', ip: listenIp, ...(announcedIp ? { announcedAddress: announcedIp } : {}) },
+        ],
+        initialAvailableOutgoingBitrate: 600_000,
+      })
+      .catch((err: Error) => {
+        if (NO_PORTS.test(err.message)) throw E.callsUnavailable('no media ports are free on this hub; try again shortly');
+        throw err;
+      });
     this.participant(who).transports.set(transport.id, transport);
     return {
       id: transport.id,
@@ -96,6 +114,10 @@ export class CallSession {
     kind: types.MediaKind,
     rtpParameters: types.RtpParameters,
   ): Promise<types.Producer> {
+    const mine = this.participant(who).producers;
+    if (mine.size >= PARTICIPANT_LIMITS.producers || [...mine.values()].some((p) => p.kind === kind)) {
+      throw E.callLimit(`one ${kind} producer per participant`);
+    }
     const producer = await this.transport(who, transportId)
       .produce({ kind, rtpParameters })
       .catch((err: Error) => {
@@ -120,6 +142,9 @@ export class CallSession {
       // mediasoup throws on malformed capabilities: the same answer as unusable ones.
     }
     if (!canConsume) throw E.callMediaRefused('cannot consume that producer with these capabilities');
+    if (this.participant(who).consumers.size >= PARTICIPANT_LIMITS.consumers) {
+      throw E.callLimit(`at most ${PARTICIPANT_LIMITS.consumers} consumers per participant`);
+    }
     const consumer = await this.transport(who, transportId)
       .consume({ producerId, rtpCapabilities, paused: true })
       .catch((err: Error) => {

@@ -14,8 +14,14 @@ import type { Store } from '../store/store.js';
 import { exportDevice, exportUser } from './export.js';
 
 const CONFIRM = 'delete my account';
+/** Exports streamed at once: one per person, a few per node (each holds a database cursor). */
+const EXPORTS_PER_USER = 1;
+const EXPORTS_PER_NODE = 4;
 
 export class PrivacyService {
+  private readonly exporting = new Map<string, number>();
+  private exportsRunning = 0;
+
   constructor(
     private readonly deps: {
       store: Store;
@@ -45,12 +51,33 @@ export class PrivacyService {
     });
   }
 
+  /** Streams an export, refusing one too many at once; the slot is freed when the stream ends. */
+  private bounded(user: Principal, chunks: AsyncGenerator<string>): AsyncGenerator<string> {
+    const mine = this.exporting.get(user.id) ?? 0;
+    if (mine >= EXPORTS_PER_USER || this.exportsRunning >= EXPORTS_PER_NODE) throw E.rateLimited('exports at once', 5000);
+    this.exporting.set(user.id, mine + 1);
+    this.exportsRunning++;
+    const release = () => {
+      this.exportsRunning--;
+      const left = (this.exporting.get(user.id) ?? 1) - 1;
+      if (left > 0) this.exporting.set(user.id, left);
+      else this.exporting.delete(user.id);
+    };
+    return (async function* () {
+      try {
+        yield* chunks;
+      } finally {
+        release();
+      }
+    })();
+  }
+
   /** GET /v1/me/export: every personal datum the hub holds on the caller. */
   async exportMe(user: Principal): Promise<AsyncGenerator<string>> {
     await this.deps.guard.check(RULES['account.export'], user, {});
     await this.audit(user, 'export.user', null, user);
     const { store } = this.deps;
-    return exportUser(store, store.privacy, this.deps.viewCommand, user.id, this.deps.clock());
+    return this.bounded(user, exportUser(store, store.privacy, this.deps.viewCommand, user.id, this.deps.clock()));
   }
 
   /** The owner's export of a child's data (for the current binding). */
@@ -60,7 +87,10 @@ export class PrivacyService {
     const device = await store.devices.findById(req.deviceId);
     if (device?.family_id !== req.familyId) throw E.noSuchWatch();
     await this.audit(user, 'export.device', req.familyId, { kind: 'device', id: req.deviceId });
-    return exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, this.deps.clock());
+    return this.bounded(
+      user,
+      exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, this.deps.clock()),
+    );
   }
 
   /**

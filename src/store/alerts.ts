@@ -10,6 +10,20 @@ export class AlertRepository {
     await this.db.insertInto('alerts').values(row).execute();
   }
 
+  /** The watch's open (unacknowledged) alert of a type in its family, if any. */
+  openFor(familyId: string, deviceId: string, type: string): Promise<AlertRow | undefined> {
+    return this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('family_id', '=', familyId)
+      .where('device_id', '=', deviceId)
+      .where('type', '=', type)
+      .where('acked_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
   find(id: string): Promise<AlertRow | undefined> {
     return this.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
   }

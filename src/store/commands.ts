@@ -1,5 +1,8 @@
 // The durable per-watch command queue.
 import type { Kysely, Selectable } from 'kysely';
+import type { PermissionName } from '../contract/models.js';
+import type { DialectName } from './db.js';
+import { requireWatchStill } from './devices.js';
 import type { CommandsTable, Database } from './schema.js';
 
 export type CommandRow = Selectable<CommandsTable>;
@@ -7,10 +10,17 @@ export const OPEN_STATUSES = ['queued', 'sent'] as const;
 export const RESULT_STATUSES = ['done', 'failed', 'rejected'] as const;
 
 export class CommandRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
-  async insert(row: CommandRow): Promise<void> {
-    await this.db.insertInto('commands').values(row).execute();
+  /** Inserts a command, if its watch is still bound to the family (and the permission it needs still on). */
+  async insert(row: CommandRow, needs?: PermissionName): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await requireWatchStill(tx, this.dialect, { deviceId: row.device_id, familyId: row.family_id, permission: needs });
+      await tx.insertInto('commands').values(row).execute();
+    });
   }
 
   find(id: string): Promise<CommandRow | undefined> {

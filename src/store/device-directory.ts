@@ -1,8 +1,8 @@
 // What the hot paths need to know about a watch (its family and permissions), cached so a
 // location report does not read the devices table. Every change to a binding or a permission
-// goes through invalidate(); the cluster issue carries invalidations to the other nodes.
+// goes through invalidate(), which the backplane carries to the other nodes.
 import type { Permissions } from '../contract/models.js';
-import { permissionsOf } from './devices.js';
+import { type DeviceRow, permissionsOf } from './devices.js';
 import type { Store } from './store.js';
 
 export interface DeviceInfo {
@@ -10,8 +10,15 @@ export interface DeviceInfo {
   familyId: string | null;
   /** When the current binding began: data from before it belong to another family. */
   boundAt: number;
+  /**
+   * Since when the watch shares its location with this family (the binding, or the last time
+   * location was turned on): a position from before is never the family's newest.
+   */
+  sharingSince: number;
   permissions: Permissions;
 }
+
+export const sharingSince = (row: DeviceRow): number => Math.max(row.bound_at ?? 0, row.location_since ?? 0);
 
 export class DeviceDirectory {
   private readonly cache = new Map<string, Promise<DeviceInfo | undefined>>();
@@ -25,11 +32,17 @@ export class DeviceDirectory {
   get(deviceId: string): Promise<DeviceInfo | undefined> {
     let entry = this.cache.get(deviceId);
     if (!entry) {
-      entry = this.store.devices
-        .findById(deviceId)
-        .then((row) =>
-          row ? { id: row.id, familyId: row.family_id, boundAt: row.bound_at ?? 0, permissions: permissionsOf(row) } : undefined,
-        );
+      entry = this.store.devices.findById(deviceId).then((row) =>
+        row
+          ? {
+              id: row.id,
+              familyId: row.family_id,
+              boundAt: row.bound_at ?? 0,
+              sharingSince: sharingSince(row),
+              permissions: permissionsOf(row),
+            }
+          : undefined,
+      );
       // A failed read is not remembered.
       entry.catch(() => this.cache.delete(deviceId));
       this.cache.set(deviceId, entry);

@@ -1,11 +1,36 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { E } from '../contract/errors.js';
-import { PERMISSION_NAMES, type Permissions } from '../contract/models.js';
+import { PERMISSION_NAMES, type PermissionName, type Permissions } from '../contract/models.js';
 import type { DialectName } from './db.js';
 import type { ConsentRecordsTable, Database, DevicesTable } from './schema.js';
 import { isUniqueViolation } from './errors.js';
 
 export type DeviceRow = Selectable<DevicesTable>;
+
+/** What a write on a watch's behalf needs to still hold when it commits. */
+export interface WatchCondition {
+  deviceId: string;
+  familyId: string;
+  permission?: PermissionName | undefined;
+}
+
+/**
+ * Inside a write's transaction: the watch is still bound to the family (and the permission still
+ * on), with its row locked for share on PostgreSQL, so an unbind or a permission change waits for
+ * the write and then sees it (and withdraws it), or goes first and the write is refused. On
+ * SQLite, transactions already run one at a time. The check the service made earlier (from its
+ * cache) can be stale by then: this one cannot.
+ */
+export async function requireWatchStill(tx: Transaction<Database>, dialect: DialectName, c: WatchCondition): Promise<void> {
+  const row = await tx
+    .selectFrom('devices')
+    .selectAll()
+    .where('id', '=', c.deviceId)
+    .$if(dialect === 'postgres', (q) => q.forShare())
+    .executeTakeFirst();
+  if (row?.family_id !== c.familyId) throw E.watchNotInFamily();
+  if (c.permission && !permissionsOf(row)[c.permission]) throw E.permissionOff(c.permission);
+}
 
 export function permissionsOf(row: DeviceRow): Permissions {
   return {
@@ -63,6 +88,7 @@ export class DeviceRepository {
           family_id: null,
           child_name: null,
           bound_at: null,
+          location_since: null,
           ...NO_PERMISSIONS,
           created_at: r.now,
         };
@@ -106,6 +132,7 @@ export class DeviceRepository {
         bound_at: now,
         binding_code_hash: null,
         binding_code_expires_at: null,
+        location_since: null,
         ...NO_PERMISSIONS,
       })
       .where('id', '=', device.id)
@@ -120,7 +147,7 @@ export class DeviceRepository {
   async unbind(deviceId: string, familyId: string): Promise<boolean> {
     const r = await this.db
       .updateTable('devices')
-      .set({ family_id: null, child_name: null, bound_at: null, ...NO_PERMISSIONS })
+      .set({ family_id: null, child_name: null, bound_at: null, location_since: null, ...NO_PERMISSIONS })
       .where('id', '=', deviceId)
       .where('family_id', '=', familyId)
       .executeTakeFirst();
@@ -144,7 +171,8 @@ export class DeviceRepository {
         .executeTakeFirst();
       if (!before) return undefined;
       const previous = permissionsOf(before);
-      const set = Object.fromEntries(PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]));
+      const set: Record<string, number | null> = Object.fromEntries(PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]));
+      if (p.location !== previous.location) set.location_since = p.location ? change.at : null;
       await tx.updateTable('devices').set(set).where('id', '=', deviceId).execute();
       const records = PERMISSION_NAMES.filter((n) => previous[n] !== p[n]).map((n) => ({
         id: change.newId(),

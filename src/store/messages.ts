@@ -3,6 +3,8 @@
 // concurrent senders (on any node) take turns, so seqs have no gaps and no duplicates.
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, MediaTable, MessagesTable } from './schema.js';
+import type { DialectName } from './db.js';
+import { type WatchCondition, requireWatchStill } from './devices.js';
 import { isUniqueViolation } from './errors.js';
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -22,7 +24,10 @@ export interface NewMessage {
 }
 
 export class MessageRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   /**
    * The message a sender already sent with this clientMsgId in this conversation. Idempotency is
@@ -50,11 +55,13 @@ export class MessageRepository {
    * Appends a message (and its media row). Returns the stored row and whether it is new: a
    * retry with the same sender, conversation and clientMsgId returns the first one.
    */
-  async append(m: NewMessage): Promise<{ row: MessageRow; created: boolean }> {
+  async append(m: NewMessage, watch?: WatchCondition): Promise<{ row: MessageRow; created: boolean }> {
     const existing = await this.findByClientId(m.senderKind, m.senderId, m.conversationId, m.clientMsgId);
     if (existing) return { row: existing, created: false };
     try {
       const row = await this.db.transaction().execute(async (tx) => {
+        // A watch's message needs its binding (and its microphone or camera) to hold at commit.
+        if (watch) await requireWatchStill(tx, this.dialect, watch);
         await tx
           .insertInto('conversations')
           .values({ id: m.conversationId, family_id: m.familyId, last_seq: 0, created_at: m.ts })
@@ -107,6 +114,16 @@ export class MessageRepository {
   async lastSeq(conversationId: string): Promise<number> {
     const row = await this.db.selectFrom('conversations').select('last_seq').where('id', '=', conversationId).executeTakeFirst();
     return row ? Number(row.last_seq) : 0;
+  }
+
+  /** Bytes of media the family holds (for its storage quota). */
+  async mediaBytesOf(familyId: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('media')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('total'))
+      .where('family_id', '=', familyId)
+      .executeTakeFirst();
+    return Number(r?.total ?? 0);
   }
 
   mediaById(id: string): Promise<MediaRow | undefined> {

@@ -284,6 +284,13 @@ export const migrationsFor = (dialect: DialectName): Record<string, Migration> =
         ? db.transaction().execute((tx) => idempotencyPerConversation(tx, dialect))
         : idempotencyPerConversation(db, dialect),
   },
+  '0007_location_since': {
+    // When the family last turned the watch's location on: a position from before it (kept in
+    // the store while sharing was off) is never shown as the newest one.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('devices').addColumn('location_since', 'bigint').execute();
+    },
+  },
 });
 
 /**

@@ -35,6 +35,8 @@ export interface DevicesTable {
   perm_camera: number;
   perm_microphone: number;
   perm_contacts: number;
+  /** When location was last turned on (null: off, or never since the binding). */
+  location_since: number | null;
   created_at: number;
 }
 

@@ -30,6 +30,7 @@ export function nodeEnv(
     HUB_PROVISIONING_KEY: PROVISIONING_KEY,
     HUB_DATA_DIR: `/tmp/hub-cluster-${id}-${process.pid}`,
     HUB_SOCKET_RATE_POINTS: '10000',
+    HUB_BUDGET_SCALE: '1000',
     MEDIASOUP_WORKERS: '0',
     HUB_LOG_LEVEL: 'info',
     ...extra,

@@ -56,7 +56,8 @@ function pngChunk(type: string, body: Buffer): Buffer {
 }
 
 /** A valid 8-bit RGB PNG of width × height (a small gradient): signature, IHDR, IDAT (zlib), IEND, correct CRCs. */
-export function pngFile(width = 2, height = 2): Buffer {
+/** A valid PNG; with `noise`, random pixels (it does not compress: its size is about 3 bytes a pixel). */
+export function pngFile(width = 2, height = 2, opts: { noise?: boolean } = {}): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -71,9 +72,9 @@ export function pngFile(width = 2, height = 2): Buffer {
     raw[row] = 0; // filter type: None
     for (let x = 0; x < width; x++) {
       const px = row + 1 + x * 3;
-      raw[px] = Math.round((x * 255) / Math.max(1, width - 1));
-      raw[px + 1] = Math.round((y * 255) / Math.max(1, height - 1));
-      raw[px + 2] = 0x80;
+      raw[px] = opts.noise ? Math.floor(Math.random() * 256) : Math.round((x * 255) / Math.max(1, width - 1));
+      raw[px + 1] = opts.noise ? Math.floor(Math.random() * 256) : Math.round((y * 255) / Math.max(1, height - 1));
+      raw[px + 2] = opts.noise ? Math.floor(Math.random() * 256) : 0x80;
     }
   }
   return Buffer.concat([

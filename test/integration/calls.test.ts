@@ -247,3 +247,110 @@ describe('calls', () => {
     await request(a.parentSocket, 'call:hangup', { callId: again.callId });
   });
 });
+
+describe('call resources and revocation', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startHub({
+      env: {
+        MEDIASOUP_WORKERS: '1',
+        MEDIASOUP_MIN_PORT: '43000',
+        MEDIASOUP_MAX_PORT: '43999',
+        HUB_MAX_CALLS_PER_FAMILY: '1',
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('caps what one participant holds, even spread over sockets, while the call only rings', async () => {
+    const a = await callableFamily(t);
+    const started = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
+    const second = await connect(t, a.owner.accessToken);
+    const answers = [];
+    for (let i = 0; i < 6; i++) {
+      const s = i % 2 === 0 ? a.parentSocket : second;
+      answers.push(await request(s, 'call:transport:create', { callId: started.callId, direction: 'recv' }));
+    }
+    expect(answers.slice(0, 4).every((r) => r.ok)).toBe(true);
+    for (const r of answers.slice(4)) expect(r.error).toMatchObject({ code: 'CONFLICT', reason: 'call_limit' });
+    expect(t.hub.services.calls.stats().transports).toBe(4);
+    await request(a.parentSocket, 'call:hangup', { callId: started.callId });
+    expect(t.hub.services.calls.stats().transports).toBe(0);
+    second.disconnect();
+  });
+
+  it('bounds the calls of one family', async () => {
+    const a = await callableFamily(t);
+    const guardian = await addMember(t, a.owner, a.familyId, 'guardian');
+    const viewer = await addMember(t, a.owner, a.familyId, 'viewer');
+    const gs = await connect(t, guardian.accessToken);
+    const first = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
+    expect(first.ok).toBe(true);
+    const again = await request(gs, 'call:start', {
+      familyId: a.familyId,
+      invitees: [{ kind: 'user', id: viewer.id }],
+      video: false,
+    });
+    expect(again.error).toMatchObject({ code: 'CONFLICT', reason: 'family_calls_full' });
+    await request(a.parentSocket, 'call:hangup', { callId: first.callId });
+    gs.disconnect();
+  });
+
+  it('ends the part of a removed member and of an unbound watch at once', async () => {
+    const a = await callableFamily(t);
+    const guardian = await addMember(t, a.owner, a.familyId, 'guardian');
+    const gs = await connect(t, guardian.accessToken);
+    const started = await request(a.parentSocket, 'call:start', {
+      familyId: a.familyId,
+      invitees: [
+        { kind: 'device', id: a.deviceId },
+        { kind: 'user', id: guardian.id },
+      ],
+      video: false,
+    });
+    await request(a.watchSocket, 'call:accept', { callId: started.callId });
+    await request(gs, 'call:accept', { callId: started.callId });
+    expect((await request(gs, 'call:transport:create', { callId: started.callId, direction: 'recv' })).ok).toBe(true);
+
+    const guardianOut = waitFor(gs, 'call:state', (e) => e.state === 'ended');
+    expect(
+      (await api(t, 'DELETE', `/v1/families/${a.familyId}/members/${guardian.id}`, { token: a.owner.accessToken })).status,
+    ).toBe(204);
+    expect(await guardianOut).toMatchObject({ callId: started.callId, reason: 'removed' });
+    // Out of the call: no more transports for the removed member.
+    expect((await request(gs, 'call:transport:create', { callId: started.callId, direction: 'recv' })).error.code).toBe(
+      'NOT_FOUND',
+    );
+
+    const watchOut = waitFor(a.watchSocket, 'call:state', (e) => e.state === 'ended');
+    expect(
+      (await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}`, { token: a.owner.accessToken })).status,
+    ).toBe(204);
+    expect(await watchOut).toMatchObject({ callId: started.callId, reason: 'removed' });
+    expect(t.hub.services.calls.stats().calls).toBe(0);
+    gs.disconnect();
+  });
+
+  it('stops what a watch sends once its microphone is turned off', { timeout: 60_000 }, async () => {
+    const a = await callableFamily(t);
+    const started = await startCall(a.parentSocket, a.familyId, a.deviceId, false);
+    const accepted = await request(a.watchSocket, 'call:accept', { callId: started.callId });
+    const watch = new MediaPeer(a.watchSocket, started.callId);
+    try {
+      await watch.load(accepted.rtpCapabilities);
+      await watch.sendAudioVideo(['audio']);
+      expect(t.hub.services.calls.stats().producers).toBe(1);
+      const out = waitFor(a.watchSocket, 'call:state', (e) => e.state === 'ended');
+      await perms(t, a.owner.accessToken, a.familyId, a.deviceId, { camera: true, microphone: false });
+      expect(await out).toMatchObject({ reason: 'removed' });
+      expect(t.hub.services.calls.stats().producers).toBe(0);
+      // And no new send transport either.
+      expect((await request(a.watchSocket, 'call:transport:create', { callId: started.callId, direction: 'send' })).ok).toBe(
+        false,
+      );
+    } finally {
+      watch.close();
+      await request(a.parentSocket, 'call:hangup', { callId: started.callId });
+    }
+  });
+});

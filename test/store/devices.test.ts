@@ -97,6 +97,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
       perm_camera: 0,
       perm_microphone: 0,
       perm_contacts: 0,
+      location_since: null,
       created_at: T0,
     };
     expect(row).toEqual(expected);
@@ -366,6 +367,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
       perm_camera: 0,
       perm_microphone: 0,
       perm_contacts: 0,
+      location_since: null,
       created_at: T0,
     };
     expect(permissionsOf(base)).toEqual(NONE);
