@@ -297,14 +297,14 @@ describe('the parents’ web app', () => {
       media: { data: amrFile(1), mime: 'audio/amr' },
     });
     expect(amr.ok).toBe(true);
-    const amrButton = page.locator(`[data-voice="${amr.message.media.id}"]`);
+    const amrButton = page.locator(`[data-voice="${amr.message.media!.id}"]`);
     await amrButton.click();
     // Browsers cannot play AMR: the app asks the hub for Ogg, never for the AMR bytes.
     await page
-      .locator(`[data-voice-player="${amr.message.media.id}"], [data-voice-unplayable="${amr.message.media.id}"]`)
+      .locator(`[data-voice-player="${amr.message.media!.id}"], [data-voice-unplayable="${amr.message.media!.id}"]`)
       .waitFor();
-    expect(requests).toContain(`/v1/media/${amr.message.media.id}?format=ogg`);
-    expect(requests).not.toContain(`/v1/media/${amr.message.media.id}`);
+    expect(requests).toContain(`/v1/media/${amr.message.media!.id}?format=ogg`);
+    expect(requests).not.toContain(`/v1/media/${amr.message.media!.id}`);
     await screenshot(page, 'phone-chat');
 
     // --- A voice call to the watch, audio flowing both ways ---------------------------------------

@@ -6,7 +6,9 @@ import { Writable } from 'node:stream';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
+import type { AckData, ClientToServerEvents, ServerToClientEvents } from '../../src/contract/events.js';
+import type { ErrorBody } from '../../src/contract/errors.js';
+import type { EventName } from '../../src/contract/schemas.js';
 import type { Backplane } from '../../src/backplane/backplane.js';
 import { memoryBackplane } from '../../src/backplane/memory.js';
 import { openRedisBackplane } from '../../src/backplane/redis.js';
@@ -344,7 +346,22 @@ export function waitFor<T = any>(
 }
 
 /** Emits with an ack and resolves with the response. */
-export function request<T = any>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
+/**
+ * What a request is answered with: the event's declared ack data and the error envelope, both
+ * visible (a test knows which one it expects; the wrong one fails at run time).
+ */
+export type Answer<E extends EventName> = AckData<E> & { ok: boolean; error: ErrorBody };
+
+/** The payload a client sends with event E, as the contract declares it (src/contract/events.ts). */
+export type RequestOf<E extends EventName> = Parameters<ClientToServerEvents[E]>[0];
+
+/** Emits a known event with its declared payload and an ack; resolves with the typed answer. */
+export function request<E extends EventName>(socket: ClientSocket, event: E, payload: RequestOf<E>): Promise<Answer<E>> {
+  return (socket as unknown as Socket).timeout(15_000).emitWithAck(event, payload) as Promise<Answer<E>>;
+}
+
+/** Any event name and arguments, answered untyped: for fuzzing and hostile input. */
+export function requestRaw<T = any>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
   return (socket as unknown as Socket).timeout(15_000).emitWithAck(event, ...args) as Promise<T>;
 }
 

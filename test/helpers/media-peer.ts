@@ -39,12 +39,15 @@ export class MediaPeer {
       iceCandidates: info.iceCandidates,
       dtlsParameters: info.dtlsParameters,
     };
-    const t = direction === 'send' ? this.device.createSendTransport(params) : this.device.createRecvTransport(params);
+    // WebRTC parameters are opaque objects in the contract; msc-node knows their shape.
+    const opts = params as never;
+    const t = direction === 'send' ? this.device.createSendTransport(opts) : this.device.createRecvTransport(opts);
     t.on('connect', ({ dtlsParameters }: { dtlsParameters: object }, cb: () => void, eb: (e: Error) => void) => {
-      request(this.socket, 'call:transport:connect', { callId: this.callId, transportId: t.id, dtlsParameters }).then(
-        (r) => (r.ok ? cb() : eb(new Error(r.error.message))),
-        eb,
-      );
+      request(this.socket, 'call:transport:connect', {
+        callId: this.callId,
+        transportId: t.id,
+        dtlsParameters: dtlsParameters as never,
+      }).then((r) => (r.ok ? cb() : eb(new Error(r.error.message))), eb);
     });
     this.closers.push(() => t.close());
     return t;
@@ -60,10 +63,12 @@ export class MediaPeer {
         cb: (r: { id: string }) => void,
         eb: (e: Error) => void,
       ) => {
-        request(this.socket, 'call:produce', { callId: this.callId, transportId: send.id, kind, rtpParameters }).then(
-          (r) => (r.ok ? cb({ id: r.producerId }) : eb(new Error(r.error.message))),
-          eb,
-        );
+        request(this.socket, 'call:produce', {
+          callId: this.callId,
+          transportId: send.id,
+          kind: kind as 'audio' | 'video',
+          rtpParameters: rtpParameters as never,
+        }).then((r) => (r.ok ? cb({ id: r.producerId }) : eb(new Error(r.error.message))), eb);
       },
     );
     const audio = new MediaStreamTrack({ kind: 'audio' });
@@ -108,8 +113,8 @@ export class MediaPeer {
       const consumer = await recv.consume({
         id: r.consumerId,
         producerId: r.producerId,
-        kind: r.kind,
-        rtpParameters: r.rtpParameters,
+        kind: r.kind as 'audio' | 'video',
+        rtpParameters: r.rtpParameters as never,
       });
       const kind = r.kind as 'audio' | 'video';
       consumer.track.onReceiveRtp.subscribe(() => this.received[kind]++);

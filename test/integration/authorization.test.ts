@@ -133,7 +133,7 @@ describe('the authorization table', () => {
         mime: 'image/png',
       },
     });
-    ids.media = sent.message.media.id;
+    ids.media = sent.message.media!.id;
     expect(ids.alert && ids.media).toBeTruthy();
     // The watch has every permission off: the family owner has not turned any on.
     const perms = await api(t, 'GET', `/v1/families/${familyId}`, { token: owner.accessToken });

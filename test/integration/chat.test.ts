@@ -10,6 +10,7 @@ import {
   connect,
   received,
   request,
+  requestRaw,
   startHub,
   waitFor,
 } from '../helpers/hub.js';
@@ -28,7 +29,12 @@ async function download(t: TestHub, url: string, token: string, headers: Record<
 }
 
 let n = 0;
-const text = (conversationId: string, body = 'hello') => ({ conversationId, clientMsgId: `m-${++n}`, kind: 'text', text: body });
+const text = (conversationId: string, body = 'hello') => ({
+  conversationId,
+  clientMsgId: `m-${++n}`,
+  kind: 'text' as const,
+  text: body,
+});
 
 describe('chat', () => {
   let t: TestHub;
@@ -41,7 +47,7 @@ describe('chat', () => {
     const a = await sharingFamily(t);
     const fid = a.familyId;
     const req = text(fid, 'Dinner at 7');
-    const sent = await request(a.parentSocket, 'chat:send', req);
+    const sent = await requestRaw(a.parentSocket, 'chat:send', req);
     expect(sent.message).toMatchObject({
       conversationId: fid,
       seq: 1,
@@ -50,12 +56,12 @@ describe('chat', () => {
       text: 'Dinner at 7',
       ts: expect.any(Number),
     });
-    const retry = await request(a.parentSocket, 'chat:send', req);
+    const retry = await requestRaw(a.parentSocket, 'chat:send', req);
     expect(retry.message).toEqual(sent.message);
     // The watch got it once: a round trip on its socket orders us after any second emit.
     await request(a.watchSocket, 'chat:sync', { conversationId: fid, afterSeq: 0 });
     expect(received(a.watchSocket, 'chat:message').map((e) => e.message.id)).toEqual([sent.message.id]);
-    expect((await request(a.parentSocket, 'chat:send', text(fid))).message.seq).toBe(2);
+    expect((await requestRaw(a.parentSocket, 'chat:send', text(fid))).message.seq).toBe(2);
   });
 
   it('round-trips a watch’s voice note (AMR) and an app’s photo through GET /v1/media/:id', async () => {
@@ -74,24 +80,24 @@ describe('chat', () => {
     expect(sent.message.media).toMatchObject({ mime: 'audio/amr', bytes: voice.length, durationMs: 2000 });
     expect((await heard).message.id).toBe(sent.message.id);
 
-    const got = await download(t, sent.message.media.url, a.owner.accessToken);
+    const got = await download(t, sent.message.media!.url, a.owner.accessToken);
     expect(got.status).toBe(200);
     expect(got.headers.get('content-type')).toBe('audio/amr');
     expect(got.headers.get('content-length')).toBe(String(voice.length));
     expect(got.headers.get('cache-control')).toMatch(/private/);
     expect(got.body.equals(voice)).toBe(true);
 
-    const part = await download(t, sent.message.media.url, a.owner.accessToken, { range: 'bytes=6-15' });
+    const part = await download(t, sent.message.media!.url, a.owner.accessToken, { range: 'bytes=6-15' });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 6-15/${voice.length}`);
     expect(part.body.equals(voice.subarray(6, 16))).toBe(true);
-    const tail = await download(t, sent.message.media.url, a.owner.accessToken, { range: 'bytes=-5' });
+    const tail = await download(t, sent.message.media!.url, a.owner.accessToken, { range: 'bytes=-5' });
     expect(tail.body.equals(voice.subarray(voice.length - 5))).toBe(true);
-    expect((await download(t, sent.message.media.url, a.owner.accessToken, { range: 'bytes=99999999-' })).status).toBe(416);
+    expect((await download(t, sent.message.media!.url, a.owner.accessToken, { range: 'bytes=99999999-' })).status).toBe(416);
     const etag = got.headers.get('etag')!;
-    expect((await download(t, sent.message.media.url, a.owner.accessToken, { 'if-none-match': etag })).status).toBe(304);
+    expect((await download(t, sent.message.media!.url, a.owner.accessToken, { 'if-none-match': etag })).status).toBe(304);
     // The watch downloads the family's media too.
-    expect((await download(t, sent.message.media.url, a.watch.deviceToken)).status).toBe(200);
+    expect((await download(t, sent.message.media!.url, a.watch.deviceToken)).status).toBe(200);
 
     for (const [mime, data] of [
       ['image/png', pngFile(4, 3)],
@@ -104,16 +110,16 @@ describe('chat', () => {
         media: { data, mime },
       });
       expect(photo.message.media).toMatchObject({ mime, bytes: data.length });
-      const back = await download(t, photo.message.media.url, a.owner.accessToken);
+      const back = await download(t, photo.message.media!.url, a.owner.accessToken);
       expect(back.headers.get('content-type')).toBe(mime);
       expect(back.body.equals(data)).toBe(true);
     }
 
     const stranger = await sharingFamily(t);
     // Another family's media answers exactly as a missing one: ids cannot be probed.
-    const denied = await download(t, sent.message.media.url, stranger.owner.accessToken);
+    const denied = await download(t, sent.message.media!.url, stranger.owner.accessToken);
     expect(denied.status).toBe(404);
-    expect((await download(t, sent.message.media.url, stranger.watch.deviceToken)).status).toBe(404);
+    expect((await download(t, sent.message.media!.url, stranger.watch.deviceToken)).status).toBe(404);
     const missing = await download(t, '/v1/media/nope', a.owner.accessToken);
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.body.toString())).toEqual(JSON.parse(denied.body.toString()));
@@ -123,7 +129,7 @@ describe('chat', () => {
     const a = await sharingFamily(t);
     const fid = a.familyId;
     const send = (s: ClientSocket, body: object) =>
-      request(s, 'chat:send', { conversationId: fid, clientMsgId: `x-${++n}`, ...body });
+      requestRaw(s, 'chat:send', { conversationId: fid, clientMsgId: `x-${++n}`, ...body });
     // Microphone and camera are off: the watch may not send voice or photos.
     expect((await send(a.watchSocket, { kind: 'voice', media: { data: amrFile(1), mime: 'audio/amr' } })).error.code).toBe(
       'CONSENT_REQUIRED',
@@ -162,7 +168,7 @@ describe('chat', () => {
     // Viewers still read.
     expect((await request(vs, 'chat:sync', { conversationId: fid, afterSeq: 0 })).ok).toBe(true);
     const b = await sharingFamily(t);
-    expect((await request(b.parentSocket, 'chat:send', text(fid))).error.code).toBe('FORBIDDEN');
+    expect((await requestRaw(b.parentSocket, 'chat:send', text(fid))).error.code).toBe('FORBIDDEN');
     expect((await request(b.parentSocket, 'chat:sync', { conversationId: fid, afterSeq: 0 })).error.code).toBe('FORBIDDEN');
     vs.disconnect();
   });
@@ -172,12 +178,12 @@ describe('chat', () => {
     const fid = a.familyId;
     const guardian = await addMember(t, a.owner, fid, 'guardian');
     let gs = await connect(t, guardian.accessToken);
-    await request(a.parentSocket, 'chat:send', text(fid, 'before'));
+    await requestRaw(a.parentSocket, 'chat:send', text(fid, 'before'));
     const seen = await waitFor(gs, 'chat:message', () => true, { past: true });
     gs.disconnect();
     const sentWhileAway: number[] = [];
     for (let i = 0; i < 50; i++)
-      sentWhileAway.push((await request(a.parentSocket, 'chat:send', text(fid, `while away ${i}`))).message.seq);
+      sentWhileAway.push((await requestRaw(a.parentSocket, 'chat:send', text(fid, `while away ${i}`))).message.seq);
     gs = await connect(t, guardian.accessToken);
     const got: number[] = [];
     let after = seen.message.seq as number;
@@ -220,7 +226,7 @@ describe.each(['sqlite', 'postgres'] as const)('seq under racing senders (%s)', 
     const guardian = await addMember(t, a.owner, a.familyId, 'guardian');
     const gs = await connect(t, guardian.accessToken);
     const senders = [a.parentSocket, gs];
-    const sends = Array.from({ length: 1000 }, (_, i) => request(senders[i % 2]!, 'chat:send', text(a.familyId, `race ${i}`)));
+    const sends = Array.from({ length: 1000 }, (_, i) => requestRaw(senders[i % 2]!, 'chat:send', text(a.familyId, `race ${i}`)));
     const seqs = (await Promise.all(sends)).map((r) => r.message.seq as number).sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     gs.disconnect();

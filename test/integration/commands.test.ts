@@ -1,7 +1,7 @@
 // Commands to a watch with real clients: queued while offline and delivered on connect, results
 // told to the family, expiry, per-type params, consent, encryption at rest and audit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestHub, addMember, api, connect, received, request, startHub, waitFor } from '../helpers/hub.js';
+import { type TestHub, addMember, api, connect, received, request, requestRaw, startHub, waitFor } from '../helpers/hub.js';
 import { sharingFamily } from '../helpers/location.js';
 
 async function setPerms(t: TestHub, token: string, fid: string, did: string, perms: Partial<Record<string, boolean>>) {
@@ -103,7 +103,7 @@ describe('commands', () => {
   it('validates params per type and refuses other families, viewers and missing consent', async () => {
     const a = await sharingFamily(t);
     const b = await sharingFamily(t);
-    const send = (body: object) => request(a.parentSocket, 'command:send', { deviceId: a.deviceId, ...body });
+    const send = (body: object) => requestRaw(a.parentSocket, 'command:send', { deviceId: a.deviceId, ...body });
     for (const body of [
       { type: 'set_interval', params: { seconds: 1 } },
       { type: 'set_interval' },
@@ -130,7 +130,7 @@ describe('commands', () => {
   it('encrypts contact lists at rest, bounds them, and audits remote photos', async () => {
     const a = await sharingFamily(t);
     await setPerms(t, a.owner.accessToken, a.familyId, a.deviceId, { contacts: true, camera: true });
-    const send = (body: object) => request(a.parentSocket, 'command:send', { deviceId: a.deviceId, ...body });
+    const send = (body: object) => requestRaw(a.parentSocket, 'command:send', { deviceId: a.deviceId, ...body });
     const many = (n: number) => ({
       contacts: Array.from({ length: n }, (_, i) => ({ name: `Contact ${i}`, phone: `+4470000${String(i).padStart(5, '0')}` })),
     });

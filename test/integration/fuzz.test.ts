@@ -51,6 +51,7 @@ import {
   randomImei,
   registerUser,
   request,
+  requestRaw,
   startHub,
 } from '../helpers/hub.js';
 import { fix, setPermissions } from '../helpers/location.js';
@@ -134,7 +135,7 @@ async function live(kind: SocketKind): Promise<Socket> {
 }
 
 async function ok<T = any>(socket: ClientSocket, event: string, payload: unknown): Promise<T> {
-  const r = await request(socket, event, payload);
+  const r = await requestRaw(socket, event, payload);
   if (!r.ok) throw new Error(`setup ${event} failed: ${JSON.stringify(r)}`);
   return r as T;
 }

@@ -10,6 +10,7 @@ import {
   provisionWatch,
   received,
   request,
+  requestRaw,
   startHub,
   waitFor,
 } from '../helpers/hub.js';
@@ -66,7 +67,7 @@ describe('location reports', () => {
     fixes[42] = { ...(fixes[42] as object), ts: Date.now() + 3_600_000 };
     fixes[99] = { ...(fixes[99] as object), source: 'telepathy' };
     const heard = waitFor(a.parentSocket, 'location');
-    const res = await request(a.watchSocket, 'location:report', { fixes });
+    const res = await requestRaw(a.watchSocket, 'location:report', { fixes });
     expect(res.accepted).toBe(97);
     expect(res.rejected.map((r: { index: number }) => r.index)).toEqual([7, 42, 99]);
     for (const r of res.rejected) expect(r.code).toBe('BAD_REQUEST');
@@ -79,7 +80,7 @@ describe('location reports', () => {
   it('rejects malformed reports and hostile fixes without losing the good ones', async () => {
     const a = await sharingFamily(t);
     for (const payload of [{ fixes: [] }, { fixes: Array.from({ length: 101 }, () => fix()) }, 'x', [fix()], { fixes: 'no' }]) {
-      const r = await request(a.watchSocket, 'location:report', payload);
+      const r = await requestRaw(a.watchSocket, 'location:report', payload);
       expect(r.ok, JSON.stringify(payload).slice(0, 60)).toBe(false);
       expect(r.error.code).toBe('BAD_REQUEST');
     }
@@ -96,7 +97,7 @@ describe('location reports', () => {
       null,
       fix({ ts: now - 10 }),
     ];
-    const r = await request(a.watchSocket, 'location:report', { fixes: hostile });
+    const r = await requestRaw(a.watchSocket, 'location:report', { fixes: hostile });
     expect(r.accepted).toBe(1);
     expect(r.rejected.map((x: { index: number; code: string }) => [x.index, x.code])).toEqual([
       [1, 'BAD_REQUEST'],

@@ -148,7 +148,7 @@ describe('a watch re-bound to another family', () => {
     expect(sent.message).toMatchObject({ conversationId: b.familyId, seq: 1, text: 'hi B' });
     expect(sent.message.id).not.toBe(inA.text.message.id);
     const synced = await request(b.parent, 'chat:sync', { conversationId: b.familyId, afterSeq: 0 });
-    expect(synced.messages.map((m: { text: string }) => m.text)).toEqual(['hi B']);
+    expect(synced.messages.map((m) => m.text)).toEqual(['hi B']);
     // A retry of it is still a replay, answered with B's message.
     const retry = await request(b.watch, 'chat:send', {
       conversationId: b.familyId,
@@ -182,7 +182,7 @@ describe('a watch re-bound to another family', () => {
     expect(r.body.commands).toEqual([]);
     // Nothing anywhere in it names A or carries A's words or media.
     const text = JSON.stringify(r.body);
-    for (const leak of [a.familyId, a.owner.id, 'the secret of family A', inA.photo.message.media.id, String(aFix.ts)]) {
+    for (const leak of [a.familyId, a.owner.id, 'the secret of family A', inA.photo.message.media!.id, String(aFix.ts)]) {
       expect(text).not.toContain(leak);
     }
     // A's export (A is no longer the watch's family) is refused, not served stale.

@@ -2,7 +2,17 @@
 // nothing a client sends disconnects it or disturbs the others.
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawSocket, type TestHub, connect, familyWithWatch, rawSocket, request, startHub, waitFor } from '../helpers/hub.js';
+import {
+  type RawSocket,
+  type TestHub,
+  connect,
+  familyWithWatch,
+  rawSocket,
+  request,
+  requestRaw,
+  startHub,
+  waitFor,
+} from '../helpers/hub.js';
 
 describe('socket input', () => {
   let t: TestHub;
@@ -18,12 +28,12 @@ describe('socket input', () => {
 
   it('answers unknown events and malformed payloads with BAD_REQUEST and stays connected', async () => {
     const s = await connect(t, token);
-    const unknown = await request(s, 'no:such:event', {});
+    const unknown = await requestRaw(s, 'no:such:event', {});
     expect(unknown).toEqual({
       ok: false,
       error: { code: 'BAD_REQUEST', reason: 'unknown_event', message: expect.stringMatching(/unknown event/) },
     });
-    const proto = await request(s, '__proto__', {});
+    const proto = await requestRaw(s, '__proto__', {});
     expect(proto.error.code).toBe('BAD_REQUEST');
 
     const bad: unknown[][] = [
@@ -41,7 +51,7 @@ describe('socket input', () => {
       [{ familyId: { length: { toString: false } } }],
     ];
     for (const args of bad) {
-      const r = await request(s, 'presence:list', ...args);
+      const r = await requestRaw(s, 'presence:list', ...args);
       expect(r.ok, JSON.stringify(args)).toBe(false);
       expect(r.error.code).toBe('BAD_REQUEST');
     }
@@ -52,9 +62,9 @@ describe('socket input', () => {
 
   it('answers an oversize payload with TOO_LARGE', async () => {
     const s = await connect(t, token);
-    const r = await request(s, 'presence:list', { familyId, pad: 'x'.repeat(t.config.maxEventBytes + 1) });
+    const r = await requestRaw(s, 'presence:list', { familyId, pad: 'x'.repeat(t.config.maxEventBytes + 1) });
     expect(r.error.code).toBe('TOO_LARGE');
-    const nested = await request(s, 'presence:list', { familyId: Array.from({ length: 20_000 }, () => ({ a: 'bbbb' })) });
+    const nested = await requestRaw(s, 'presence:list', { familyId: Array.from({ length: 20_000 }, () => ({ a: 'bbbb' })) });
     expect(nested.error.code).toBe('TOO_LARGE');
     expect(s.connected).toBe(true);
     s.disconnect();
