@@ -2,6 +2,7 @@
 // concurrency: per family an owner, three invited guardians, one provisioned and bound watch
 // with its location permission on.
 import { PROVISIONING_KEY } from './children.js';
+import { randomImei } from '../../src/contract/imei.js';
 
 export interface FamilySpec {
   familyId: string;
@@ -41,20 +42,7 @@ export async function call<T>(
 }
 
 /** A random IMEI with a valid Luhn check digit. */
-export function imei(): string {
-  const body = Array.from({ length: 14 }, () => Math.floor(Math.random() * 10)).join('');
-  for (let check = 0; check < 10; check++) {
-    const s = body + check;
-    let sum = 0;
-    for (let i = 0; i < 15; i++) {
-      let d = Number(s[i]);
-      if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-      sum += d;
-    }
-    if (sum % 10 === 0) return s;
-  }
-  throw new Error('unreachable');
-}
+export const imei = () => randomImei();
 
 let users = 0;
 const run = `${process.pid}-${Date.now().toString(36)}`;

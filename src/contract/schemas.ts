@@ -3,6 +3,7 @@
 // string and array is bounded.
 import { z } from 'zod';
 import { E } from './errors.js';
+import { isValidImei } from './imei.js';
 import { COMMAND_TYPES, DEVICE_ALERT_TYPES, FIX_SOURCES, MESSAGE_KINDS, PERMISSION_NAMES, ROLES } from './models.js';
 
 // ---- Text ---------------------------------------------------------------------------------------
@@ -95,21 +96,6 @@ export const jsonValue = () => z.unknown().superRefine(boundedJson);
 /** A JSON object with any keys, bounded (keys and values alike). */
 // Keys are checked by the walk too (z.string() here, so the message is the walk's).
 export const jsonObject = () => z.record(z.string(), z.unknown()).superRefine(boundedJson);
-
-/** Luhn check digit, as on every real IMEI. */
-export function isValidImei(imei: string): boolean {
-  if (!/^\d{15}$/.test(imei)) return false;
-  let sum = 0;
-  for (let i = 0; i < 15; i++) {
-    let d = imei.charCodeAt(i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 export const registerBody = z.strictObject({ email, password, nickname: visibleName(64) });
 export const loginBody = z.strictObject({ email, password: z.string().min(1).max(256) });
@@ -352,3 +338,5 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.
   if (r.success) return r.data;
   throw E.invalid(describeIssues(r.error.issues, 5));
 }
+
+export { isValidImei } from './imei.js';

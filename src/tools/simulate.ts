@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
 import { loadConfig } from '../config.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contract/events.js';
+import { randomImei as makeImei } from '../contract/imei.js';
 
 type WatchSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -50,20 +51,7 @@ export interface Simulator {
 }
 
 /** A random IMEI with a valid Luhn check digit (the hub checks it). */
-export function randomImei(): string {
-  const body = Array.from({ length: 14 }, () => randomInt(10)).join('');
-  for (let check = 0; check < 10; check++) {
-    const imei = body + check;
-    let sum = 0;
-    for (let i = 0; i < 15; i++) {
-      let d = imei.charCodeAt(i) - 48;
-      if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-      sum += d;
-    }
-    if (sum % 10 === 0) return imei;
-  }
-  throw new Error('unreachable');
-}
+export const randomImei = () => makeImei(() => randomInt(10));
 
 /**
  * A small valid AMR-NB file: the "#!AMR\n" header and `seconds` × 50 frames of 12.2 kbit/s

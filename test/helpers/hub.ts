@@ -19,6 +19,7 @@ import { createPushProvider } from '../../src/push/index.js';
 import type { PushProvider } from '../../src/push/types.js';
 import { createServices } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import { randomImei as makeImei } from '../../src/contract/imei.js';
 
 export const PROVISIONING_KEY = 'test-provisioning-key-0123456789';
 export const JWT_SECRET = 'test-jwt-secret-0123456789-0123456789-abcdef';
@@ -182,20 +183,7 @@ export async function registerUser(t: Endpoint, nickname = 'Parent'): Promise<Te
 }
 
 /** A random IMEI with a valid Luhn check digit. */
-export function randomImei(): string {
-  const body = Array.from({ length: 14 }, () => Math.floor(Math.random() * 10)).join('');
-  for (let check = 0; check < 10; check++) {
-    const imei = body + check;
-    let sum = 0;
-    for (let i = 0; i < 15; i++) {
-      let d = Number(imei[i]);
-      if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-      sum += d;
-    }
-    if (sum % 10 === 0) return imei;
-  }
-  throw new Error('unreachable');
-}
+export const randomImei = () => makeImei();
 
 export interface TestWatch {
   deviceId: string;

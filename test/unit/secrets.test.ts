@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 import { normalizeCode, randomCode, randomToken, safeEqual, sha256 } from '../../src/auth/secrets.js';
+import { randomImei } from '../../src/contract/imei.js';
 import { isValidImei } from '../../src/contract/schemas.js';
 
 const CODE_RE = /^[0-9A-HJKMNP-TV-Z]+$/; // Crockford base32: no I, L, O, U
@@ -170,6 +171,17 @@ describe('safeEqual / sha256 / randomToken', () => {
     expect(t).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(t, 'base64url')).toHaveLength(32);
     expect(randomToken()).not.toBe(t);
+  });
+});
+
+describe('randomImei', () => {
+  it('makes a valid IMEI from any 14 digits, and a wrong last digit invalid', () => {
+    for (let n = 0; n < 500; n++) {
+      const imei = randomImei();
+      expect(isValidImei(imei)).toBe(true);
+      const wrong = imei.slice(0, 14) + String((Number(imei[14]) + 1 + Math.floor(Math.random() * 9)) % 10);
+      expect(isValidImei(wrong)).toBe(false);
+    }
   });
 });
 
