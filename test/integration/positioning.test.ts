@@ -271,6 +271,9 @@ describe.each(STORE_KINDS)('positions without GPS (%s)', (kind) => {
     expect(e).toMatchObject({ ts: ts + 1, source: 'wifi', lat: school.lat, lng: school.lng, acc: 25, battery: 41 });
     const stored = (await storedFixes(t, a.deviceId)).find((f) => f.ts === ts + 1)!;
     expect(stored).toMatchObject({ lat: school.lat, lng: school.lng, acc: 25, source: 'wifi', cell: e.cell });
+    // A position the hub worked out teaches the learner nothing: only the watch's own GPS does.
+    const learned = await t.hub.services.location.positioning.accessPoints.estimates(a.familyId);
+    expect([...learned.keys()].filter((mac) => mac.startsWith('0a:77'))).toEqual([]);
 
     // What the provider received: identifiers and signal only, the opted-out AP left out; no
     // watch, family or user id, no SSID, no time, no position.
@@ -453,4 +456,52 @@ describe('a slow, failing or outdated outside provider', () => {
     // The old binding's fix stays as it was accepted: a sign of life, placed for nobody.
     expect((await storedFixes(t, a.deviceId)).map((f) => [f.ts, f.lat])).toEqual([[ts, null]]);
   }, 20_000);
+});
+
+describe('the family’s learned access points', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startHub({ env: { HUB_SOCKET_RATE_POINTS: '1000' } });
+  });
+  afterAll(() => t?.close());
+
+  it('are in the owner’s export of a watch, with each fix’s cells and access points (no SSIDs)', async () => {
+    const a = await sharingFamily(t);
+    await teachHome(t, a);
+    const ts = t.clock.now() + 10;
+    expect((await request(a.watchSocket, 'location:report', { ts, source: 'cell', cells: [CELLS[0]] })).accepted).toBe(1);
+    // Learned estimates are written back in batches (every 10 s, and at shutdown).
+    await t.hub.services.location.positioning.accessPoints.flush();
+    const r = await api(t, 'GET', `/v1/families/${a.familyId}/devices/${a.deviceId}/export`, { token: a.owner.accessToken });
+    expect(r.status).toBe(200);
+    expect(r.body.familyAccessPoints.map((ap: { mac: string }) => ap.mac)).toEqual(
+      HOME_APS.map((ap) => ap.mac.toLowerCase().replaceAll('-', ':')),
+    );
+    for (const ap of r.body.familyAccessPoints) {
+      expect(distanceMeters(ap, HOME)).toBeLessThan(30);
+      expect(ap).toMatchObject({ count: expect.any(Number), first_seen: expect.any(Number), last_seen: expect.any(Number) });
+    }
+    expect(r.body.fixes).toHaveLength(5);
+    expect(r.body.fixes[0].wifi).toHaveLength(3);
+    expect(r.body.fixes[4]).toMatchObject({ ts, source: 'cell', cells: [{ mcc: 208, mnc: 1, lac: 40100, cid: 26843545 }] });
+    expect(JSON.stringify(r.body)).not.toMatch(/Maison|Freebox|Livebox|ssid/);
+  });
+
+  it('go with the family when its last owner deletes the account, from the store and from memory', async () => {
+    const a = await sharingFamily(t);
+    await teachHome(t, a, 2);
+    await t.hub.services.location.positioning.accessPoints.flush();
+    // Learned since the last write-back: held in memory only.
+    await teachHome(t, a, 2);
+    const learner = t.hub.services.location.positioning.accessPoints;
+    expect((await learner.estimates(a.familyId)).size).toBe(3);
+    const del = await api(t, 'DELETE', '/v1/me', { token: a.owner.accessToken, body: { password: a.owner.password } });
+    expect(del.status).toBe(204);
+    // Nothing held locates or is written again (checked before any write-back could notice).
+    expect((await learner.estimates(a.familyId)).size).toBe(0);
+    await learner.flush();
+    expect(await t.store.accessPoints.forFamily(a.familyId, undefined, 10)).toEqual([]);
+    // The watch's fixes went with the family, and their cells and access points with them.
+    expect(await t.store.fixObservations.between(a.deviceId, 0, t.clock.now() + 1000, 10)).toEqual([]);
+  });
 });
