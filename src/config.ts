@@ -80,7 +80,7 @@ export const envSchema = {
   HUB_AREA_STATS_INTERVAL_S: int(1, 3600).default(5),
   HUB_AREA_ACTIVE_WINDOW_S: int(10, 86_400).default(600),
   HUB_GEOLOCATION_URL: optionalText.refine(
-    (v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v.trim()),
+    (v) => v === undefined || (/^https?:\/\/[^\s]+$/.test(v.trim()) && URL.canParse(v.trim())),
     'must be an http(s) URL such as https://www.googleapis.com/geolocation/v1/geolocate',
   ),
   HUB_GEOLOCATION_API_KEY: optionalText.refine((v) => v === undefined || v.length <= 512, 'must be at most 512 characters'),

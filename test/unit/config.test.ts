@@ -169,6 +169,7 @@ describe('outside issuer settings', () => {
     });
     expect(namedVars(configError({ HUB_GEOLOCATION_API_KEY: 'k' }))).toEqual(['HUB_GEOLOCATION_API_KEY']);
     expect(namedVars(configError({ HUB_GEOLOCATION_URL: 'ftp://geo.example.com/' }))).toEqual(['HUB_GEOLOCATION_URL']);
+    expect(namedVars(configError({ HUB_GEOLOCATION_URL: 'http://[::1/geolocate' }))).toEqual(['HUB_GEOLOCATION_URL']);
     expect(namedVars(configError({ HUB_GEOLOCATION_TIMEOUT_MS: '50', HUB_GEOLOCATION_CACHE_ENTRIES: '0' }))).toEqual([
       'HUB_GEOLOCATION_TIMEOUT_MS',
       'HUB_GEOLOCATION_CACHE_ENTRIES',
