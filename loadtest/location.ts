@@ -8,6 +8,8 @@
 // deliveries/s, end-to-end latency, errors, CPU and RSS of each server and of each client
 // process, the ratios to the baselines and whether each goal is met.
 //   --rate R    open loop at R fixes/s per watch (default 1): each server in turn.
+//   --fixes wifi  also each hub with Wi-Fi-only fixes (after a few GPS fixes teach it each family's
+//               access points), beside its GPS phase: CPU per update of a fix without GPS.
 //   --rate max  saturation: each watch keeps --window reports in flight (closed loop), each
 //               server in turn; then all open-loop at half the relay's saturation rate (p99
 //               there); then all at --low-load updates/s in total (p50 there).
@@ -58,6 +60,7 @@ const OPTIONS = [
   'max-seconds',
   'ack-timeout',
   'hub-env',
+  'fixes',
 ];
 
 /** Run order: the baselines first, then the hub(s). */
@@ -97,6 +100,12 @@ interface Config {
   ackTimeoutMs: number;
   /** Extra hub configuration for experiments, e.g. HUB_FIX_BATCH_MAX_DELAY_MS=0 (--hub-env K=V,K2=V2). */
   hubEnv: Record<string, string>;
+  /**
+   * gps (default): every fix has a GPS position. wifi: each hub is also measured with Wi-Fi-only
+   * fixes (after a few GPS fixes per watch that teach it the family's access points), in a phase
+   * beside its GPS one, for the CPU per update of locating fixes without GPS.
+   */
+  fixes: 'gps' | 'wifi';
 }
 
 function config(args: Args): Config {
@@ -132,6 +141,7 @@ function config(args: Args): Config {
     cpuProf: flag(args, 'cpu-prof'),
     maxSeconds: num(args, 'max-seconds', 900, 30, 7200),
     ackTimeoutMs: num(args, 'ack-timeout', 10_000, 100, 60_000),
+    fixes: choice(args, 'fixes', ['gps', 'wifi'], 'gps'),
     hubEnv: Object.fromEntries(
       (args.get('hub-env') ?? '')
         .split(',')
@@ -181,7 +191,12 @@ const RATIO_LABELS: Record<string, string> = {
   pgHalfLoadP99: 'hub on PostgreSQL / relay e2e p99 at half load',
   pgCpuPerUpdate: 'hub on PostgreSQL / relay server CPU per update (hub process)',
   pgCpuPerUpdateWithDb: 'hub on PostgreSQL / relay server CPU per update, PostgreSQL backends included',
+  wifiCpuPerUpdate: 'hub with Wi-Fi-only fixes / hub with GPS fixes, server CPU per update',
+  wifiPgCpuPerUpdate: 'hub on PostgreSQL with Wi-Fi-only fixes / with GPS fixes, server CPU per update',
 };
+
+/** GPS fixes each watch sends first in a Wi-Fi phase, teaching the hub its access points (lib/client-worker.ts). */
+const TEACHING_FIXES = 3;
 
 /** Results written before the multi-process load generator have one client and no per-process figures. */
 type AnyPhase = PooledPhaseResult | (Omit<PooledPhaseResult, 'client' | 'serverLabel' | 'helpers'> & Partial<PooledPhaseResult>);
@@ -217,7 +232,13 @@ function render(file: string): void {
 function estimateSeconds(cfg: Config): number {
   const hubs = cfg.kinds.filter((k) => k === 'hub' || k === 'hub-pg').length;
   const phasesPerServer = cfg.rate === 'max' ? 2 + (cfg.lowLoad > 0 ? 1 : 0) : 1;
-  return hubs * (5 + cfg.watches * 0.15) + cfg.kinds.length * phasesPerServer * (cfg.warmupS + cfg.durationS + 6);
+  const wifi = cfg.fixes === 'wifi' ? hubs * (wifiWarmupS(cfg) + cfg.durationS + 6) : 0;
+  return hubs * (5 + cfg.watches * 0.15) + cfg.kinds.length * phasesPerServer * (cfg.warmupS + cfg.durationS + 6) + wifi;
+}
+
+/** Warm-up of a Wi-Fi phase: long enough for every watch's teaching fixes (and one more) in open loop. */
+function wifiWarmupS(cfg: Pick<Config, 'rate' | 'warmupS'>): number {
+  return cfg.rate === 'max' ? cfg.warmupS : Math.max(cfg.warmupS, (TEACHING_FIXES + 1) / cfg.rate);
 }
 
 function familyConns(families: FamilySpec[]): FamilyConn[] {
@@ -379,7 +400,10 @@ async function main(): Promise<void> {
         families: familyConns(families),
       };
 
-    const phase = async (kind: ServerKind, o: Omit<PooledPhaseOptions, 'warmupS' | 'drainS' | 'ackTimeoutMs'>) => {
+    const phase = async (
+      kind: ServerKind,
+      o: Omit<PooledPhaseOptions, 'warmupS' | 'drainS' | 'ackTimeoutMs'> & { warmupS?: number },
+    ) => {
       const t = targets[kind]!;
       const c = await pool!.connect(t.protocol, t.url, t.families, { concurrency: cfg.connectConcurrency });
       log(`[${t.label}] ${c.families} watches and ${c.sockets - c.families} guardians connected in ${c.seconds.toFixed(1)} s`);
@@ -387,7 +411,7 @@ async function main(): Promise<void> {
         const r = await runPooledPhase(
           pool!,
           t,
-          { ...o, warmupS: cfg.warmupS, drainS: 5, ackTimeoutMs: cfg.ackTimeoutMs },
+          { ...o, warmupS: o.warmupS ?? cfg.warmupS, drainS: 5, ackTimeoutMs: cfg.ackTimeoutMs },
           c.seconds,
           log,
         );
@@ -402,9 +426,21 @@ async function main(): Promise<void> {
       }
     };
 
+    const hubKinds = cfg.kinds.filter((k) => k === 'hub' || k === 'hub-pg');
     if (cfg.rate !== 'max') {
       for (const k of cfg.kinds)
         await phase(k, { name: PREFIX[k], mode: 'open', ratePerWatch: cfg.rate, window: 1, durationS: cfg.durationS });
+      if (cfg.fixes === 'wifi')
+        for (const k of hubKinds)
+          await phase(k, {
+            name: `${PREFIX[k]} wifi`,
+            mode: 'open',
+            ratePerWatch: cfg.rate,
+            window: 1,
+            durationS: cfg.durationS,
+            fixes: 'wifi',
+            warmupS: wifiWarmupS(cfg),
+          });
     } else {
       const sat: Partial<Record<ServerKind, PooledPhaseResult>> = {};
       for (const k of cfg.kinds) {
@@ -416,6 +452,16 @@ async function main(): Promise<void> {
           durationS: cfg.durationS,
         });
       }
+      if (cfg.fixes === 'wifi')
+        for (const k of hubKinds)
+          await phase(k, {
+            name: `${PREFIX[k]} wifi saturation`,
+            mode: 'closed',
+            ratePerWatch: 0,
+            window: cfg.window,
+            durationS: cfg.durationS,
+            fixes: 'wifi',
+          });
       // Half the relay's saturation rate (or the first server's, when the relay does not run).
       const ref = sat.relay ?? sat[cfg.kinds[0]!]!;
       const halfRate = ref.updatesPerS / 2 / cfg.watches;
@@ -620,6 +666,23 @@ function analyze(
   if (extra?.broker?.includes('set_tcp_nodelay false'))
     notes.push(
       'The broker runs with set_tcp_nodelay false (Debian’s config leaves the default): its PUBACKs and deliveries can wait on Nagle’s algorithm and the peer’s delayed ACK, which lowers its closed-loop throughput and raises its latency, flattering the hub’s ratios to it. `--mqtt-spawn` runs the same binary with set_tcp_nodelay true, as the `ws` sockets of the hub and the relay are.',
+    );
+  // Wi-Fi-only fixes against GPS fixes, same hub, same load.
+  const sat = cfg.rate === 'max' ? ' saturation' : '';
+  ratios.wifiCpuPerUpdate = ratio(by(`hub wifi${sat}`)?.serverProc.cpuUsPerUpdate, by(`hub${sat}`)?.serverProc.cpuUsPerUpdate);
+  ratios.wifiPgCpuPerUpdate = ratio(
+    by(`hub-pg wifi${sat}`)?.serverProc.cpuUsPerUpdate,
+    by(`hub-pg${sat}`)?.serverProc.cpuUsPerUpdate,
+  );
+  for (const w of phases.filter((p) => p.fixes === 'wifi')) {
+    if (w.deliveryRatio < 0.99)
+      notes.push(
+        `In "${w.name}" only ${fmt(w.deliveryRatio * 100, 2)}% of the deliveries due arrived: Wi-Fi fixes the hub could not locate are signs of life and are not broadcast (were the access points taught?).`,
+      );
+  }
+  if (phases.some((p) => p.fixes === 'wifi'))
+    notes.push(
+      `Wi-Fi phases: each watch first sends ${TEACHING_FIXES} GPS fixes hearing its family's 3 access points (during the warm-up), then reports only those access points; the hub locates every fix from the learned access points in memory (no outside provider).`,
     );
   const mq = phases.find((p) => p.server === 'mqtt');
   if (mq && !Number.isFinite(mq.serverProc.cpuPct)) notes.push('The broker’s pid was not found: no CPU figures for it.');

@@ -81,6 +81,13 @@ export const envSchema = {
   HUB_SOS_RENOTIFY_S: int(1, 86_400).default(60),
   HUB_AREA_STATS_INTERVAL_S: int(1, 3600).default(5),
   HUB_AREA_ACTIVE_WINDOW_S: int(10, 86_400).default(600),
+  HUB_GEOLOCATION_URL: optionalText.refine(
+    (v) => v === undefined || (/^https?:\/\/[^\s]+$/.test(v.trim()) && URL.canParse(v.trim())),
+    'must be an http(s) URL such as https://www.googleapis.com/geolocation/v1/geolocate',
+  ),
+  HUB_GEOLOCATION_API_KEY: optionalText.refine((v) => v === undefined || v.length <= 512, 'must be at most 512 characters'),
+  HUB_GEOLOCATION_TIMEOUT_MS: int(100, 30_000).default(1500),
+  HUB_GEOLOCATION_CACHE_ENTRIES: int(1, 1_000_000).default(10_000),
   HUB_RETENTION_CHAT_DAYS: int(1, 3650).default(90),
   HUB_MAX_TEXT_CHARS: int(1, 10_000).default(2000),
   HUB_MAX_VOICE_BYTES: int(1024, 32 * 1024 * 1024).default(1024 * 1024),
@@ -143,6 +150,13 @@ const schema = z.object(envSchema).superRefine((v, ctx) => {
       code: 'custom',
       path: ['HUB_PUSH_WEBHOOK_SECRET'],
       message: 'must be set with HUB_PUSH_WEBHOOK_URL (it signs each call)',
+    });
+  }
+  if (v.HUB_GEOLOCATION_API_KEY && !v.HUB_GEOLOCATION_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_GEOLOCATION_API_KEY'],
+      message: 'is only used with HUB_GEOLOCATION_URL (set both, or neither)',
     });
   }
   if (Boolean(v.HUB_EXTERNAL_ISSUER) !== Boolean(v.HUB_EXTERNAL_ISSUER_PUBLIC_KEY)) {
@@ -217,6 +231,13 @@ export interface Config {
     readonly areaStatsIntervalS: number;
     readonly areaActiveWindowS: number;
   };
+  /**
+   * The outside provider for fixes without GPS that the local resolvers cannot place (Google
+   * Geolocation API format); off (undefined) unless HUB_GEOLOCATION_URL is set.
+   */
+  readonly geolocation:
+    | { readonly url: string; readonly apiKey: string | undefined; readonly timeoutMs: number; readonly cacheEntries: number }
+    | undefined;
   readonly chat: {
     readonly retentionDays: number;
     readonly maxTextChars: number;
@@ -321,6 +342,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       areaStatsIntervalS: e.HUB_AREA_STATS_INTERVAL_S,
       areaActiveWindowS: e.HUB_AREA_ACTIVE_WINDOW_S,
     }),
+    geolocation: e.HUB_GEOLOCATION_URL
+      ? Object.freeze({
+          url: e.HUB_GEOLOCATION_URL.trim(),
+          apiKey: e.HUB_GEOLOCATION_API_KEY,
+          timeoutMs: e.HUB_GEOLOCATION_TIMEOUT_MS,
+          cacheEntries: e.HUB_GEOLOCATION_CACHE_ENTRIES,
+        })
+      : undefined,
     chat: Object.freeze({
       retentionDays: e.HUB_RETENTION_CHAT_DAYS,
       maxTextChars: e.HUB_MAX_TEXT_CHARS,

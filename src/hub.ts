@@ -151,7 +151,7 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     await drain();
     stopJobs();
     services.calls.closeAll();
-    await services.location.writer.flush();
+    await services.location.close();
     io.engine.close();
   });
 

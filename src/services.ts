@@ -108,7 +108,18 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     newId,
     onSessionEnded: (sid) => roomControl.endSession(sid),
   });
-  const location = createLocationServices({ store, guard, devices, backplane, roomControl, notifyOffline, clock, config });
+  const location = createLocationServices({
+    store,
+    guard,
+    devices,
+    backplane,
+    roomControl,
+    notifyOffline,
+    clock,
+    config,
+    registry: metrics.registry,
+    onBackgroundError: (err, what) => logger.error({ err }, `location: ${what} failed`),
+  });
   const chat = new ChatService(
     {
       store,
@@ -177,6 +188,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       notifyOffline,
       viewCommand: (row) => commands.view(row),
       watchLeft: (did, fid) => families.watchLeft(did, fid),
+      familyDeleted: (fid) => location.positioning.accessPoints.forgetFamily(fid),
       confirmPassword: (account, password, hash) => accounts.confirmPassword(account, password, hash),
       clock,
       newId,

@@ -11,6 +11,7 @@ import type {
   Command,
   ConnectResult,
   FamilyConn,
+  FixKind,
   MeasureResult,
   Protocol,
   Reply,
@@ -193,6 +194,8 @@ export interface PooledPhaseOptions {
   durationS: number;
   drainS: number;
   ackTimeoutMs: number;
+  /** What the watches report (see PhaseStartCommand); gps by default. */
+  fixes?: FixKind;
 }
 
 export interface ClientProcessUsage {
@@ -207,6 +210,8 @@ export interface ClientProcessUsage {
 /** The shape of lib/load.ts's PhaseResult, with every client process's CPU and any helper processes'. */
 export interface PooledPhaseResult {
   name: string;
+  /** What the watches reported; absent in results from before the option (gps). */
+  fixes?: FixKind;
   server: ServerKind;
   serverLabel: string;
   mode: 'open' | 'closed';
@@ -287,6 +292,7 @@ export async function runPooledPhase(
     ratePerWatch: o.ratePerWatch,
     window: o.window,
     ackTimeoutMs: o.ackTimeoutMs,
+    fixes: o.fixes ?? 'gps',
   });
 
   let lastServer = readProc(target.pid);
@@ -370,6 +376,7 @@ export async function runPooledPhase(
   const watchesTotal = sum((m) => m.watches);
   return {
     name: o.name,
+    fixes: o.fixes ?? 'gps',
     server: target.kind,
     serverLabel: target.label,
     mode: o.mode,

@@ -44,7 +44,15 @@ export interface PhaseStartCommand {
   ratePerWatch: number;
   window: number;
   ackTimeoutMs: number;
+  /**
+   * gps (default): every fix has a GPS position. wifi: each watch first reports a few GPS fixes
+   * that hear its family's access points (the hub learns them), then Wi-Fi-only fixes the hub
+   * must locate itself.
+   */
+  fixes?: FixKind;
 }
+
+export type FixKind = 'gps' | 'wifi';
 
 export type Command =
   | ConnectCommand

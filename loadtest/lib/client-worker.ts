@@ -46,6 +46,9 @@ interface Fam {
   lng: number;
   lastTs: number;
   nextDue: number;
+  /** The access points at this family's home (for --fixes wifi), and how many fixes of the phase taught them. */
+  aps: { mac: string; rssi: number }[];
+  taught: number;
   /** ts of a report in flight → when it was sent and how many receipts are still due. */
   pending: Map<number, { sentAt: number; left: number }>;
 }
@@ -284,6 +287,8 @@ function family(spec: FamilyConn, links: { closers: (() => void)[]; watch: Watch
     ...links,
     lat: 48.6 + Math.random() * 0.5,
     lng: 2.0 + Math.random() * 0.7,
+    aps: homeAccessPoints(spec.deviceId),
+    taught: 0,
     lastTs: 0,
     nextDue: 0,
     pending: new Map(),
@@ -327,14 +332,50 @@ async function connect(c: ConnectCommand): Promise<ConnectResult> {
 
 const round = (v: number, d = 6) => Math.round(v * 10 ** d) / 10 ** d;
 
+/** GPS fixes that hear the home access points before a watch reports Wi-Fi only (the learner needs two). */
+const TEACHING_FIXES = 3;
+
+/** Three access points per family, named from its watch's id (unicast, locally administered MACs). */
+function homeAccessPoints(deviceId: string): { mac: string; rssi: number }[] {
+  const hex = deviceId
+    .replace(/[^0-9a-f]/gi, '')
+    .padEnd(8, '0')
+    .slice(0, 8)
+    .toLowerCase();
+  const octets = hex.match(/../g)!.join(':');
+  return [-48, -61, -70].map((rssi, i) => ({ mac: `0a:${octets}:0${i + 1}`, rssi }));
+}
+
+/**
+ * The next fix of a family: by GPS (a small random walk); with --fixes wifi, the first few also
+ * hear the home access points, and after that the watch reports only those access points.
+ */
+function nextFix(f: Fam, ts: number, kind: PhaseStartCommand['fixes']): Report {
+  if (kind === 'wifi' && f.taught >= TEACHING_FIXES) {
+    // The signal varies from fix to fix, as it does indoors.
+    return {
+      ts,
+      battery: 80,
+      source: 'wifi',
+      wifi: f.aps.map((ap) => ({ mac: ap.mac, rssi: ap.rssi - Math.round(Math.random() * 6) })),
+    };
+  }
+  f.lat += (Math.random() - 0.5) * 2e-4;
+  f.lng += (Math.random() - 0.5) * 2e-4;
+  const fix: Report = { ts, lat: round(f.lat), lng: round(f.lng), acc: 8, battery: 80, source: 'gps' };
+  if (kind === 'wifi') {
+    f.taught++;
+    fix.wifi = f.aps;
+  }
+  return fix;
+}
+
 function send(f: Fam): void {
   const p = phase;
   if (!p) return;
   const ts = Math.max(Date.now(), f.lastTs + 1);
   f.lastTs = ts;
-  f.lat += (Math.random() - 0.5) * 2e-4;
-  f.lng += (Math.random() - 0.5) * 2e-4;
-  const fix = { ts, lat: round(f.lat), lng: round(f.lng), acc: 8, battery: 80, source: 'gps' } satisfies Fix;
+  const fix = nextFix(f, ts, p.o.fixes);
   const sentAt = performance.now();
   f.pending.set(ts, { sentAt, left: f.spec.guardians.length });
   p.inFlight++;

@@ -66,17 +66,46 @@ export interface PresenceEntry extends Omit<PresenceView, 'lastSeen'> {
 export const FIX_SOURCES = ['gps', 'wifi', 'cell'] as const;
 export type FixSource = (typeof FIX_SOURCES)[number];
 
-/** A position fix as a watch reports it. */
+export const RADIO_NAMES = ['gsm', 'umts', 'lte', 'nr', 'cdma'] as const;
+export type RadioName = (typeof RADIO_NAMES)[number];
+
+/** A cell tower the watch hears (identifiers per 3GPP; `rssi` in dBm). */
+export interface FixCell {
+  mcc: number;
+  mnc: number;
+  lac: number;
+  cid: number;
+  rssi?: number;
+  radio?: RadioName;
+}
+
+/** A Wi-Fi access point the watch hears: its BSSID (`mac`), signal in dBm, and network name. */
+export interface FixWifi {
+  mac: string;
+  rssi?: number;
+  /** Only read for the `_nomap` opt-out; never stored or sent on. */
+  ssid?: string;
+}
+
+/**
+ * A fix as a watch reports it: a position (lat, lng and acc together), or none but the cells
+ * and access points it hears (then `source` is `wifi` or `cell` and the hub locates it).
+ */
 export interface Fix {
   ts: number;
-  lat: number;
-  lng: number;
-  acc: number;
+  lat?: number;
+  lng?: number;
+  /** Metres. */
+  acc?: number;
   alt?: number;
   speed?: number;
   heading?: number;
   battery?: number;
   source: FixSource;
+  /** At most 16. */
+  cells?: FixCell[];
+  /** At most 32. */
+  wifi?: FixWifi[];
 }
 
 /** Family room ← `location`: the newest fix of a report. */
@@ -93,7 +122,11 @@ export interface LocationEvent {
   cell: string;
 }
 
-export interface StoredFix extends Fix {
+/** A stored fix with a position (history): a sign of life without one is not part of a track. */
+export interface StoredFix extends Omit<Fix, 'lat' | 'lng' | 'acc' | 'cells' | 'wifi'> {
+  lat: number;
+  lng: number;
+  acc: number;
   cell: string;
 }
 

@@ -2,6 +2,7 @@
 // at the boundary. Objects are strict (an unknown key is a client bug worth reporting) and every
 // string and array is bounded.
 import { z } from 'zod';
+import { FIX_POSITION_CHECK, checkFixPosition, fixObservationShape } from '../positioning/observations.js';
 import { E } from './errors.js';
 import { isValidImei } from './imei.js';
 import { COMMAND_TYPES, DEVICE_ALERT_TYPES, FIX_SOURCES, MESSAGE_KINDS, PERMISSION_NAMES, ROLES } from './models.js';
@@ -126,17 +127,25 @@ const lng = z.number().min(-180).max(180);
 const epochMs = z.number().int().min(0).max(8.64e15);
 
 /** One fix. Time bounds (future, retention) depend on the clock and are checked by the ingest. */
-export const fixSchema = z.strictObject({
-  ts: epochMs,
-  lat,
-  lng,
-  acc: z.number().min(0).max(100_000),
-  alt: z.number().min(-1000).max(20_000).optional(),
-  speed: z.number().min(0).max(350).optional(),
-  heading: z.number().min(0).max(360).optional(),
-  battery: z.number().int().min(0).max(100).optional(),
-  source: z.enum(FIX_SOURCES),
-});
+/**
+ * One fix. A position is lat, lng and acc together; a fix without one carries the cells and Wi-Fi
+ * access points the watch hears (`source` `wifi` or `cell`) and the hub locates it (or keeps it
+ * as a sign of life). See src/positioning/observations.ts for the identifiers' rules.
+ */
+export const fixSchema = z
+  .strictObject({
+    ts: epochMs,
+    lat: lat.optional(),
+    lng: lng.optional(),
+    acc: z.number().min(0).max(100_000).optional(),
+    alt: z.number().min(-1000).max(20_000).optional(),
+    speed: z.number().min(0).max(350).optional(),
+    heading: z.number().min(0).max(360).optional(),
+    battery: z.number().int().min(0).max(100).optional(),
+    source: z.enum(FIX_SOURCES),
+    ...fixObservationShape,
+  })
+  .superRefine(checkFixPosition, FIX_POSITION_CHECK);
 
 export const MAX_FIXES_PER_REPORT = 100;
 export const MAX_AREA_CELLS = 500;

@@ -1,10 +1,13 @@
-// Periodic location work: area stats, offline detection, SOS re-notification.
+// Periodic location work: area stats, offline detection, SOS re-notification, writing back learned
+// access points.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { LocationServices } from '../location/index.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import { every } from './every.js';
 import { newlyOffline } from './offline.js';
+
+const ACCESS_POINT_FLUSH_MS = 10_000;
 
 export function startLocationJobs(
   s: LocationServices,
@@ -31,6 +34,9 @@ export function startLocationJobs(
       await s.alerts.raise({ familyId, deviceId, type: 'offline', ts: clock(), lat, lng });
     }
   });
+
+  // Learned access points are written back in batches; at shutdown the hub flushes the rest.
+  run(ACCESS_POINT_FLUSH_MS, 'access-points-flush', () => s.positioning.accessPoints.flush());
 
   const renotifyMs = loc.sosRenotifyS * 1000;
   run(Math.max(250, renotifyMs / 4), 'sos-renotify', async () => {

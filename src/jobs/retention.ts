@@ -1,5 +1,6 @@
-// One job for every retention limit: chat and media, fixes, audit entries, finished commands,
-// spent invites and binding codes, delivered pushes. Each class is deleted in bounded batches, so
+// One job for every retention limit: chat and media, fixes (with their cells and access points),
+// learned access points not heard within the location retention, audit entries, finished
+// commands, spent invites and binding codes, delivered pushes. Each class is deleted in bounded batches, so
 // a large backlog never holds the store for long; the report feeds the metrics.
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
@@ -13,6 +14,7 @@ export interface RetentionReport {
   messages: number;
   media: number;
   fixes: number;
+  accessPoints: number;
   audit: number;
   commands: number;
   invites: number;
@@ -41,7 +43,11 @@ export async function purgeExpired(store: Store, config: Config, now: number): P
   return {
     messages,
     media,
+    // A fix's cells and access points (fix_observations) go with it (foreign key, cascade).
     fixes: await drain(() => store.fixes.purgeOlderThan(now - config.location.retentionDays * DAY_MS, BATCH)),
+    // Where a family's access points are is location data: kept while its watches still hear
+    // them, and no longer than the fixes once they go quiet.
+    accessPoints: await drain(() => store.accessPoints.purgeStale(now - config.location.retentionDays * DAY_MS, BATCH)),
     audit: await drain(() => store.retention.auditOlderThan(now - config.auditRetentionDays * DAY_MS, BATCH)),
     commands: await drain(() => store.retention.finishedCommandsOlderThan(now - config.commands.retentionDays * DAY_MS, BATCH)),
     invites: await drain(() => store.retention.spentInvites(now, now - SPENT_KEEP_MS, BATCH)),

@@ -1,8 +1,8 @@
 // Between a stored fix row and what the wire carries: the `location` event and a history entry.
 import type { FixSource, LocationEvent, StoredFix } from '../contract/models.js';
-import type { FixRow } from '../store/fixes.js';
+import type { PositionedFixRow } from '../store/fixes.js';
 
-export function locationEvent(deviceId: string, familyId: string, r: FixRow): LocationEvent {
+export function locationEvent(deviceId: string, familyId: string, r: PositionedFixRow): LocationEvent {
   return {
     deviceId,
     familyId,
@@ -16,7 +16,7 @@ export function locationEvent(deviceId: string, familyId: string, r: FixRow): Lo
   };
 }
 
-export function storedFix(r: FixRow): StoredFix {
+export function storedFix(r: PositionedFixRow): StoredFix {
   return {
     ts: r.ts,
     lat: r.lat,

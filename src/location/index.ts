@@ -1,7 +1,9 @@
 // Builds the location services of one hub.
+import type { Registry } from 'prom-client';
 import type { Backplane } from '../backplane/backplane.js';
 import type { Guard } from '../auth/policy.js';
 import type { Config } from '../config.js';
+import { type Positioning, createPositioning } from '../positioning/setup.js';
 import type { FamilyNotifier } from '../push/family-notifier.js';
 import type { RoomControl } from '../realtime/room-control.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
@@ -15,11 +17,14 @@ import { LocationService } from './service.js';
 
 export interface LocationServices {
   writer: FixWriter;
+  positioning: Positioning;
   latest: LatestPositions;
   geofences: GeofenceService;
   alerts: AlertService;
   area: AreaService;
   service: LocationService;
+  /** At shutdown: lets late positions land, commits waiting fixes, writes learned access points. */
+  close(): Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -33,6 +38,9 @@ export function createLocationServices(o: {
   notifyOffline: FamilyNotifier;
   clock: () => number;
   config: Config;
+  /** The hub's metrics registry (positioning registers its own there). */
+  registry: Registry;
+  onBackgroundError: (err: unknown, what: string) => void;
 }): LocationServices {
   const { store, roomControl, clock, config, backplane } = o;
   const loc = config.location;
@@ -41,6 +49,7 @@ export function createLocationServices(o: {
   const geofences = new GeofenceService(store, loc.geofenceMarginM, (id) => void backplane.publish({ type: 'fences', id }));
   const alerts = new AlertService(store, o.guard, roomControl, o.notifyOffline, clock, loc.maxFutureS * 1000);
   const area = new AreaService(latest, roomControl, o.guard);
+  const positioning = createPositioning({ store, geolocation: config.geolocation, registry: o.registry, clock });
   const service = new LocationService(
     {
       store,
@@ -53,6 +62,9 @@ export function createLocationServices(o: {
       area,
       roomControl,
       publishWatchLeft: (id) => backplane.publish({ type: 'watch-left', id }),
+      resolver: positioning.resolver,
+      accessPoints: positioning.accessPoints,
+      onBackgroundError: o.onBackgroundError,
       clock,
     },
     {
@@ -62,5 +74,10 @@ export function createLocationServices(o: {
       lowBatteryPercent: loc.lowBatteryPercent,
     },
   );
-  return { writer, latest, geofences, alerts, area, service };
+  const close = async () => {
+    await service.idle();
+    await writer.flush();
+    await positioning.accessPoints.flush();
+  };
+  return { writer, positioning, latest, geofences, alerts, area, service, close };
 }

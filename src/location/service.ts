@@ -1,6 +1,10 @@
-// The location use cases. A report: consent → per-fix validation → H3 cell → group-committed write
-// → (per watch, in order) newest position, family broadcast, area positions, geofences, low
-// battery. Also the family's reads: the newest positions and the history (audit-logged).
+// The location use cases. A report: consent → per-fix validation → a position for fixes without
+// GPS (learned access points, cell-tower table: from memory when warm) → H3 cell → group-committed
+// write (with the fixes' cells and access points) → (per watch, in order) newest position, family
+// broadcast, area positions, geofences, low battery, learning access points from GPS fixes. A
+// fix no local resolver places is acked as a sign of life; if an outside provider is configured
+// it is asked meanwhile, and its answer goes through the same per-watch path when it comes.
+// Also the family's reads: the newest positions and the history (audit-logged).
 import { randomUUID } from 'node:crypto';
 import type { Guard } from '../auth/policy.js';
 import { RULES } from '../auth/rules.js';
@@ -12,7 +16,7 @@ import type { EventPayload } from '../contract/schemas.js';
 import { cellOf } from '../geo/h3.js';
 import type { RoomControl } from '../realtime/room-control.js';
 import { type DeviceDirectory, type DeviceInfo, sharingSince } from '../store/device-directory.js';
-import type { FixRow } from '../store/fixes.js';
+import { type FixObservationRow, type FixRow, type PositionedFixRow, isPositioned } from '../store/fixes.js';
 import type { FixWriter } from '../store/fix-writer.js';
 import type { Store } from '../store/store.js';
 import type { AlertService } from './alerts.js';
@@ -22,6 +26,9 @@ import type { GeofenceService } from './geofence-service.js';
 import { KeyedSerial } from './keyed-serial.js';
 import type { LatestPositions } from './latest.js';
 import { checkFixes } from './validate.js';
+import type { LearnedAccessPoints } from '../positioning/learned-access-points.js';
+import { hasObservations, serialiseObservations } from '../positioning/observations.js';
+import type { PositionResolver, ResolvedPosition } from '../positioning/resolver.js';
 
 export interface LocationOptions {
   h3Resolution: number;
@@ -46,8 +53,14 @@ function decodeCursor(cursor: string): number {
 const stillSharing = (was: DeviceInfo, now: DeviceInfo | undefined) =>
   now !== undefined && now.familyId === was.familyId && now.sharingSince === was.sharingSince && now.permissions.location;
 
+type Position = Pick<ResolvedPosition, 'lat' | 'lng' | 'acc'> & { source: Fix['source'] };
+/** A GPS fix that heard access points: what the learner is taught. */
+type Learnable = { row: PositionedFixRow; wifi: NonNullable<Fix['wifi']> };
+
 export class LocationService {
   private readonly perWatch = new KeyedSerial();
+  /** Work started by reports and not finished when they were acked. */
+  private readonly later = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -62,12 +75,21 @@ export class LocationService {
       roomControl: RoomControl;
       /** Tells every node that the watch left (or lost consent); resolves once they all have. */
       publishWatchLeft: (deviceId: string) => Promise<void>;
+      /** Locates fixes without GPS (learned access points, cell towers, the optional provider). */
+      resolver: PositionResolver;
+      /** Learns access points from the family's own GPS fixes. */
+      accessPoints: LearnedAccessPoints;
+      /** Work after the ack that failed (learning, a late position): logged, never thrown at a watch. */
+      onBackgroundError: (err: unknown, what: string) => void;
       clock: () => number;
     },
     private readonly opts: LocationOptions,
   ) {}
 
-  /** `location:report`; resolves once the accepted fixes are durable and told. */
+  /**
+   * `location:report`; resolves once the accepted fixes are durable and told. A fix waiting for
+   * the outside provider is acked (durable, as a sign of life) without waiting for it.
+   */
   async report(principal: Principal, payload: { fixes: unknown[] } | Record<string, unknown>): Promise<ReportResult> {
     const { device } = await this.deps.guard.check(RULES['location.report'], principal, {});
     const info = device!;
@@ -77,10 +99,30 @@ export class LocationService {
     const { accepted, rejected } = checkFixes(raw, now, limits);
     if (accepted.length === 0) return { accepted: 0, rejected };
 
-    const rows = accepted.map((f) => this.row(info.id, f, now));
-    await this.deps.writer.write(rows);
-    await this.perWatch.run(info.id, () => this.afterStore(info, rows, now));
+    const rows: FixRow[] = [];
+    const observations: FixObservationRow[] = [];
+    const learnFrom: Learnable[] = [];
+    const unplaced: { row: FixRow; fix: Fix }[] = [];
+    for (const f of accepted) {
+      const row = this.row(info.id, f, await this.position(info.familyId!, f), now);
+      rows.push(row);
+      if (hasObservations(f)) observations.push({ device_id: info.id, ts: f.ts, ...serialiseObservations(f) });
+      // Only the watch's own GPS teaches the learner: a position it worked out itself from
+      // Wi-Fi would teach it its own guesses.
+      if (f.source === 'gps' && isPositioned(row) && f.wifi && f.wifi.length > 0) learnFrom.push({ row, wifi: f.wifi });
+      if (!isPositioned(row) && this.deps.resolver.hasProvider) unplaced.push({ row, fix: f });
+    }
+    // The provider is asked now, while the batch commits; the ack does not wait for its answer.
+    const asked = unplaced.map((u) => ({ row: u.row, answer: this.deps.resolver.resolveRemote(u.fix) }));
+    await this.deps.writer.write(rows, observations);
+    if (asked.length > 0) this.track(this.placeLater(info, asked, now));
+    await this.perWatch.run(info.id, () => this.afterStore(info, rows, now, learnFrom));
     return { accepted: accepted.length, rejected };
+  }
+
+  /** Resolves once the work left after acks (positions from the provider) is done: for shutdown. */
+  async idle(): Promise<void> {
+    while (this.later.size > 0) await Promise.all(this.later);
   }
 
   /** `location:latest`: the newest position of each watch of the family that shares its location. */
@@ -118,36 +160,91 @@ export class LocationService {
     return { fixes: page.map(storedFix), nextCursor: rows.length > pageSize && last ? encodeCursor(last.ts) : null };
   }
 
-  private row(deviceId: string, f: Fix, now: number): FixRow {
+  /** The fix's own position, or the one the local resolvers find for its cells and access points. */
+  private async position(familyId: string, f: Fix): Promise<Position | undefined> {
+    if (f.lat !== undefined && f.lng !== undefined && f.acc !== undefined) {
+      return { lat: f.lat, lng: f.lng, acc: f.acc, source: f.source };
+    }
+    return this.deps.resolver.resolveLocal(familyId, f);
+  }
+
+  private row(deviceId: string, f: Fix, p: Position | undefined, now: number): FixRow {
     return {
       device_id: deviceId,
       ts: f.ts,
-      lat: f.lat,
-      lng: f.lng,
-      acc: f.acc,
+      // A sign of life has no position at all: never 0,0.
+      lat: p?.lat ?? null,
+      lng: p?.lng ?? null,
+      acc: p?.acc ?? null,
       alt: f.alt ?? null,
       speed: f.speed ?? null,
       heading: f.heading ?? null,
       battery: f.battery ?? null,
-      source: f.source,
-      cell: cellOf(f.lat, f.lng, this.opts.h3Resolution),
+      source: p?.source ?? f.source,
+      cell: p ? cellOf(p.lat, p.lng, this.opts.h3Resolution) : null,
       received_at: now,
     };
   }
 
-  private async afterStore(reportedUnder: DeviceInfo, rows: FixRow[], now: number): Promise<void> {
+  private track(p: Promise<void>): void {
+    this.later.add(p);
+    void p.finally(() => this.later.delete(p));
+  }
+
+  /**
+   * The provider's answers for the signs of life of one report, each as it comes: stored on the
+   * fix, then through the per-watch path like any position, if the binding and consent the report
+   * was accepted under still hold. No answer leaves the fix a sign of life.
+   */
+  private async placeLater(
+    reportedUnder: DeviceInfo,
+    asked: { row: FixRow; answer: Promise<ResolvedPosition | undefined> }[],
+    receivedAt: number,
+  ): Promise<void> {
+    const deviceId = reportedUnder.id;
+    await Promise.all(
+      asked.map(async ({ row, answer }) => {
+        try {
+          const found = await answer;
+          if (!found) return;
+          await this.perWatch.run(deviceId, async () => {
+            if (!stillSharing(reportedUnder, await this.deps.devices.get(deviceId))) return;
+            const cell = cellOf(found.lat, found.lng, this.opts.h3Resolution);
+            const placed: PositionedFixRow = {
+              ...row,
+              lat: found.lat,
+              lng: found.lng,
+              acc: found.acc,
+              source: found.source,
+              cell,
+            };
+            if (!(await this.deps.store.fixes.locate(deviceId, row.ts, receivedAt, placed))) return;
+            await this.afterStore(reportedUnder, [placed], receivedAt, []);
+          });
+        } catch (err) {
+          this.deps.onBackgroundError(err, 'placing a fix from the geolocation provider');
+        }
+      }),
+    );
+  }
+
+  private async afterStore(reportedUnder: DeviceInfo, rows: FixRow[], now: number, learnFrom: Learnable[]): Promise<void> {
     const deviceId = reportedUnder.id;
     const familyId = reportedUnder.familyId!;
     // The watch may have been unbound, or its location turned off, while the batch committed: the
-    // fixes are stored (and acked), but nothing of them is cached, told, counted or alerted.
+    // fixes are stored (and acked), but nothing of them is cached, told, counted, learned or alerted.
     if (!stillSharing(reportedUnder, await this.deps.devices.get(deviceId))) return;
-    const sorted = rows.length > 1 ? [...rows].sort((a, b) => a.ts - b.ts) : rows;
-    const newest = sorted[sorted.length - 1]!;
     const boundAt = reportedUnder.sharingSince;
     const previous = await this.deps.latest.get(deviceId, familyId, boundAt);
+    // Never earlier than a receipt already counted (a position placed late by the provider).
+    const receivedAt = Math.max(now, previous?.receivedAt ?? 0);
+    // Signs of life are told to nobody and feed no fence: only positions go on.
+    const placed = rows.filter(isPositioned);
+    const sorted = placed.length > 1 ? [...placed].sort((a, b) => a.ts - b.ts) : placed;
+    const newest = sorted[sorted.length - 1];
     // The family never sees time go backwards: a late batch is stored, not broadcast. (A
     // position read from the store may be this very report's, written a moment ago.)
-    if (!previous || newest.ts > previous.event.ts || (previous.fromStore && newest.ts === previous.event.ts)) {
+    if (newest && (!previous || newest.ts > previous.event.ts || (previous.fromStore && newest.ts === previous.event.ts))) {
       const event: LocationEvent = {
         deviceId,
         familyId,
@@ -163,7 +260,7 @@ export class LocationService {
       const lowBattery = this.batteryLow(wasLow, newest.battery);
       // Kept with the newest position (shared by the nodes in a cluster), so a watch that moves
       // to another node mid-dip is not alerted twice.
-      await this.deps.latest.set(deviceId, { event, receivedAt: now, boundAt, lowBattery });
+      await this.deps.latest.set(deviceId, { event, receivedAt, boundAt, lowBattery });
       this.deps.roomControl.emit(rooms.guardians(familyId), 'location', event);
       this.deps.area.publish(event);
       if (lowBattery && !wasLow) {
@@ -177,13 +274,23 @@ export class LocationService {
           battery: newest.battery!,
         });
       }
-    } else {
-      // Still a sign of life for offline detection.
-      await this.deps.latest.set(deviceId, { ...previous, receivedAt: now, fromStore: false });
+    } else if (previous) {
+      // A late batch, or a sign of life: still heard from, for offline detection.
+      await this.deps.latest.set(deviceId, { ...previous, receivedAt, fromStore: false });
     }
-    const transitions = await this.deps.geofences.evaluate(familyId, deviceId, sorted);
-    for (const t of transitions) {
-      this.deps.roomControl.emit(rooms.guardians(familyId), 'geofence', { ...t, deviceId, familyId });
+    if (sorted.length > 0) {
+      const transitions = await this.deps.geofences.evaluate(familyId, deviceId, sorted);
+      for (const t of transitions) {
+        this.deps.roomControl.emit(rooms.guardians(familyId), 'geofence', { ...t, deviceId, familyId });
+      }
+    }
+    for (const { row, wifi } of learnFrom) {
+      try {
+        await this.deps.accessPoints.observe(familyId, row, wifi);
+      } catch (err) {
+        // Learning is best effort: the report is stored and told already.
+        this.deps.onBackgroundError(err, 'learning access points');
+      }
     }
   }
 

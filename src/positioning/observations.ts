@@ -3,13 +3,14 @@
 // strictly (ranges per radio, MAC format) and normalise (lower-case colon MACs, duplicates merged)
 // so every later step — cache keys, lookups, the learner — sees one spelling of each identifier.
 import { z } from 'zod';
+import { RADIO_NAMES, type RadioName } from '../contract/models.js';
 
 export const MAX_CELLS = 16;
 export const MAX_WIFI = 32;
 
-/** Radio generations as the hub names them (OpenCellID's names, lower-case). */
-export const RADIO_TYPES = ['gsm', 'umts', 'lte', 'nr', 'cdma'] as const;
-export type RadioType = (typeof RADIO_TYPES)[number];
+/** Radio generations as the hub names them (OpenCellID's names, lower-case): the contract's list. */
+export const RADIO_TYPES = RADIO_NAMES;
+export type RadioType = RadioName;
 
 // Largest identifiers per radio (3GPP sizes): GSM LAC/CI 16 bits; UMTS and LTE cell ids 28 bits
 // (RNC+CI, eNB+cell), their LAC/TAC 16 bits; NR cell ids 36 bits, TAC 24 bits. CDMA reuses the
@@ -109,16 +110,20 @@ export interface Observations {
 
 /**
  * For the fix schema's superRefine: a position is all of lat/lng/acc or none of them; a fix with
- * none must carry cells or access points and say `wifi` or `cell` as its source.
+ * none must carry cells or access points and say `wifi` or `cell` as its source. Pass
+ * `FIX_POSITION_CHECK` as its params so it runs even when another field is wrong, and the watch
+ * author learns every problem at once.
  */
 export function checkFixPosition(
   f: Observations & { lat?: number | undefined; lng?: number | undefined; acc?: number | undefined; source: string },
   ctx: z.RefinementCtx,
 ): void {
-  const present = [f.lat, f.lng, f.acc].filter((v) => v !== undefined).length;
-  if (present === 3) return;
-  if (present > 0) {
-    ctx.addIssue({ code: 'custom', message: 'lat, lng and acc go together: all of them or none' });
+  const fields = { lat: f.lat, lng: f.lng, acc: f.acc };
+  const missing = Object.entries(fields).filter(([, v]) => v === undefined);
+  if (missing.length === 0) return;
+  if (missing.length < 3) {
+    // Named per field, as a missing required field is, so a watch author sees which one.
+    for (const [k] of missing) ctx.addIssue({ code: 'custom', path: [k], message: 'required: lat, lng and acc go together' });
     return;
   }
   if (!hasObservations(f)) {
@@ -127,6 +132,11 @@ export function checkFixPosition(
     ctx.addIssue({ code: 'custom', message: 'a fix without lat/lng/acc has source wifi or cell' });
   }
 }
+
+/** The refinement's params: it runs on any object, whatever else failed. */
+export const FIX_POSITION_CHECK = {
+  when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null,
+};
 
 export function hasObservations(o: Observations): boolean {
   return (o.cells?.length ?? 0) > 0 || (o.wifi?.length ?? 0) > 0;

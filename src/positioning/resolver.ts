@@ -41,9 +41,25 @@ export class PositionResolver {
     return found;
   }
 
-  /** The local resolvers only (no network): for a caller that must not wait on the provider. */
+  /** Whether an outside provider is configured (resolveRemote can answer). */
+  get hasProvider(): boolean {
+    return this.deps.provider !== undefined;
+  }
+
+  /**
+   * The local resolvers only (no network): for a caller that must not wait on the provider.
+   * Warm, it answers from memory. A miss counts as `none` only when there is no provider left to
+   * ask; the caller then asks `resolveRemote`, which counts the outcome.
+   */
   async resolveLocal(familyId: string, obs: Observations): Promise<ResolvedPosition | undefined> {
     const found = await this.local(familyId, obs);
+    if (found || !this.hasProvider) this.deps.metrics?.resolutions.inc({ resolver: found?.resolver ?? 'none' });
+    return found;
+  }
+
+  /** The outside provider alone (after resolveLocal found nothing); never rejects. */
+  async resolveRemote(obs: Observations): Promise<ResolvedPosition | undefined> {
+    const found = await this.remote(obs).catch(() => undefined);
     this.deps.metrics?.resolutions.inc({ resolver: found?.resolver ?? 'none' });
     return found;
   }

@@ -118,6 +118,9 @@ export function exportDevice(
       ['messagesSent', q.messagesBy('device', deviceId, { familyId, since: device.bound_at ?? 0 })],
       ['auditEntries', await q.auditAbout(deviceId, familyId)],
       ['fixes', q.fixes(deviceId, device.bound_at ?? 0)],
+      // Where the family's watches hear each Wi-Fi access point, learned from their GPS fixes: the
+      // family's data (shared by its watches), in the owner's export of each of them.
+      ['familyAccessPoints', q.accessPoints(familyId)],
     ]);
   })();
 }

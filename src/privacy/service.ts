@@ -31,6 +31,8 @@ export class PrivacyService {
       viewCommand: (row: CommandRow) => CommandView;
       /** A watch of a deleted family left it: unbind everything of it everywhere. */
       watchLeft: (deviceId: string, familyId: string) => Promise<void>;
+      /** A family was deleted: drop what the hub holds of it in memory (its learned access points). */
+      familyDeleted: (familyId: string) => void;
       /** Checks a password through the login throttle (a wrong one counts as a failed login). */
       confirmPassword: (account: string, password: string | undefined, hash: string) => Promise<void>;
       clock: () => number;
@@ -113,6 +115,9 @@ export class PrivacyService {
       return { hash: sha256(normalizeCode(code)), expiresAt };
     });
     await store.mediaBlobs.delete(result.mediaIds);
+    // The rows went with the families (cascade); what this node holds of them goes now, so no
+    // later write-back brings any of it back.
+    for (const fid of result.deletedFamilies) this.deps.familyDeleted(fid);
     roomControl.disconnect(user);
     const now = this.deps.clock();
     for (const fid of result.leftFamilies)

@@ -1,13 +1,10 @@
 // The cells and access points fixes were reported with, kept beside their fix (and deleted with
 // it by the foreign key's cascade).
-import type { Kysely, Selectable } from 'kysely';
-import { inBinding } from './fixes.js';
-import type { Database, FixObservationsTable } from './schema.js';
+import type { Kysely } from 'kysely';
+import { type FixObservationRow, inBinding, insertObservations } from './fixes.js';
+import type { Database } from './schema.js';
 
-export type FixObservationRow = Selectable<FixObservationsTable>;
-
-// 4 columns a row.
-const INSERT_CHUNK = 1000;
+export type { FixObservationRow };
 
 export class FixObservationRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -16,15 +13,8 @@ export class FixObservationRepository {
    * Stores the observations of fixes already written (in the same transaction as the fixes, or
    * after them); a fix's observations already stored are kept as they were, like the fix.
    */
-  async insertMany(rows: readonly FixObservationRow[], db: Kysely<Database> = this.db): Promise<void> {
-    const kept = rows.filter((r) => r.cells !== null || r.wifi !== null);
-    for (let i = 0; i < kept.length; i += INSERT_CHUNK) {
-      await db
-        .insertInto('fix_observations')
-        .values(kept.slice(i, i + INSERT_CHUNK))
-        .onConflict((oc) => oc.columns(['device_id', 'ts']).doNothing())
-        .execute();
-    }
+  insertMany(rows: readonly FixObservationRow[], db: Kysely<Database> = this.db): Promise<void> {
+    return insertObservations(db, rows);
   }
 
   /**

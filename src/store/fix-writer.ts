@@ -1,8 +1,9 @@
 // Group commit for location fixes: reports arriving within a few milliseconds share one
 // transaction, and each report's ack waits for the commit that made its fixes durable. One
 // transaction is in flight at a time; what arrives meanwhile forms the next batch, so batches
-// grow by themselves under load.
-import type { FixRepository, FixRow } from './fixes.js';
+// grow by themselves under load. A fix's cells and access points (fix_observations) go in the
+// same transaction as the fix.
+import type { FixObservationRow, FixRepository, FixRow } from './fixes.js';
 
 export interface FixWriterOptions {
   /** Flush as soon as this many rows wait. */
@@ -13,6 +14,7 @@ export interface FixWriterOptions {
 
 interface Waiter {
   rows: readonly FixRow[];
+  observations: readonly FixObservationRow[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -30,11 +32,11 @@ export class FixWriter {
     private readonly opts: FixWriterOptions,
   ) {}
 
-  /** Resolves once the rows are committed. */
-  write(rows: readonly FixRow[]): Promise<void> {
+  /** Resolves once the rows (and the observations of those fixes) are committed. */
+  write(rows: readonly FixRow[], observations: readonly FixObservationRow[] = []): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.waiting.push({ rows, resolve, reject });
+      this.waiting.push({ rows, observations, resolve, reject });
       this.waitingRows += rows.length;
       this.schedule();
     });
@@ -74,8 +76,9 @@ export class FixWriter {
 
   private async commit(batch: Waiter[]): Promise<void> {
     const rows = batch.flatMap((w) => w.rows);
+    const observations = batch.flatMap((w) => w.observations);
     try {
-      await this.repo.insertMany(rows);
+      await this.repo.insertMany(rows, observations);
       this.stats.rows += rows.length;
       this.stats.batches++;
       for (const w of batch) w.resolve();

@@ -1,7 +1,15 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
-import type { Database, FixesTable } from './schema.js';
+import type { Database, FixObservationsTable, FixesTable } from './schema.js';
 
 export type FixRow = Selectable<FixesTable>;
+/** A fix with a position (every reader of positions: newest position, history, geofences). */
+export type PositionedFixRow = FixRow & { lat: number; lng: number; acc: number; cell: string };
+type Position = { lat: number; lng: number; acc: number; cell: string };
+
+export const isPositioned = (r: FixRow): r is PositionedFixRow => r.lat !== null;
+
+/** The cells and access points a fix was reported with (fix_observations). */
+export type FixObservationRow = Selectable<FixObservationsTable>;
 
 /**
  * The binding cut: the fixes of a watch's current binding (bound at `boundAt`) are those both
@@ -18,11 +26,29 @@ export const inBinding =
 // Well under SQLite's and PostgreSQL's bound-parameter limits (12 columns a row).
 const INSERT_CHUNK = 1000;
 
+/**
+ * Stores the observations of fixes written in the same transaction (or before); those of a fix
+ * already stored are kept as they were, like the fix. Rows with neither cells nor Wi-Fi are skipped.
+ */
+export async function insertObservations(db: Kysely<Database>, rows: readonly FixObservationRow[]): Promise<void> {
+  const kept = rows.filter((r) => r.cells !== null || r.wifi !== null);
+  for (let i = 0; i < kept.length; i += INSERT_CHUNK) {
+    await db
+      .insertInto('fix_observations')
+      .values(kept.slice(i, i + INSERT_CHUNK))
+      .onConflict((oc) => oc.columns(['device_id', 'ts']).doNothing())
+      .execute();
+  }
+}
+
 export class FixRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Inserts in one transaction; a fix already stored (same watch and ts) is kept as it was. */
-  async insertMany(rows: readonly FixRow[]): Promise<void> {
+  /**
+   * Inserts fixes and their observations in one transaction; a fix already stored (same watch
+   * and ts) is kept as it was.
+   */
+  async insertMany(rows: readonly FixRow[], observations: readonly FixObservationRow[] = []): Promise<void> {
     if (rows.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -32,13 +58,31 @@ export class FixRepository {
           .onConflict((oc) => oc.columns(['device_id', 'ts']).doNothing())
           .execute();
       }
+      await insertObservations(tx, observations);
     });
   }
 
   /**
-   * Fixes with from ≤ ts ≤ to and ts > afterTs, oldest first. `boundAt` hides what belongs to
-   * the watch's time before its current binding (see `inBinding`): a family never sees its
-   * previous family's data.
+   * Gives a sign of life the position found for it later (by the outside provider): only the
+   * row this report stored (same receipt), and only while it has none. False when the row is
+   * gone (deleted meanwhile) or was located already.
+   */
+  async locate(deviceId: string, ts: number, receivedAt: number, p: Position & { source: string }): Promise<boolean> {
+    const r = await this.db
+      .updateTable('fixes')
+      .set({ lat: p.lat, lng: p.lng, acc: p.acc, cell: p.cell, source: p.source })
+      .where('device_id', '=', deviceId)
+      .where('ts', '=', ts)
+      .where('received_at', '=', receivedAt)
+      .where('lat', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Positioned fixes with from ≤ ts ≤ to and ts > afterTs, oldest first (signs of life are not
+   * part of a track). `boundAt` hides what belongs to the watch's time before its current
+   * binding (see `inBinding`): a family never sees its previous family's data.
    */
   history(
     deviceId: string,
@@ -47,7 +91,7 @@ export class FixRepository {
     afterTs: number | undefined,
     limit: number,
     boundAt = 0,
-  ): Promise<FixRow[]> {
+  ): Promise<PositionedFixRow[]> {
     return this.db
       .selectFrom('fixes')
       .selectAll()
@@ -55,9 +99,11 @@ export class FixRepository {
       .where(inBinding(boundAt))
       .where('ts', '>=', from)
       .where('ts', '<=', to)
+      .where('lat', 'is not', null)
       .$if(afterTs !== undefined, (q) => q.where('ts', '>', afterTs!))
       .orderBy('ts')
       .limit(limit)
+      .$narrowType<Position>()
       .execute();
   }
 
@@ -68,15 +114,17 @@ export class FixRepository {
     return Number(r.numAffectedRows ?? 0);
   }
 
-  /** The newest fix of the current binding (see `inBinding`). */
-  latest(deviceId: string, boundAt = 0): Promise<FixRow | undefined> {
+  /** The newest positioned fix of the current binding (see `inBinding`); a sign of life is no position. */
+  latest(deviceId: string, boundAt = 0): Promise<PositionedFixRow | undefined> {
     return this.db
       .selectFrom('fixes')
       .selectAll()
       .where('device_id', '=', deviceId)
       .where(inBinding(boundAt))
+      .where('lat', 'is not', null)
       .orderBy('ts', 'desc')
       .limit(1)
+      .$narrowType<Position>()
       .executeTakeFirst();
   }
 }

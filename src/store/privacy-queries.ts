@@ -121,23 +121,67 @@ export class PrivacyQueries {
     }
   }
 
-  /** A watch's fixes of its current binding (see `inBinding`), oldest first, a page at a time. */
+  /**
+   * A watch's fixes of its current binding (see `inBinding`), oldest first, a page at a time:
+   * positions and signs of life (null position), each with the cells and access points it was
+   * reported with, if any (as stored: no SSIDs).
+   */
   async *fixes(deviceId: string, boundAt: number) {
     let afterTs = -1;
     for (;;) {
       const page = await this.db
         .selectFrom('fixes')
-        .select(['ts', 'lat', 'lng', 'acc', 'alt', 'speed', 'heading', 'battery', 'source', 'cell', 'received_at'])
-        .where('device_id', '=', deviceId)
+        .leftJoin('fix_observations as o', (j) => j.onRef('o.device_id', '=', 'fixes.device_id').onRef('o.ts', '=', 'fixes.ts'))
+        .select([
+          'fixes.ts',
+          'fixes.lat',
+          'fixes.lng',
+          'fixes.acc',
+          'fixes.alt',
+          'fixes.speed',
+          'fixes.heading',
+          'fixes.battery',
+          'fixes.source',
+          'fixes.cell',
+          'fixes.received_at',
+          'o.cells',
+          'o.wifi',
+        ])
+        .where('fixes.device_id', '=', deviceId)
         .where(inBinding(boundAt))
-        .where('ts', '>', afterTs)
-        .orderBy('ts')
+        .where('fixes.ts', '>', afterTs)
+        .orderBy('fixes.ts')
+        .limit(PAGE)
+        .execute();
+      for (const { cells, wifi, ...fix } of page) {
+        yield {
+          ...fix,
+          ...(cells !== null ? { cells: JSON.parse(cells) as unknown[] } : {}),
+          ...(wifi !== null ? { wifi: JSON.parse(wifi) as unknown[] } : {}),
+        };
+      }
+      const last = page[page.length - 1];
+      if (!last || page.length < PAGE) return;
+      afterTs = last.ts;
+    }
+  }
+
+  /** The access points a family's GPS fixes taught the hub, in MAC order, a page at a time. */
+  async *accessPoints(familyId: string) {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.db
+        .selectFrom('access_points')
+        .select(['mac', 'lat', 'lng', 'count', 'first_seen', 'last_seen'])
+        .where('family_id', '=', familyId)
+        .$if(after !== undefined, (q) => q.where('mac', '>', after!))
+        .orderBy('mac')
         .limit(PAGE)
         .execute();
       yield* page;
       const last = page[page.length - 1];
       if (!last || page.length < PAGE) return;
-      afterTs = last.ts;
+      after = last.mac;
     }
   }
 }

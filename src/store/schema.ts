@@ -65,22 +65,22 @@ export interface InvitesTable {
 }
 
 /**
- * lat, lng, acc and cell are nullable in the database since 0005 (a fix that could not be
- * located is kept as a sign of life); they stay typed as present until the location path writes
- * such rows and its readers handle them.
+ * A fix that could not be located (no GPS, and its cells and access points not found) is kept as
+ * a sign of life: lat, lng, acc and cell are all null (never 0,0; a CHECK keeps them together,
+ * migration 0005). Readers of positions ask for `PositionedFixRow`s.
  */
 export interface FixesTable {
   device_id: string;
   ts: number;
-  lat: number;
-  lng: number;
-  acc: number;
+  lat: number | null;
+  lng: number | null;
+  acc: number | null;
   alt: number | null;
   speed: number | null;
   heading: number | null;
   battery: number | null;
   source: string;
-  cell: string;
+  cell: string | null;
   received_at: number;
 }
 

@@ -2,7 +2,10 @@
 import type { Fix } from '../../src/contract/models.js';
 import { type BindOptions, type Endpoint, type TestClock, api, connect, familyWithWatch } from './hub.js';
 
-export function fix(over: Partial<Fix> = {}): Fix {
+/** A fix with a position (what most tests report). */
+export type PositionedFix = Fix & { lat: number; lng: number; acc: number };
+
+export function fix(over: Partial<PositionedFix> = {}): PositionedFix {
   return { ts: Date.now(), lat: 48.8566, lng: 2.3522, acc: 10, battery: 80, source: 'gps', ...over };
 }
 

@@ -173,17 +173,7 @@ describe.each(STORE_KINDS)('learned access points (%s)', (kind) => {
       cell: '8a1f1d48a2affff',
       received_at: T0,
     };
-    // FixRow still types the position as present (see schema.ts); the database allows none.
-    const none = null as unknown as number;
-    const signOfLife: FixRow = {
-      ...base,
-      ts: T0 + 1,
-      lat: none,
-      lng: none,
-      acc: none,
-      cell: null as unknown as string,
-      source: 'cell',
-    };
+    const signOfLife: FixRow = { ...base, ts: T0 + 1, lat: null, lng: null, acc: null, cell: null, source: 'cell' };
     await store.fixes.insertMany([base, signOfLife]);
     const obs = serialiseObservations({
       cells: cellsField.parse([{ mcc: 262, mnc: 1, lac: 1, cid: 2 }]),
@@ -200,10 +190,14 @@ describe.each(STORE_KINDS)('learned access points (%s)', (kind) => {
       { device_id: dev, ts: T0 + 1, ...obs },
     ]);
     expect(stored[0]!.wifi).not.toContain('Schule');
-    const [, life] = await store.fixes.history(dev, T0, T0 + 1, undefined, 10);
-    expect(life).toMatchObject({ lat: null, lng: null, acc: null, cell: null });
+    // A sign of life is stored (the export has it) but is no position: not in the track, not the newest.
+    const all = [];
+    for await (const f of store.privacy.fixes(dev, 0)) all.push(f);
+    expect(all[1]).toMatchObject({ ts: T0 + 1, lat: null, lng: null, acc: null, cell: null });
+    expect((await store.fixes.history(dev, T0, T0 + 1, undefined, 10)).map((f) => f.ts)).toEqual([T0]);
+    expect((await store.fixes.latest(dev))?.ts).toBe(T0);
     // Half a position is refused by the database.
-    await expect(store.fixes.insertMany([{ ...base, ts: T0 + 2, lat: none }])).rejects.toThrow();
+    await expect(store.fixes.insertMany([{ ...base, ts: T0 + 2, lat: null }])).rejects.toThrow();
     // Observations of a fix that is not stored are refused too.
     await expect(store.fixObservations.insertMany([{ device_id: dev, ts: T0 + 99, ...obs }])).rejects.toThrow();
 

@@ -1,4 +1,5 @@
-// The retention purge removes chat, media and fixes past their limits, and nothing younger.
+// The retention purge removes chat, media, fixes (with their observations) and stale learned access
+// points past their limits, and nothing younger.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -86,11 +87,61 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       messages: 0,
       media: 0,
       fixes: 0,
+      accessPoints: 0,
       audit: 0,
       commands: 0,
       invites: 0,
       bindingCodes: 0,
       pushes: 0,
     });
+  });
+
+  it('purges old fixes with their cells and access points, and access points not heard within the location retention', async () => {
+    const owner = randomUUID();
+    await store.users.create({ id: owner, email: null, passwordHash: null, nickname: 'O', createdAt: NOW });
+    const fid = randomUUID();
+    await store.families.create(fid, 'F', owner, NOW);
+    const wifi = JSON.stringify([{ mac: '0a:00:00:00:00:01', rssi: -50 }]);
+    const row = (ts: number, positioned: boolean) => ({
+      device_id: 'w2',
+      ts,
+      lat: positioned ? 1 : null,
+      lng: positioned ? 2 : null,
+      acc: positioned ? 30 : null,
+      alt: null,
+      speed: null,
+      heading: null,
+      battery: null,
+      source: 'wifi',
+      cell: positioned ? '8928308280fffff' : null,
+      received_at: ts,
+    });
+    const old = NOW - 8 * DAY;
+    const recent = NOW - 6 * DAY;
+    // An old position and an old sign of life, and a recent sign of life, each with what it heard.
+    await store.fixes.insertMany(
+      [row(old, true), row(old + 1, false), row(recent, false)],
+      [old, old + 1, recent].map((ts) => ({ device_id: 'w2', ts, cells: null, wifi })),
+    );
+    const ap = (mac: string, lastSeen: number) => ({
+      family_id: fid,
+      mac,
+      lat: 1,
+      lng: 2,
+      weight: 0.01,
+      spread2: 100,
+      count: 3,
+      rejects: 0,
+      first_seen: lastSeen - DAY,
+      last_seen: lastSeen,
+      updated_at: lastSeen,
+    });
+    await store.accessPoints.upsertMany([ap('0a:00:00:00:00:01', NOW - 8 * DAY), ap('0a:00:00:00:00:02', NOW - DAY)]);
+
+    const report = await purgeExpired(store, config, NOW);
+    expect(report).toMatchObject({ fixes: 2, accessPoints: 1 });
+    const observed = await store.fixObservations.between('w2', 0, NOW, 100);
+    expect(observed.map((o) => o.ts)).toEqual([recent]);
+    expect((await store.accessPoints.forFamily(fid, undefined, 10)).map((a) => a.mac)).toEqual(['0a:00:00:00:00:02']);
   });
 });

@@ -154,6 +154,28 @@ describe('outside issuer settings', () => {
     expect(err.message).toContain('HUB_EXTERNAL_ISSUER ');
   });
 
+  it('the outside geolocation provider is off by default, and configured only with its URL', () => {
+    expect(loadConfig({}).geolocation).toBeUndefined();
+    const c = loadConfig({
+      HUB_GEOLOCATION_URL: 'https://www.googleapis.com/geolocation/v1/geolocate',
+      HUB_GEOLOCATION_API_KEY: 'k',
+      HUB_GEOLOCATION_TIMEOUT_MS: '800',
+    });
+    expect(c.geolocation).toEqual({
+      url: 'https://www.googleapis.com/geolocation/v1/geolocate',
+      apiKey: 'k',
+      timeoutMs: 800,
+      cacheEntries: 10_000,
+    });
+    expect(namedVars(configError({ HUB_GEOLOCATION_API_KEY: 'k' }))).toEqual(['HUB_GEOLOCATION_API_KEY']);
+    expect(namedVars(configError({ HUB_GEOLOCATION_URL: 'ftp://geo.example.com/' }))).toEqual(['HUB_GEOLOCATION_URL']);
+    expect(namedVars(configError({ HUB_GEOLOCATION_URL: 'http://[::1/geolocate' }))).toEqual(['HUB_GEOLOCATION_URL']);
+    expect(namedVars(configError({ HUB_GEOLOCATION_TIMEOUT_MS: '50', HUB_GEOLOCATION_CACHE_ENTRIES: '0' }))).toEqual([
+      'HUB_GEOLOCATION_TIMEOUT_MS',
+      'HUB_GEOLOCATION_CACHE_ENTRIES',
+    ]);
+  });
+
   it('the public key without the issuer fails too', () => {
     const err = configError({ HUB_EXTERNAL_ISSUER_PUBLIC_KEY: pem });
     expect(err.message).toContain('HUB_EXTERNAL_ISSUER_PUBLIC_KEY');

@@ -7,18 +7,13 @@ import {
   MAX_CELLS,
   MAX_WIFI,
   cellObservation,
-  checkFixPosition,
-  fixObservationShape,
   normaliseMac,
   serialiseObservations,
   wifiField,
 } from '../../../src/positioning/observations.js';
 
-// What the fix schema becomes with observations: the shape the integration is expected to use.
-const fixWithObservations = fixSchema
-  .partial({ lat: true, lng: true, acc: true })
-  .extend(fixObservationShape)
-  .superRefine(checkFixPosition);
+// The fix schema itself, with its observations (built from fixObservationShape and checkFixPosition).
+const fixWithObservations = fixSchema;
 
 describe('MAC addresses', () => {
   it('normalises the usual spellings to lower-case colon form', () => {
