@@ -1,7 +1,6 @@
 // Every inbound event goes through here: rate limit → known event → allowed sender → size →
 // schema → handler, answered exactly once through the ack envelope. Handlers only see valid input.
 import type { Logger } from 'pino';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { E, type ErrorBody, HubError } from '../src/contract/errors.js';
 import { type EventName, eventSchemas, parseOrThrow } from '../src/contract/schemas.js';
 import type { HubMetrics } from '../src/metrics.js';
@@ -19,7 +18,11 @@ const isKnownEvent = (e: string): e is EventName => Object.hasOwn(eventSchemas, 
 
 export class Dispatcher {
   private readonly handlers = new Map<string, EventHandler<EventName>>();
-  private readonly limiter: RateLimiterMemory;
+  /** Each socket's event budget: a fixed window, counted on the socket (it lives on this node). */
+  private readonly budgets = new WeakMap<HubSocket, { windowEnds: number; spent: number }>();
+  /** Metric children by label, looked up once rather than hashed on every event. */
+  private readonly counted = new Map<string, { inc(): void }>();
+  private readonly timed = new Map<string, { observe(seconds: number): void }>();
   /** One child logger per socket, outside socket.data (which the Redis adapter serialises). */
   private readonly loggers = new WeakMap<HubSocket, Logger>();
   private inFlight = 0;
@@ -28,9 +31,7 @@ export class Dispatcher {
   constructor(
     private readonly deps: { metrics: HubMetrics; logger: Logger },
     private readonly opts: DispatcherOptions,
-  ) {
-    this.limiter = new RateLimiterMemory({ points: opts.rate.points, duration: opts.rate.windowS });
-  }
+  ) {}
 
   register(handlers: EventHandlers): void {
     for (const [event, handler] of Object.entries(handlers)) {
@@ -42,7 +43,6 @@ export class Dispatcher {
   attach(socket: HubSocket): void {
     // Socket.IO also allows numeric event names: none are ours.
     socket.onAny((event: unknown, ...args: unknown[]) => void this.dispatch(socket, String(event), args));
-    socket.on('disconnect', () => void this.limiter.delete(socket.id));
   }
 
   /** The socket's logger: its id and principal on every line. */
@@ -56,6 +56,37 @@ export class Dispatcher {
     return l;
   }
 
+  /** Spends one point of the socket's budget; returns 0, or how long until it has points again. */
+  private spend(socket: HubSocket): number {
+    const now = Date.now();
+    let b = this.budgets.get(socket);
+    if (!b || now >= b.windowEnds) {
+      b = { windowEnds: now + this.opts.rate.windowS * 1000, spent: 0 };
+      this.budgets.set(socket, b);
+    }
+    b.spent++;
+    return b.spent > this.opts.rate.points ? b.windowEnds - now : 0;
+  }
+
+  private count(event: string, outcome: string): void {
+    const k = `${event}\0${outcome}`;
+    let c = this.counted.get(k);
+    if (!c) {
+      c = this.deps.metrics.events.labels({ event, outcome });
+      this.counted.set(k, c);
+    }
+    c.inc();
+  }
+
+  private timer(event: string): { observe(seconds: number): void } {
+    let h = this.timed.get(event);
+    if (!h) {
+      h = this.deps.metrics.eventDuration.labels({ event });
+      this.timed.set(event, h);
+    }
+    return h;
+  }
+
   /** Resolves once no event is being handled (used by the SIGTERM drain). */
   idle(): Promise<void> {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -65,11 +96,11 @@ export class Dispatcher {
     const label = isKnownEvent(event) ? event : '<unknown>';
     const ack = args.at(-1);
     if (typeof ack !== 'function') {
-      this.deps.metrics.events.inc({ event: label, outcome: 'no_ack' });
-      await this.limiter.consume(socket.id).catch(() => undefined);
+      this.count(label, 'no_ack');
+      this.spend(socket);
       return;
     }
-    const stopTimer = this.deps.metrics.eventDuration.startTimer({ event: label });
+    const started = performance.now();
     this.inFlight++;
     let response: { ok: true } | { ok: false; error: ErrorBody };
     try {
@@ -81,8 +112,8 @@ export class Dispatcher {
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
-    this.deps.metrics.events.inc({ event: label, outcome: response.ok ? 'ok' : response.error.code });
-    stopTimer();
+    this.count(label, response.ok ? 'ok' : response.error.code);
+    this.timer(label).observe((performance.now() - started) / 1000);
     try {
       (ack as (r: unknown) => void)(response);
     } catch (err) {
@@ -91,12 +122,8 @@ export class Dispatcher {
   }
 
   private async run(socket: HubSocket, event: string, args: unknown[]): Promise<object> {
-    try {
-      await this.limiter.consume(socket.id);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) throw E.rateLimited('events', err.msBeforeNext);
-      throw err;
-    }
+    const retryMs = this.spend(socket);
+    if (retryMs > 0) throw E.rateLimited('events', retryMs);
     const handler = isKnownEvent(event) ? this.handlers.get(event) : undefined;
     if (!handler) throw E.unknownEvent(event);
     const kind = socket.data.principal.kind;

@@ -44,7 +44,11 @@ export function createLocationServices(o: {
 }): LocationServices {
   const { store, roomControl, clock, config, backplane } = o;
   const loc = config.location;
-  const writer = new FixWriter(store.fixes, { maxRows: loc.batchMaxRows, maxDelayMs: loc.batchMaxDelayMs });
+  const writer = new FixWriter(store.fixSink, {
+    maxRows: loc.batchMaxRows,
+    maxDelayMs: loc.batchMaxDelayMs,
+    maxInFlight: store.fixBatchesInFlight,
+  });
   const latest = new LatestPositions(store, backplane.positions);
   const geofences = new GeofenceService(store, loc.geofenceMarginM, (id) => void backplane.publish({ type: 'fences', id }));
   const alerts = new AlertService(store, o.guard, roomControl, o.notifyOffline, clock, loc.maxFutureS * 1000);

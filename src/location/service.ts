@@ -1,7 +1,8 @@
 // The location use cases. A report: consent → per-fix validation → a position for fixes without
-// GPS (learned access points, cell-tower table: from memory when warm) → H3 cell → group-committed
-// write (with the fixes' cells and access points) → (per watch, in order) newest position, family
-// broadcast, area positions, geofences, low battery, learning access points from GPS fixes. A
+// GPS (learned access points, cell-tower table: from memory when warm) → H3 cell → a group-
+// committed write (with the fixes' cells and access points) and, beside it, (per watch, in order)
+// newest position, family broadcast, area positions, geofences, low battery, learning access
+// points from GPS fixes; the ack once the write is durable. A
 // fix no local resolver places is acked as a sign of life; if an outside provider is configured
 // it is asked meanwhile, and its answer goes through the same per-watch path when it comes.
 // Also the family's reads: the newest positions and the history (audit-logged).
@@ -114,9 +115,14 @@ export class LocationService {
     }
     // The provider is asked now, while the batch commits; the ack does not wait for its answer.
     const asked = unplaced.map((u) => ({ row: u.row, answer: this.deps.resolver.resolveRemote(u.fix) }));
-    await this.deps.writer.write(rows, observations);
-    if (asked.length > 0) this.track(this.placeLater(info, asked, now));
-    await this.perWatch.run(info.id, () => this.afterStore(info, rows, now, learnFrom));
+    // The family is told while the batch commits, not after: what parents see does not wait for
+    // the group commit and its fsync. The ack still waits for the commit, so an acked fix is never
+    // lost; the price is that after a crash a family may have seen a fix that was not stored (the
+    // watch, never acked, sends it again). docs/protocol.md, "location:report".
+    const durable = this.deps.writer.write(rows, observations);
+    const told = this.perWatch.run(info.id, () => this.tellFamily(info, rows, now, learnFrom));
+    if (asked.length > 0) this.track(durable.then(() => this.placeLater(info, asked, now)));
+    await Promise.all([durable, told]);
     return { accepted: accepted.length, rejected };
   }
 
@@ -219,7 +225,7 @@ export class LocationService {
               cell,
             };
             if (!(await this.deps.store.fixes.locate(deviceId, row.ts, receivedAt, placed))) return;
-            await this.afterStore(reportedUnder, [placed], receivedAt, []);
+            await this.tellFamily(reportedUnder, [placed], receivedAt, []);
           });
         } catch (err) {
           this.deps.onBackgroundError(err, 'placing a fix from the geolocation provider');
@@ -228,10 +234,10 @@ export class LocationService {
     );
   }
 
-  private async afterStore(reportedUnder: DeviceInfo, rows: FixRow[], now: number, learnFrom: Learnable[]): Promise<void> {
+  private async tellFamily(reportedUnder: DeviceInfo, rows: FixRow[], now: number, learnFrom: Learnable[]): Promise<void> {
     const deviceId = reportedUnder.id;
     const familyId = reportedUnder.familyId!;
-    // The watch may have been unbound, or its location turned off, while the batch committed: the
+    // The watch may have been unbound, or its location turned off, since the report was accepted: the
     // fixes are stored (and acked), but nothing of them is cached, told, counted, learned or alerted.
     if (!stillSharing(reportedUnder, await this.deps.devices.get(deviceId))) return;
     const boundAt = reportedUnder.sharingSince;

@@ -1,15 +1,19 @@
 // Group commit for location fixes: reports arriving within a few milliseconds share one
-// transaction, and each report's ack waits for the commit that made its fixes durable. One
-// transaction is in flight at a time; what arrives meanwhile forms the next batch, so batches
-// grow by themselves under load. A fix's cells and access points (fix_observations) go in the
-// same transaction as the fix.
-import type { FixObservationRow, FixRepository, FixRow } from './fixes.js';
+// transaction, and each report's ack waits for the commit that made its fixes durable. Up to
+// `maxInFlight` transactions run at once (one for SQLite's single writer; a few for PostgreSQL,
+// where a slow commit must not cap throughput); what arrives meanwhile forms the next batch, so
+// batches grow by themselves under load. A fix's cells and access points (fix_observations) go
+// in the same transaction as the fix.
+import type { FixObservationRow, FixRow } from './fixes.js';
+import type { FixSink } from './sqlite-fix-thread.js';
 
 export interface FixWriterOptions {
   /** Flush as soon as this many rows wait. */
   maxRows: number;
   /** Flush at the latest this long after the first row of a batch arrived. */
   maxDelayMs: number;
+  /** Batches committing at once (default 1). */
+  maxInFlight?: number;
 }
 
 interface Waiter {
@@ -23,12 +27,12 @@ export class FixWriter {
   private waiting: Waiter[] = [];
   private waitingRows = 0;
   private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   /** Rows committed and batches run, for metrics. */
   readonly stats = { rows: 0, batches: 0 };
 
   constructor(
-    private readonly repo: FixRepository,
+    private readonly repo: FixSink,
     private readonly opts: FixWriterOptions,
   ) {}
 
@@ -44,14 +48,18 @@ export class FixWriter {
 
   /** Commits everything waiting; resolves when nothing is left. */
   async flush(): Promise<void> {
-    while (this.inFlight || this.waiting.length > 0) {
-      if (!this.inFlight) this.start();
-      await this.inFlight;
+    while (this.inFlight.size > 0 || this.waiting.length > 0) {
+      if (this.inFlight.size === 0) this.start();
+      await Promise.all(this.inFlight);
     }
   }
 
+  private get full(): boolean {
+    return this.inFlight.size >= (this.opts.maxInFlight ?? 1);
+  }
+
   private schedule(): void {
-    if (this.inFlight) return; // the running batch starts the next one when it ends
+    if (this.full) return; // a running batch starts the next one when it ends
     if (this.waitingRows >= this.opts.maxRows) {
       this.start();
     } else {
@@ -62,16 +70,17 @@ export class FixWriter {
   private start(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.inFlight || this.waiting.length === 0) return;
+    if (this.full || this.waiting.length === 0) return;
     const batch = this.waiting;
     this.waiting = [];
     this.waitingRows = 0;
-    this.inFlight = this.commit(batch).finally(() => {
-      this.inFlight = undefined;
-      // Back to the event loop first: with SQLite a commit resolves without I/O, and writers
-      // that write again at once would otherwise keep the loop spinning here.
+    const running: Promise<void> = this.commit(batch).finally(() => {
+      this.inFlight.delete(running);
+      // Back to the event loop first: a commit may resolve without I/O, and writers that write
+      // again at once would otherwise keep the loop spinning here.
       if (this.waiting.length > 0) setImmediate(() => this.schedule());
     });
+    this.inFlight.add(running);
   }
 
   private async commit(batch: Waiter[]): Promise<void> {

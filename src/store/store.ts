@@ -19,6 +19,7 @@ import { RetentionRepository } from './retention.js';
 import { PushOutboxRepository } from './push-outbox.js';
 import { migrateToLatest } from './migrations.js';
 import { SessionRepository } from './sessions.js';
+import { type FixSink, SqliteFixThread } from './sqlite-fix-thread.js';
 import { UserRepository } from './users.js';
 
 export interface Store {
@@ -28,6 +29,10 @@ export interface Store {
   readonly devices: DeviceRepository;
   readonly families: FamilyRepository;
   readonly fixes: FixRepository;
+  /** Where group-committed fixes are written: a thread of its own for SQLite, the repository for PostgreSQL. */
+  readonly fixSink: FixSink;
+  /** Batches of fixes that may commit at once (SQLite has one writer). */
+  readonly fixBatchesInFlight: number;
   readonly audit: AuditRepository;
   readonly geofences: GeofenceRepository;
   readonly alerts: AlertRepository;
@@ -55,13 +60,20 @@ export async function openStore(url: string): Promise<Store> {
     await db.destroy();
     throw err;
   }
+  const fixes = new FixRepository(db);
+  // A file database writes its fixes from a thread of its own (an in-memory one cannot be shared).
+  const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : undefined;
+  const thread = file && file !== ':memory:' ? new SqliteFixThread(file) : undefined;
+  const fixSink: FixSink = thread ?? fixes;
   return {
     dialect,
     users: new UserRepository(db),
     sessions: new SessionRepository(db),
     devices: new DeviceRepository(db, dialect),
     families: new FamilyRepository(db, dialect),
-    fixes: new FixRepository(db),
+    fixes,
+    fixSink,
+    fixBatchesInFlight: dialect === 'sqlite' ? 1 : 3,
     audit: new AuditRepository(db),
     geofences: new GeofenceRepository(db),
     alerts: new AlertRepository(db),
@@ -78,6 +90,9 @@ export async function openStore(url: string): Promise<Store> {
     async ping() {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    async close() {
+      if (thread) await thread.close();
+      await db.destroy();
+    },
   };
 }
