@@ -28,7 +28,8 @@ export async function ensureWebBuild(): Promise<void> {
   await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
 }
 
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless, with a fake camera and microphone (`extraArgs`: e.g. the fake camera's video file). */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -40,6 +41,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
+      ...extraArgs,
     ],
   });
 }
