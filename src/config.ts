@@ -120,6 +120,11 @@ export const envSchema = {
   HUB_MEDIA_UPLOAD_MB_PER_MIN: int(1, 10_000).default(32),
   HUB_MEDIA_UPLOAD_MB_PER_DAY: int(1, 100_000).default(256),
   HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
+  HUB_FFMPEG_PATH: z
+    .string()
+    .trim()
+    .regex(/^[^\s;|&$`'"<>]+$/, 'must be a command name or path, without spaces or shell characters')
+    .default('ffmpeg'),
   HUB_MAP_TILES_URL: optionalText.refine(
     (v) => v === undefined || tilesHostSource(v) !== undefined,
     'must be an http(s) URL template with {z}, {x} and {y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png',
@@ -266,6 +271,8 @@ export interface Config {
     readonly graceMs: number;
     readonly maxCallsPerFamily: number;
   };
+  /** Voice conversion (AMR-NB for watches, Ogg/Opus for browsers): the ffmpeg binary, found at run time. */
+  readonly audio: { readonly ffmpegPath: string };
   /** The parents' web app's map: a tile URL template and its attribution; unset, the app's offline base map. */
   readonly map: { readonly tilesUrl: string | undefined; readonly tilesAttribution: string | undefined };
   /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
@@ -379,6 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graceMs: e.HUB_CALL_RECONNECT_GRACE_S * 1000,
       maxCallsPerFamily: e.HUB_MAX_CALLS_PER_FAMILY,
     }),
+    audio: Object.freeze({ ffmpegPath: e.HUB_FFMPEG_PATH }),
     map: Object.freeze({ tilesUrl: e.HUB_MAP_TILES_URL?.trim(), tilesAttribution: e.HUB_MAP_TILES_ATTRIBUTION?.trim() }),
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
     push: Object.freeze({
