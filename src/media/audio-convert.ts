@@ -69,6 +69,7 @@ export class AudioConverter {
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
   private running = 0;
+  private started = 0;
   private readonly waiting: (() => void)[] = [];
   private caps: Promise<AudioCapabilities> | undefined;
 
@@ -90,9 +91,9 @@ export class AudioConverter {
     return c.toAmrNb && c.toOgg;
   }
 
-  /** Conversions running now, and waiting for a slot (for tests and metrics). */
-  load(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
+  /** Conversions running now, waiting for a slot, and started since the process began (tests, metrics). */
+  load(): { running: number; waiting: number; started: number } {
+    return { running: this.running, waiting: this.waiting.length, started: this.started };
   }
 
   async convert(input: Buffer, to: AudioTarget, opts: ConvertOptions = {}): Promise<Buffer> {
@@ -117,6 +118,7 @@ export class AudioConverter {
     try {
       const left = deadline - Date.now();
       if (left <= 0) throw new AudioConversionError('timeout', `no conversion slot within ${timeoutMs} ms`);
+      this.started += 1;
       const output = await this.run(argsFor(to), prepareInput(input), left, maxOutputBytes);
       checkOutput(output, to);
       return output;

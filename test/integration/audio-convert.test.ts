@@ -173,7 +173,7 @@ describe('convertAudio (real ffmpeg)', () => {
     expect(await converter.available()).toBe(true);
     const err = await failure(converter.convert(sine(1, '-f', 'wav'), 'amr-nb', { timeoutMs: 300 }));
     expect(err.reason).toBe('timeout');
-    expect(converter.load()).toEqual({ running: 0, waiting: 0 });
+    expect(converter.load()).toMatchObject({ running: 0, waiting: 0 });
     // The process is gone (killed, not left running).
     const pid = Number(execFileSync('cat', [`${fake}.pid`]).toString());
     await expect
@@ -208,7 +208,7 @@ describe('convertAudio (real ffmpeg)', () => {
     const refused = results.filter((r) => !r.ok);
     expect(done.length).toBe(5); // 2 running + 3 queued
     expect(refused.map((r) => !r.ok && r.reason)).toEqual(Array(7).fill('busy'));
-    expect(converter.load()).toEqual({ running: 0, waiting: 0 });
+    expect(converter.load()).toMatchObject({ running: 0, waiting: 0 });
   });
 
   it('says `unavailable` for a missing ffmpeg, and only for the direction a build lacks', async () => {
