@@ -93,6 +93,11 @@ export const envSchema = {
   HUB_MAX_VOICE_BYTES: int(1024, 32 * 1024 * 1024).default(1024 * 1024),
   HUB_MAX_VOICE_DURATION_S: int(1, 600).default(60),
   HUB_MAX_IMAGE_BYTES: int(1024, 32 * 1024 * 1024).default(4 * 1024 * 1024),
+  HUB_FFMPEG_PATH: z
+    .string()
+    .trim()
+    .regex(/^[^\s;|&$`'"<>]+$/, 'must be a command name or path, without spaces or shell characters')
+    .default('ffmpeg'),
   HUB_MAX_CONTACTS: int(1, 1000).default(50),
   HUB_COMMAND_TTL_S: int(10, 30 * 86_400).default(86_400),
   HUB_FIELD_KEY: optionalText.refine(
@@ -120,16 +125,15 @@ export const envSchema = {
   HUB_MEDIA_UPLOAD_MB_PER_MIN: int(1, 10_000).default(32),
   HUB_MEDIA_UPLOAD_MB_PER_DAY: int(1, 100_000).default(256),
   HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
-  HUB_FFMPEG_PATH: z
-    .string()
-    .trim()
-    .regex(/^[^\s;|&$`'"<>]+$/, 'must be a command name or path, without spaces or shell characters')
-    .default('ffmpeg'),
   HUB_MAP_TILES_URL: optionalText.refine(
     (v) => v === undefined || tilesHostSource(v) !== undefined,
     'must be an http(s) URL template with {z}, {x} and {y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png',
   ),
   HUB_MAP_TILES_ATTRIBUTION: optionalText.refine((v) => v === undefined || v.length <= 300, 'must be at most 300 characters'),
+  // The watch gateway's listener and per-address bound (src/watch/gateway reads them; declared
+  // here too so that docker-compose.yml and deploy/nginx.conf can be checked against them).
+  HUB_WATCH_TCP_PORT: int(0, 65535).default(5093),
+  HUB_WATCH_MAX_CONNECTIONS_PER_IP: int(1, 100_000).default(20),
 } as const;
 
 /**
