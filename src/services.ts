@@ -135,7 +135,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       limiter: backplane.limiter,
       metrics,
       onPushError: (err) => logger.error({ err }, 'push enqueue failed'),
-      voiceFormats: new VoiceFormats(audio),
+      voiceFormats: new VoiceFormats(audio, { clock }),
     },
     config.chat,
   );
