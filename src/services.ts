@@ -84,6 +84,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   const metrics = new HubMetrics();
   const roomControl = new SocketRoomControl();
   const audio = audioConverter(config.audio.ffmpegPath);
+  metrics.observeAudio(audio);
   const tokens = new TokenService({
     secret: deps.jwtSecret,
     previousSecrets: config.jwtPreviousSecrets,

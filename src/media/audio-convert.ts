@@ -70,6 +70,13 @@ export class AudioConverter {
   private readonly maxQueued: number;
   private running = 0;
   private started = 0;
+  private readonly failures: Record<AudioConversionFailure, number> = {
+    unavailable: 0,
+    failed: 0,
+    timeout: 0,
+    'too-large': 0,
+    busy: 0,
+  };
   private readonly waiting: (() => void)[] = [];
   private caps: Promise<AudioCapabilities> | undefined;
 
@@ -96,7 +103,21 @@ export class AudioConverter {
     return { running: this.running, waiting: this.waiting.length, started: this.started };
   }
 
+  /** Conversions refused or failed since the process began, by reason (metrics). */
+  failureCounts(): Readonly<Record<AudioConversionFailure, number>> {
+    return { ...this.failures };
+  }
+
   async convert(input: Buffer, to: AudioTarget, opts: ConvertOptions = {}): Promise<Buffer> {
+    try {
+      return await this.convertOnce(input, to, opts);
+    } catch (err) {
+      if (err instanceof AudioConversionError) this.failures[err.reason] += 1;
+      throw err;
+    }
+  }
+
+  private async convertOnce(input: Buffer, to: AudioTarget, opts: ConvertOptions): Promise<Buffer> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     if (to !== 'amr-nb' && to !== 'ogg') throw new AudioConversionError('failed', `unknown target format ${String(to)}`);

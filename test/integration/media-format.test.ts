@@ -80,6 +80,7 @@ describe('GET /v1/media/:id?format=ogg', () => {
     });
     expect(pcm.length / 16_000).toBeCloseTo(2, 0);
     expect(started()).toBe(before + 1);
+    expect(await (await fetch(`${t.url}/metrics`)).text()).toMatch(/hub_audio_conversions\{what="started"\} [1-9]/);
 
     // Every member and the watch itself; the same bytes, no new conversion.
     const guardian = await addMember(t, f.owner, f.familyId, 'guardian');
@@ -213,5 +214,8 @@ describe('GET /v1/media/:id?format=ogg without ffmpeg', () => {
     const other = await sharingFamily(t);
     const refused = await download(t, `${f.url}?format=ogg`, other.owner.accessToken);
     expect(refused.error?.reason).toBe('no_such_media');
+    // Counted, for operators.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/hub_audio_conversion_failures\{reason="unavailable"\} [1-9]/);
   });
 });
