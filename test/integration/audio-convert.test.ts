@@ -144,6 +144,25 @@ describe('convertAudio (real ffmpeg)', () => {
     expect(err.reason).toBe('failed');
   });
 
+  it('reads nothing but its input: playlists and concat scripts naming files or URLs fail', async () => {
+    // ffmpeg 5's own defaults refuse most of these from a pipe too; the hub's -protocol_whitelist
+    // and -format_whitelist make that not depend on the build or version.
+    const dir = mkdtempSync(join(tmpdir(), 'audio-secret-'));
+    const secret = join(dir, 'secret.wav');
+    writeFileSync(secret, sine(1, '-f', 'wav'));
+    const crafted = [
+      `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:1.0,\nfile://${secret}\n#EXT-X-ENDLIST\n`,
+      `ffconcat version 1.0\nfile '${secret}'\n`,
+      `#EXTM3U\n#EXTINF:1.0,\nhttp://127.0.0.1:9/x.wav\n`,
+    ];
+    for (const text of crafted) {
+      for (const to of ['amr-nb', 'ogg'] as const) {
+        const err = await failure(convertAudio(Buffer.from(text), to));
+        expect(err.reason, text.slice(0, 20)).toBe('failed');
+      }
+    }
+  });
+
   it('refuses input over the bound before starting ffmpeg, and output over the caller bound', async () => {
     const big = Buffer.alloc(MAX_INPUT_BYTES + 1);
     expect((await failure(convertAudio(big, 'amr-nb'))).reason).toBe('too-large');
