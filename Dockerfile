@@ -44,6 +44,12 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HUB_DATA_DIR=/data
 WORKDIR /app
+# Voice conversion for watches (AMR-NB) and browsers (Ogg/Opus): ffmpeg, with libavcodec-extra for
+# the libopencore_amrnb encoder (Debian's plain libavcodec decodes AMR but cannot encode it).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg libavcodec-extra \
+ && rm -rf /var/lib/apt/lists/* \
+ && ffmpeg -hide_banner -encoders | grep -q libopencore_amrnb
 # Code and dependencies stay root-owned (read-only for the process); only /data is writable.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -53,7 +59,8 @@ COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
-EXPOSE 3000
+# HTTP and Socket.IO (PORT), and watches over TCP (HUB_WATCH_TCP_PORT).
+EXPOSE 3000 5093
 # Liveness only (/readyz is for load balancers). No curl in slim images: node's global fetch.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"

@@ -93,6 +93,11 @@ export const envSchema = {
   HUB_MAX_VOICE_BYTES: int(1024, 32 * 1024 * 1024).default(1024 * 1024),
   HUB_MAX_VOICE_DURATION_S: int(1, 600).default(60),
   HUB_MAX_IMAGE_BYTES: int(1024, 32 * 1024 * 1024).default(4 * 1024 * 1024),
+  HUB_FFMPEG_PATH: z
+    .string()
+    .trim()
+    .regex(/^[^\s;|&$`'"<>]+$/, 'must be a command name or path, without spaces or shell characters')
+    .default('ffmpeg'),
   HUB_MAX_CONTACTS: int(1, 1000).default(50),
   HUB_COMMAND_TTL_S: int(10, 30 * 86_400).default(86_400),
   HUB_FIELD_KEY: optionalText.refine(
@@ -125,6 +130,10 @@ export const envSchema = {
     'must be an http(s) URL template with {z}, {x} and {y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png',
   ),
   HUB_MAP_TILES_ATTRIBUTION: optionalText.refine((v) => v === undefined || v.length <= 300, 'must be at most 300 characters'),
+  // The watch gateway's listener and per-address bound (src/watch/gateway reads them; declared
+  // here too so that docker-compose.yml and deploy/nginx.conf can be checked against them).
+  HUB_WATCH_TCP_PORT: int(0, 65535).default(5093),
+  HUB_WATCH_MAX_CONNECTIONS_PER_IP: int(1, 100_000).default(20),
 } as const;
 
 /**
@@ -266,6 +275,8 @@ export interface Config {
     readonly graceMs: number;
     readonly maxCallsPerFamily: number;
   };
+  /** Voice conversion (AMR-NB for watches, Ogg/Opus for browsers): the ffmpeg binary, found at run time. */
+  readonly audio: { readonly ffmpegPath: string };
   /** The parents' web app's map: a tile URL template and its attribution; unset, the app's offline base map. */
   readonly map: { readonly tilesUrl: string | undefined; readonly tilesAttribution: string | undefined };
   /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
@@ -379,6 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graceMs: e.HUB_CALL_RECONNECT_GRACE_S * 1000,
       maxCallsPerFamily: e.HUB_MAX_CALLS_PER_FAMILY,
     }),
+    audio: Object.freeze({ ffmpegPath: e.HUB_FFMPEG_PATH }),
     map: Object.freeze({ tilesUrl: e.HUB_MAP_TILES_URL?.trim(), tilesAttribution: e.HUB_MAP_TILES_ATTRIBUTION?.trim() }),
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
     push: Object.freeze({

@@ -10,6 +10,7 @@ import { openRedisBackplane } from './backplane/redis.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
+import { audioConversionAvailable, useFfmpeg } from './media/audio-convert.js';
 import { openMedia } from './media/workers.js';
 import { createPushProvider } from './push/index.js';
 import { createServices } from './services.js';
@@ -64,6 +65,16 @@ async function main(): Promise<void> {
       'base64',
     );
   const media = await openMedia(config.media, logger);
+  // Voice conversion (ffmpeg, optional): said once at start, like the media workers.
+  useFfmpeg(config.audio.ffmpegPath);
+  void audioConversionAvailable().then((ok) =>
+    ok
+      ? logger.info({ ffmpeg: config.audio.ffmpegPath }, 'voice conversion: ffmpeg with AMR-NB and Opus found')
+      : logger.warn(
+          { ffmpeg: config.audio.ffmpegPath },
+          'voice conversion unavailable or partial: no ffmpeg with libopencore_amrnb and libopus (Debian: ffmpeg libavcodec-extra)',
+        ),
+  );
   const backplane: Backplane = config.redisUrl
     ? await openRedisBackplane(
         {

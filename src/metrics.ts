@@ -66,6 +66,32 @@ export class HubMetrics {
   }
 
   /** Call and media gauges, read when scraped. */
+  /** Voice conversions of this process's ffmpeg (shared by the hubs of one process). */
+  observeAudio(audio: {
+    load(): Record<'running' | 'waiting' | 'started', number>;
+    failureCounts(): Record<string, number>;
+  }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'hub_audio_conversions',
+      help: 'Voice conversions (ffmpeg): running and waiting now, started since the process began',
+      labelNames: ['what'] as const,
+      registers,
+      collect() {
+        for (const [what, n] of Object.entries(audio.load())) this.set({ what }, n);
+      },
+    });
+    new Gauge({
+      name: 'hub_audio_conversion_failures',
+      help: 'Voice conversions refused or failed since the process began, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        for (const [reason, n] of Object.entries(audio.failureCounts())) this.set({ reason }, n);
+      },
+    });
+  }
+
   observeCalls(calls: { stats(): Record<'calls' | 'transports' | 'producers' | 'consumers', number> }, media: Media): void {
     const registers = [this.registry];
     new Gauge({

@@ -11,6 +11,7 @@ import { Guard } from './auth/policy.js';
 import { TokenService } from './auth/tokens.js';
 import { CallService } from './calls/service.js';
 import { ChatService } from './chat/service.js';
+import { VoiceFormats } from './chat/voice-formats.js';
 import { CommandService } from './commands/service.js';
 import type { Config } from './config.js';
 import type { PeerMessage } from './contract/events.js';
@@ -21,6 +22,7 @@ import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
 import { type LocationServices, createLocationServices } from './location/index.js';
 import { PlacesService } from './location/places.js';
+import { type AudioConverter, audioConverter } from './media/audio-convert.js';
 import type { Media } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
 import { PresenceService } from './presence/service.js';
@@ -51,6 +53,8 @@ export interface Services {
   readonly logger: Logger;
   readonly backplane: Backplane;
   readonly media: Media;
+  /** ffmpeg (HUB_FFMPEG_PATH) for voice conversion; shared by every hub of the process using that binary. */
+  readonly audio: AudioConverter;
   readonly metrics: HubMetrics;
   readonly clock: () => number;
   readonly newId: () => string;
@@ -79,6 +83,8 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   const newId = () => randomUUID();
   const metrics = new HubMetrics();
   const roomControl = new SocketRoomControl();
+  const audio = audioConverter(config.audio.ffmpegPath);
+  metrics.observeAudio(audio);
   const tokens = new TokenService({
     secret: deps.jwtSecret,
     previousSecrets: config.jwtPreviousSecrets,
@@ -130,6 +136,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       limiter: backplane.limiter,
       metrics,
       onPushError: (err) => logger.error({ err }, 'push enqueue failed'),
+      voiceFormats: new VoiceFormats(audio, { clock }),
     },
     config.chat,
   );
@@ -222,6 +229,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     logger,
     backplane,
     media,
+    audio,
     metrics,
     clock,
     newId,

@@ -15,6 +15,7 @@ import type { RoomControl } from '../realtime/room-control.js';
 import type { MediaRow, MessageRow } from '../store/messages.js';
 import type { Store } from '../store/store.js';
 import { type MediaLimits, checkMedia } from './media-check.js';
+import type { VoiceFormats } from './voice-formats.js';
 
 export interface ChatOptions extends MediaLimits {
   maxTextChars: number;
@@ -70,6 +71,8 @@ export class ChatService {
       limiter: LimiterFactory;
       metrics: Pick<HubMetrics, 'mediaStored' | 'mediaRefused'>;
       clock: () => number;
+      /** Voice notes in other formats (AMR → Ogg for browsers). */
+      voiceFormats: VoiceFormats;
     },
     private readonly opts: ChatOptions,
   ) {
@@ -220,6 +223,18 @@ export class ChatService {
     const data = await this.deps.store.mediaBlobs.get(media.id);
     if (!data) throw E.noSuchMedia();
     return data;
+  }
+
+  /**
+   * A voice note the reader was allowed by media(), as Ogg/Opus for a browser: an Ogg note as it
+   * is, an AMR note converted (cached); any other media is BAD_REQUEST `format_unsupported`.
+   */
+  async mediaAsOgg(media: MediaRow): Promise<Buffer> {
+    if (media.mime === 'audio/ogg') return this.mediaBytes(media);
+    if (media.mime !== 'audio/amr') {
+      throw E.formatUnsupported(`format=ogg is for AMR voice notes; this ${media.mime} plays as it is`);
+    }
+    return this.deps.voiceFormats.ogg(media.id, () => this.mediaBytes(media));
   }
 
   private async view(row: MessageRow): Promise<MessageView> {

@@ -89,6 +89,7 @@ export const E = {
     (seq: number, last: number) => `seq ${seq} is past the last message (${last})`,
   ),
   confirmRequired: reason('confirm_required', 'BAD_REQUEST', (m: string) => m),
+  formatUnsupported: reason('format_unsupported', 'BAD_REQUEST', (m: string) => m),
 
   // --- UNAUTHORIZED: who you are is not established --------------------------------------------
   tokenMissing: reason('token_missing', 'UNAUTHORIZED', text('missing token')),
@@ -180,6 +181,9 @@ export const E = {
   draining: reason('draining', 'UNAVAILABLE', () => 'this node is shutting down; reconnect'),
   callsUnavailable: reason('calls_unavailable', 'UNAVAILABLE', (m: string) => m),
   nodeUnreachable: reason('node_unreachable', 'UNAVAILABLE', (m: string) => m),
+  audioConversionUnavailable: reason('audio_conversion_unavailable', 'UNAVAILABLE', (m: string) => m),
+  audioConversionFailed: reason('audio_conversion_failed', 'UNAVAILABLE', (m: string) => m),
+  audioConversionBusy: reason('audio_conversion_busy', 'UNAVAILABLE', () => 'too many voice conversions at once; retry shortly'),
 
   // --- INTERNAL --------------------------------------------------------------------------------
   internal: reason('internal', 'INTERNAL', () => 'internal error'),

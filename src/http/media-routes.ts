@@ -1,5 +1,7 @@
 // GET /v1/media/:id: the bytes of a voice note or photo, for the family's members and watches,
 // with its type, length, long private caching (media never change) and byte ranges.
+// `?format=ogg`: a voice note as Ogg/Opus, for browsers, which cannot play watches' AMR-NB notes
+// (converted with ffmpeg and cached by ChatService; the same authorization as the bytes).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { E } from '../contract/errors.js';
@@ -7,6 +9,8 @@ import { id, parseOrThrow } from '../contract/schemas.js';
 import { type HttpContext, authenticated, caller } from './context.js';
 
 const params = z.strictObject({ id });
+/** Other query parameters (cache busters) are ignored, as they always were; `format` is checked. */
+const query = z.object({ format: z.enum(['ogg']).optional() });
 
 /** Parses a single `bytes=` range; undefined for none, null for unsatisfiable. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | null {
@@ -32,15 +36,19 @@ export function mediaRoutes(app: FastifyInstance, ctx: HttpContext): void {
   authenticated(app, ctx, (scope) => {
     scope.get('/v1/media/:id', async (req, reply) => {
       const { id } = parseOrThrow(params, req.params);
+      const { format } = parseOrThrow(query, req.query);
       const media = await chat.media(caller(req), id);
-      const etag = `"${media.id}"`;
+      if (format === 'ogg' && !media.mime.startsWith('audio/')) {
+        throw E.formatUnsupported(`format=ogg is for voice notes; this is ${media.mime}`);
+      }
+      const etag = format ? `"${media.id}.${format}"` : `"${media.id}"`;
       void reply
         .header('cache-control', 'private, max-age=31536000, immutable')
         .header('etag', etag)
         .header('accept-ranges', 'bytes')
         .header('x-content-type-options', 'nosniff');
       if (req.headers['if-none-match'] === etag) return reply.status(304).send();
-      const data = await chat.mediaBytes(media);
+      const data = format === 'ogg' ? await chat.mediaAsOgg(media) : await chat.mediaBytes(media);
       const range = parseRange(req.headers.range, data.length);
       if (range === null) {
         return reply
@@ -48,7 +56,7 @@ export function mediaRoutes(app: FastifyInstance, ctx: HttpContext): void {
           .header('content-range', `bytes */${data.length}`)
           .send({ error: { ...E.invalid('range not satisfiable').toBody() } });
       }
-      void reply.type(media.mime);
+      void reply.type(format === 'ogg' ? 'audio/ogg' : media.mime);
       if (!range) return reply.header('content-length', data.length).send(data);
       return reply
         .status(206)

@@ -297,14 +297,40 @@ describe('the parents’ web app', () => {
       media: { data: amrFile(1), mime: 'audio/amr' },
     });
     expect(amr.ok).toBe(true);
-    const amrButton = page.locator(`[data-voice="${amr.message.media!.id}"]`);
+    const amrId = amr.message.media!.id;
+    const amrButton = page.locator(`[data-voice="${amrId}"]`);
+    // Browsers cannot play AMR: the app asks the hub for Ogg (converted by ffmpeg), never for the
+    // AMR bytes, and plays what it gets: the bytes are seen on their way (route.fetch passes the
+    // request on as it is).
+    const oggBodies: Buffer[] = [];
+    await page.route(`**/v1/media/${amrId}?format=ogg`, async (route) => {
+      const res = await route.fetch();
+      oggBodies.push(await res.body());
+      expect(res.status()).toBe(200);
+      expect(res.headers()['content-type']).toBe('audio/ogg');
+      await route.fulfill({ response: res });
+    });
     await amrButton.click();
-    // Browsers cannot play AMR: the app asks the hub for Ogg, never for the AMR bytes.
-    await page
-      .locator(`[data-voice-player="${amr.message.media!.id}"], [data-voice-unplayable="${amr.message.media!.id}"]`)
-      .waitFor();
-    expect(requests).toContain(`/v1/media/${amr.message.media!.id}?format=ogg`);
-    expect(requests).not.toContain(`/v1/media/${amr.message.media!.id}`);
+    const player = page.locator(`audio[data-voice-player="${amrId}"]`);
+    await player.waitFor();
+    expect(await page.locator(`[data-voice-unplayable="${amrId}"]`).count()).toBe(0);
+    expect(await player.getAttribute('src')).toMatch(/^blob:/);
+    expect(oggBodies).toHaveLength(1);
+    expect(oggBodies[0]!.subarray(0, 4).toString('latin1')).toBe('OggS');
+    // Chromium decodes it: the element learns the note's length (one second) from the Ogg/Opus.
+    await expect
+      .poll(
+        () =>
+          player.evaluate((a) => {
+            const d = (a as unknown as { duration: number }).duration;
+            return Number.isFinite(d) ? d : 0;
+          }),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0.5);
+    expect(await player.evaluate((a) => (a as unknown as { error: unknown }).error)).toBeNull();
+    expect(requests).toContain(`/v1/media/${amrId}?format=ogg`);
+    expect(requests).not.toContain(`/v1/media/${amrId}`);
     await screenshot(page, 'phone-chat');
 
     // --- A voice call to the watch, audio flowing both ways ---------------------------------------

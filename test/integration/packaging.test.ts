@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
-import { ENV_VARS, loadConfig } from '../../src/config.js';
+import { ENV_VARS, envSchema, loadConfig } from '../../src/config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (rel: string): string => readFileSync(join(ROOT, rel), 'utf8');
@@ -262,22 +262,39 @@ function locations(text: string): { path: string; body: string }[] {
   return out;
 }
 
-/** Every upstream block: its name, body and servers. */
-const upstreams = [...nginx.matchAll(/upstream (\S+) \{/g)].map((m) => {
-  const body = block(nginx.slice(m.index), /upstream \S+ /) ?? '';
-  const servers = [...body.matchAll(/(?:^|[;{ ])server ([^\s;:]+):(\d+)[^;]*;/g)].map((x) => ({
-    host: x[1] ?? '',
-    port: Number(x[2]),
-  }));
-  return { name: m[1] ?? '', body, servers };
-});
+// (The head stops before the brace: block() starts at the first brace after it.)
+const httpBlock = block(nginx, /(?:^|[;{}]) ?http (?=\{)/) ?? '';
+/** The TCP proxy for watches (the stream module): a top-level `stream { … }`. */
+const streamBlock = block(nginx, /(?:^|[;{}]) ?stream (?=\{)/);
+
+/** Every upstream block of a context: its name, body and servers. */
+function upstreamsOf(text: string) {
+  return [...text.matchAll(/upstream (\S+) \{/g)].map((m) => {
+    const body = block(text.slice(m.index), /upstream \S+ /) ?? '';
+    const servers = [...body.matchAll(/(?:^|[;{ ])server ([^\s;:]+):(\d+)[^;]*;/g)].map((x) => ({
+      host: x[1] ?? '',
+      port: Number(x[2]),
+    }));
+    return { name: m[1] ?? '', body, servers };
+  });
+}
+/** The http context's upstreams (HTTP and Socket.IO). */
+const upstreams = upstreamsOf(httpBlock);
+const streamUpstreams = upstreamsOf(streamBlock ?? '');
+/** The `server { … }` blocks of the stream context. */
+const streamServers = [...(streamBlock ?? '').matchAll(/(?:^|[;{}]) ?server \{/g)].map(
+  (m) => block((streamBlock ?? '').slice(m.index), /server /) ?? '',
+);
+/** A hub's watch TCP port, as its environment sets it (the gateway's default otherwise). */
+const watchPortOf = (service: Service): number => envSchema.HUB_WATCH_TCP_PORT.parse(resolvedEnv(service)['HUB_WATCH_TCP_PORT']);
+const WATCH_PORT_DEFAULT = envSchema.HUB_WATCH_TCP_PORT.parse(undefined);
 const upstreamNames = upstreams.map((u) => u.name);
 /** The Socket.IO upstream map: `map "<key>" $var { <value> <upstream>; … }`. */
 const socketIoMap = /map "\$arg_transport:\$arg_sid" \$(\S+) \{([^}]*)\}/.exec(nginx);
 const mapTargets = Object.fromEntries(
   [...(socketIoMap?.[2] ?? '').matchAll(/(\S+)\s+(\S+);/g)].map((m) => [m[1]!.replace(/"/g, ''), m[2] ?? '']),
 );
-const nginxLocations = locations(nginx);
+const nginxLocations = locations(httpBlock);
 const socketIo = nginxLocations.find((l) => l.path.replace(/^[=~^*]+ /, '') === '/socket.io/');
 
 function sizeBytes(v: string): number {
@@ -493,8 +510,11 @@ describe('docker-compose.yml', () => {
     }
     const nginxService = services['nginx'] ?? {};
     const ports = publishedPorts(nginxService);
-    const listen = Number(/listen (\d+)/.exec(nginx)?.[1]);
+    const listen = Number(/listen (\d+)/.exec(httpBlock)?.[1]);
     expect(ports.some((p) => p.host !== undefined && p.host > 0 && p.container === listen)).toBe(true);
+    // And the watches' TCP port, the same number outside and in (watches are set to a host and port).
+    const watchListen = Number(/listen (\d+)/.exec(streamServers[0] ?? '')?.[1]);
+    expect(ports.some((p) => p.protocol === 'tcp' && p.host === watchListen && p.container === watchListen)).toBe(true);
 
     const conf = mounts(nginxService).find((m) => m.target === '/etc/nginx/nginx.conf');
     expect(conf).toBeDefined();
@@ -602,6 +622,58 @@ describe('deploy/nginx.conf', () => {
   });
 });
 
+describe('deploy/nginx.conf stream block (watches over TCP)', () => {
+  it('listens on the watch port and balances it over exactly the compose hubs, on the port each hub listens on', () => {
+    expect(streamBlock, 'a top-level stream { } block').toBeDefined();
+    expect(streamServers).toHaveLength(1);
+    const server = streamServers[0] ?? '';
+    const listen = Number(/listen (\d+)[^;]*;/.exec(server)?.[1]);
+    // Every hub sets the watch port explicitly, and nginx listens on the same number.
+    for (const { name, service } of hubs) {
+      expect(rawEnv(service)['HUB_WATCH_TCP_PORT'], `${name} sets HUB_WATCH_TCP_PORT`).toBeDefined();
+      expect(watchPortOf(service), name).toBeGreaterThan(0);
+    }
+    expect(listen).toBe(WATCH_PORT_DEFAULT);
+    const target = /proxy_pass (\S+);/.exec(server)?.[1] ?? '';
+    const upstream = streamUpstreams.find((u) => u.name === target);
+    expect(upstream, `proxy_pass ${target} names a stream upstream`).toBeDefined();
+    expect(upstream?.servers.map((x) => x.host).sort()).toEqual(hubNames);
+    for (const { name, service } of hubs) {
+      expect(upstream?.servers.find((x) => x.host === name)?.port, `${name} watch port`).toBe(watchPortOf(service));
+    }
+    // Not HTTP: no http upstream or location points at the watch port.
+    for (const u of upstreams) for (const x of u.servers) expect(x.port, u.name).not.toBe(WATCH_PORT_DEFAULT);
+  });
+
+  it('keeps quiet watch connections open longer than the hub would, and finds dead ones', () => {
+    const server = streamServers[0] ?? '';
+    const timeout = /proxy_timeout (\S+);/.exec(server)?.[1];
+    expect(timeout, 'proxy_timeout (the default, 10 min, is shorter than a watch may be quiet)').toBeDefined();
+    // Longer than the gateway's idle limit (HUB_WATCH_IDLE_TIMEOUT_S, 15 min by default): the hub decides.
+    expect(seconds(timeout ?? '0')).toBeGreaterThan(15 * 60);
+    expect(server).toMatch(/listen \d+ [^;]*so_keepalive=on/);
+    expect(server).toMatch(/proxy_connect_timeout \S+;/);
+  });
+
+  it('balances by open connections and bounds connections per client address at the edge', () => {
+    const server = streamServers[0] ?? '';
+    const upstream = streamUpstreams.find((u) => u.name === /proxy_pass (\S+);/.exec(server)?.[1]);
+    // One TCP connection is one watch session: nothing needs to stick, so no address hash.
+    expect(upstream?.body).toMatch(/least_conn;/);
+    expect(upstream?.body).not.toMatch(/\bhash\b|ip_hash/);
+    // Every watch reaches a hub from nginx's address: the per-address bound lives in nginx, and the
+    // hubs' own one must not be what caps the whole balancer.
+    const zone = /limit_conn_zone \$binary_remote_addr zone=(\w+):\S+;/.exec(streamBlock ?? '')?.[1];
+    expect(zone).toBeDefined();
+    const perAddr = Number(new RegExp(`limit_conn ${zone} (\\d+);`).exec(server)?.[1]);
+    expect(perAddr).toBeGreaterThan(0);
+    for (const { name, service } of hubs) {
+      const hubBound = envSchema.HUB_WATCH_MAX_CONNECTIONS_PER_IP.parse(resolvedEnv(service)['HUB_WATCH_MAX_CONNECTIONS_PER_IP']);
+      expect(hubBound, `${name} HUB_WATCH_MAX_CONNECTIONS_PER_IP`).toBeGreaterThanOrEqual(perAddr * 100);
+    }
+  });
+});
+
 describe('Dockerfile', () => {
   it('is multi-stage with a fresh, slim node base for the final stage', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
@@ -639,9 +711,12 @@ describe('Dockerfile', () => {
     expect(copiesFrom.some((c) => c.srcs.includes('package.json'))).toBe(true);
   });
 
-  it('exposes the default PORT and starts what `npm start` starts', () => {
-    const expose = (finalStage?.body ?? []).filter((i) => i.keyword === 'EXPOSE').map((i) => i.args);
-    expect(expose.map((e) => Number(e.split('/')[0]))).toEqual([defaults.port]);
+  it('exposes the default PORT and watch port and starts what `npm start` starts', () => {
+    const expose = (finalStage?.body ?? [])
+      .filter((i) => i.keyword === 'EXPOSE')
+      .flatMap((i) => i.args.split(/\s+/))
+      .map((e) => Number(e.split('/')[0]));
+    expect(expose).toEqual([defaults.port, WATCH_PORT_DEFAULT]);
 
     const cmd = (finalStage?.body ?? []).filter((i) => i.keyword === 'CMD').pop();
     const argv = JSON.parse(cmd?.args ?? 'null') as unknown;
@@ -675,6 +750,17 @@ describe('Dockerfile', () => {
     expect(chowned, `${dataDir} chowned to ${user} before VOLUME`).toBe(true);
     const stop = (finalStage?.body ?? []).find((i) => i.keyword === 'STOPSIGNAL');
     if (stop) expect(stop.args).toBe('SIGTERM');
+  });
+
+  it('installs ffmpeg with the AMR-NB encoder in the runtime image (voice for watches)', () => {
+    // The final stage itself: build stages are not shipped.
+    const installs = (finalStage?.body ?? []).filter((i) => i.keyword === 'RUN' && /apt-get install/.test(i.args));
+    const text = installs.map((i) => i.args).join(' ');
+    expect(text).toMatch(/\bffmpeg\b/);
+    // Debian's plain libavcodec has no libopencore_amrnb encoder; the -extra build does.
+    expect(text).toMatch(/\blibavcodec-extra\b/);
+    expect(text).toMatch(/--no-install-recommends/);
+    expect(text).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
   });
 
   it('keeps host build output and data out of the build context', () => {

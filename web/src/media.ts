@@ -1,7 +1,8 @@
 // Chat media, fetched with the bearer token and shown through blob: URLs: a token never goes in
 // a URL, and the CSP needs no outside media source. AMR voice notes (what most watches record)
 // cannot be played by browsers: they are asked for as Ogg (`?format=ogg`, the hub converts with
-// ffmpeg); a 415/503 answer, or bytes the browser cannot play anyway, mean "not playable here".
+// ffmpeg); a 503 answer (no ffmpeg on the hub), or bytes the browser cannot play anyway, mean
+// "not playable here".
 import type { MediaView } from '../../src/contract/models.js';
 import { authFetch } from './auth.js';
 import { errorOf } from './http.js';
@@ -19,7 +20,7 @@ const canPlay = (mime: string) => {
 async function load(media: MediaView): Promise<MediaResult> {
   const isAmr = media.mime === 'audio/amr';
   const res = await authFetch(isAmr ? `${media.url}?format=ogg` : media.url);
-  if (isAmr && (res.status === 415 || res.status === 503)) {
+  if (isAmr && res.status === 503) {
     return { ok: false, reason: 'unplayable', message: 'This voice note cannot be played here.' };
   }
   if (!res.ok) {
