@@ -12,6 +12,7 @@ import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { openMedia } from './media/workers.js';
 import { createPushProvider } from './push/index.js';
+import { createMailer } from './mail/mailer.js';
 import { createServices } from './services.js';
 import { StartupError, explainListenError, explainStoreError, lockSqlite, prepareDataDir, sqlitePath } from './startup.js';
 import { openStore, type Store } from './store/store.js';
@@ -77,7 +78,10 @@ async function main(): Promise<void> {
       )
     : memoryBackplane(config.nodeId);
   const pushProvider = createPushProvider(config, logger);
-  const services = createServices({ store, logger, backplane, media, pushProvider, jwtSecret, fieldKey }, config);
+  // Password resets by email; without HUB_SMTP_URL they answer UNAVAILABLE.
+  const mailer = config.smtp ? createMailer(config.smtp.url, { from: config.smtp.from }) : undefined;
+  logger.info({ mail: mailer ? mailer.describe() : 'off (HUB_SMTP_URL unset)' }, 'password-reset mail');
+  const services = createServices({ store, logger, backplane, media, pushProvider, mailer, jwtSecret, fieldKey }, config);
   const hub = await createHub(services, config);
   let port: number;
   try {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Backplane } from './backplane/backplane.js';
 import { Accounts } from './auth/accounts.js';
 import { Authenticator } from './auth/authenticator.js';
+import { PasswordReset } from './auth/password-reset.js';
 import { FieldCipher } from './auth/field-crypto.js';
 import { Guard } from './auth/policy.js';
 import { TokenService } from './auth/tokens.js';
@@ -21,6 +22,7 @@ import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
 import { type LocationServices, createLocationServices } from './location/index.js';
 import { PlacesService } from './location/places.js';
+import type { Mailer } from './mail/mailer.js';
 import type { Media } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
 import { PresenceService } from './presence/service.js';
@@ -38,6 +40,8 @@ export interface ServiceDeps {
   backplane: Backplane;
   media: Media;
   pushProvider: PushProvider;
+  /** Outgoing mail (password resets); undefined without HUB_SMTP_URL. */
+  mailer?: Mailer | undefined;
   /** The HS256 secret for the hub's own tokens. */
   jwtSecret: string;
   /** The AES-256-GCM key for sensitive fields. */
@@ -60,6 +64,7 @@ export interface Services {
   readonly guard: Guard;
   readonly devices: DeviceDirectory;
   readonly accounts: Accounts;
+  readonly passwordReset: PasswordReset;
   readonly provisioning: Provisioning;
   readonly families: FamilyService;
   readonly presence: PresenceService;
@@ -107,6 +112,19 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     clock,
     newId,
     onSessionEnded: (sid) => roomControl.endSession(sid),
+    guard,
+    roomControl,
+    policyVersion: config.policyVersion,
+  });
+  const passwordReset = new PasswordReset({
+    store,
+    mailer: deps.mailer,
+    limiter: backplane.limiter,
+    clock,
+    ttlMin: config.passwordResetTtlMin,
+    endAllSessions: (uid) => accounts.endSessions(uid, undefined),
+    clearLoginFailures: (account) => accounts.clearLoginFailures(account),
+    onMailError: (err) => logger.error({ err }, 'password-reset mail failed'),
   });
   const location = createLocationServices({
     store,
@@ -167,10 +185,11 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
           await backplane.publish({ type: 'leave-calls', principal, familyId, ...(kinds ? { media: [...kinds] } : {}) });
         },
       },
+      familyDeleted: (fid) => location.positioning.accessPoints.forgetFamily(fid),
       clock,
       newId,
     },
-    { inviteTtlS: config.inviteTtlS },
+    { inviteTtlS: config.inviteTtlS, bindingCodeTtlS: config.bindingCodeTtlS },
   );
   const provisioning = new Provisioning(
     { store, tokens, devices, roomControl, clock, newId },
@@ -231,6 +250,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     guard,
     devices,
     accounts,
+    passwordReset,
     provisioning,
     families,
     presence,
