@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Backplane } from './backplane/backplane.js';
 import { Accounts } from './auth/accounts.js';
 import { Authenticator } from './auth/authenticator.js';
-import { PasswordReset } from './auth/password-reset.js';
+import { DEFAULT_RESET_LIMITS, PasswordReset, scaleLimits } from './auth/password-reset.js';
 import { FieldCipher } from './auth/field-crypto.js';
 import { Guard } from './auth/policy.js';
 import { TokenService } from './auth/tokens.js';
@@ -122,6 +122,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     limiter: backplane.limiter,
     clock,
     ttlMin: config.passwordResetTtlMin,
+    limits: scaleLimits(DEFAULT_RESET_LIMITS, config.budgetScale),
     endAllSessions: (uid) => accounts.endSessions(uid, undefined),
     clearLoginFailures: (account) => accounts.clearLoginFailures(account),
     onMailError: (err) => logger.error({ err }, 'password-reset mail failed'),

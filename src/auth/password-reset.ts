@@ -31,6 +31,14 @@ export const DEFAULT_RESET_LIMITS: PasswordResetLimits = {
   confirmsPerIp: 30,
 };
 
+/** HUB_BUDGET_SCALE applies to these as to every per-person budget. */
+export const scaleLimits = (l: PasswordResetLimits, scale: number): PasswordResetLimits => ({
+  requestsPerAddress: l.requestsPerAddress * scale,
+  requestsPerIp: l.requestsPerIp * scale,
+  confirmsPerAddress: l.confirmsPerAddress * scale,
+  confirmsPerIp: l.confirmsPerIp * scale,
+});
+
 export interface PasswordResetOptions {
   store: Store;
   /** Unset (no HUB_SMTP_URL): resets answer UNAVAILABLE. */
