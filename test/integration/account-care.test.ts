@@ -271,6 +271,18 @@ describe.each(STORE_KINDS)('account care on %s', (kind) => {
     expect(ok.status).toBe(200);
     expect(ok.body.policyAcceptanceRequired).toBe(false);
     expect((await api(t, 'POST', '/v1/me/policy', { body: { version } })).status).toBe(401);
+
+    // The acceptance, and an open reset code (never the code), are in the user's export.
+    await api(t, 'POST', '/v1/auth/password-reset', { body: { email: silent.email } });
+    const code = resetCodeOf(await mail.next(silent.email));
+    const exported = await api(t, 'GET', '/v1/me/export', { token: silent.accessToken });
+    expect(exported.body.user).toMatchObject({ policyVersion: version, policyAcceptedAt: expect.any(Number) });
+    expect(exported.body.passwordReset).toEqual({
+      requestedAt: expect.any(Number),
+      expiresAt: expect.any(Number),
+      wrongTries: 0,
+    });
+    expect(JSON.stringify(exported.body)).not.toContain(code.replace('-', ''));
   });
 });
 
