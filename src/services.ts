@@ -172,6 +172,12 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   backplane.serveCalls(calls);
   metrics.observeCalls(calls, media);
   const presence = new PresenceService({ store, guard, presence: backplane.presence, roomControl, clock });
+  // A family was deleted (by its owner, or with its last owner's account): what nodes hold of it
+  // in memory goes, its learned access points and its fences (on every node).
+  const familyDeleted = (fid: string) => {
+    location.positioning.accessPoints.forgetFamily(fid);
+    location.geofences.invalidateFamily(fid);
+  };
   const families = new FamilyService(
     {
       store,
@@ -186,7 +192,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
           await backplane.publish({ type: 'leave-calls', principal, familyId, ...(kinds ? { media: [...kinds] } : {}) });
         },
       },
-      familyDeleted: (fid) => location.positioning.accessPoints.forgetFamily(fid),
+      familyDeleted,
       clock,
       newId,
     },
@@ -208,7 +214,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       notifyOffline,
       viewCommand: (row) => commands.view(row),
       watchLeft: (did, fid) => families.watchLeft(did, fid),
-      familyDeleted: (fid) => location.positioning.accessPoints.forgetFamily(fid),
+      familyDeleted,
       confirmPassword: (account, password, hash) => accounts.confirmPassword(account, password, hash),
       clock,
       newId,
