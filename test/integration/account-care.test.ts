@@ -1,5 +1,6 @@
 // Account care (issue #17): nickname, password change, password reset by mail (a real SMTP
 // server reads the code), and the privacy-policy version a user accepted; on both stores.
+import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, freshDatabaseUrl } from '../helpers/databases.js';
@@ -385,5 +386,54 @@ describe('password reset without mail, and under a flood', () => {
     }
     expect(statuses.slice(0, 10).every((s) => s === 403)).toBe(true);
     expect(statuses[10]).toBe(429);
+  });
+});
+
+describe('accounts of an outside issuer', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const issuer = 'https://login.example.test';
+  let t: TestHub;
+  let mail: MailCatcher;
+  beforeAll(async () => {
+    mail = await startMailCatcher();
+    const publicKey = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    t = await startHub({
+      env: {
+        HUB_EXTERNAL_ISSUER: issuer,
+        HUB_EXTERNAL_ISSUER_PUBLIC_KEY: publicKey.replace(/\n/g, '\\n'),
+        HUB_SMTP_URL: mail.url,
+        HUB_SMTP_FROM: 'no-reply@kidwatch.test',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mail?.close();
+  });
+
+  it('have no password to change or reset here, and the reset answer says nothing of that', async () => {
+    const sub = `ext-${Date.now()}`;
+    const email = `${sub}@mail.example.test`;
+    const token = jwt.sign({ sub, email, email_verified: true, name: 'Olu' }, rsa.privateKey, {
+      algorithm: 'RS256',
+      issuer,
+      expiresIn: 300,
+    });
+    expect((await api(t, 'PATCH', '/v1/me', { token, body: { nickname: 'Olu O.' } })).body.user.nickname).toBe('Olu O.');
+    const change = await api(t, 'POST', '/v1/me/password', {
+      token,
+      body: { currentPassword: 'anything at all', newPassword: NEW_PASSWORD },
+    });
+    expect(change.status).toBe(409);
+    expect(change.body.error.reason).toBe('no_password');
+
+    const local = await registerUser(t);
+    const forOutside = await api(t, 'POST', '/v1/auth/password-reset', { body: { email } });
+    const forLocal = await api(t, 'POST', '/v1/auth/password-reset', { body: { email: local.email } });
+    expect(forOutside.status).toBe(202);
+    expect(forOutside.body).toEqual(forLocal.body);
+    await mail.next(local.email);
+    await t.hub.services.passwordReset.settled();
+    expect(mail.mails.some((m) => m.to.includes(email))).toBe(false);
   });
 });
