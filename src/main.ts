@@ -103,6 +103,8 @@ async function main(): Promise<void> {
       .drain()
       .then(() => hub.close())
       .then(async () => {
+        // Reset codes already answered for are still mailed (the hard stop bounds the wait).
+        await services.passwordReset.settled();
         media.close();
         await backplane.close();
         await store.close();
