@@ -2,6 +2,7 @@
 // default and its bounds; a bad value stops the start with a message naming the variable.
 import { cpus, hostname } from 'node:os';
 import { z } from 'zod';
+import { smtpOptionsFromUrl } from './mail/smtp-url.js';
 
 const int = (min: number, max: number) =>
   z
@@ -125,6 +126,25 @@ export const envSchema = {
   HUB_MEDIA_UPLOAD_MB_PER_MIN: int(1, 10_000).default(32),
   HUB_MEDIA_UPLOAD_MB_PER_DAY: int(1, 100_000).default(256),
   HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
+  HUB_SMTP_URL: optionalText.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    try {
+      smtpOptionsFromUrl(v.trim());
+    } catch (err) {
+      // The mail module's reason, which never repeats the URL (it holds the password).
+      ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (smtp[s]://user:pass@host:port)` });
+    }
+  }),
+  HUB_SMTP_FROM: optionalText.refine(
+    (v) => v === undefined || /^(?:[^\r\n<>"]{1,100} )?<?[^\s@,;<>"()[\]\\]+@[^\s@,;<>"()[\]\\]+>?$/.test(v.trim()),
+    'must be an address, optionally "Name <address>"',
+  ),
+  HUB_PASSWORD_RESET_TTL_MIN: int(1, 1440).default(15),
+  HUB_POLICY_VERSION: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, 'must be 1–32 letters, digits and . _ - (e.g. 2026-03-01 or 3)')
+    .default('1'),
   HUB_MAP_TILES_URL: optionalText.refine(
     (v) => v === undefined || tilesHostSource(v) !== undefined,
     'must be an http(s) URL template with {z}, {x} and {y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png',
@@ -166,6 +186,13 @@ const schema = z.object(envSchema).superRefine((v, ctx) => {
       code: 'custom',
       path: ['HUB_GEOLOCATION_API_KEY'],
       message: 'is only used with HUB_GEOLOCATION_URL (set both, or neither)',
+    });
+  }
+  if (v.HUB_SMTP_URL && !v.HUB_SMTP_FROM) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_SMTP_FROM'],
+      message: 'must be set with HUB_SMTP_URL (the sender of password-reset mail)',
     });
   }
   if (Boolean(v.HUB_EXTERNAL_ISSUER) !== Boolean(v.HUB_EXTERNAL_ISSUER_PUBLIC_KEY)) {
@@ -279,6 +306,11 @@ export interface Config {
   readonly audio: { readonly ffmpegPath: string };
   /** The parents' web app's map: a tile URL template and its attribution; unset, the app's offline base map. */
   readonly map: { readonly tilesUrl: string | undefined; readonly tilesAttribution: string | undefined };
+  /** Outgoing mail (password resets); undefined without HUB_SMTP_URL: resets answer UNAVAILABLE. */
+  readonly smtp: { readonly url: string; readonly from: string } | undefined;
+  readonly passwordResetTtlMin: number;
+  /** The privacy-policy version users must have accepted (compared numerically, segment by segment). */
+  readonly policyVersion: string;
   /** AES-256-GCM key for sensitive fields (contact lists); unset: main.ts keeps one in the data dir. */
   readonly fieldKey: Buffer | undefined;
   readonly push: {
@@ -392,6 +424,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     audio: Object.freeze({ ffmpegPath: e.HUB_FFMPEG_PATH }),
     map: Object.freeze({ tilesUrl: e.HUB_MAP_TILES_URL?.trim(), tilesAttribution: e.HUB_MAP_TILES_ATTRIBUTION?.trim() }),
+    smtp: e.HUB_SMTP_URL ? Object.freeze({ url: e.HUB_SMTP_URL.trim(), from: e.HUB_SMTP_FROM!.trim() }) : undefined,
+    passwordResetTtlMin: e.HUB_PASSWORD_RESET_TTL_MIN,
+    policyVersion: e.HUB_POLICY_VERSION,
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
     push: Object.freeze({
       webhookUrl: e.HUB_PUSH_WEBHOOK_URL,

@@ -58,7 +58,7 @@ export async function createHub(services: Services, config: Config): Promise<Hub
   await app.register(helmet, { global: true });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type', 'range', 'if-none-match'],
     maxAge: 600,
   });

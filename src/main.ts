@@ -13,6 +13,7 @@ import { createLogger } from './logger.js';
 import { audioConversionAvailable, useFfmpeg } from './media/audio-convert.js';
 import { openMedia } from './media/workers.js';
 import { createPushProvider } from './push/index.js';
+import { createMailer } from './mail/mailer.js';
 import { createServices } from './services.js';
 import { StartupError, explainListenError, explainStoreError, lockSqlite, prepareDataDir, sqlitePath } from './startup.js';
 import { openStore, type Store } from './store/store.js';
@@ -88,7 +89,10 @@ async function main(): Promise<void> {
       )
     : memoryBackplane(config.nodeId);
   const pushProvider = createPushProvider(config, logger);
-  const services = createServices({ store, logger, backplane, media, pushProvider, jwtSecret, fieldKey }, config);
+  // Password resets by email; without HUB_SMTP_URL they answer UNAVAILABLE.
+  const mailer = config.smtp ? createMailer(config.smtp.url, { from: config.smtp.from }) : undefined;
+  logger.info({ mail: mailer ? mailer.describe() : 'off (HUB_SMTP_URL unset)' }, 'password-reset mail');
+  const services = createServices({ store, logger, backplane, media, pushProvider, mailer, jwtSecret, fieldKey }, config);
   const hub = await createHub(services, config);
   let port: number;
   try {
@@ -110,6 +114,8 @@ async function main(): Promise<void> {
       .drain()
       .then(() => hub.close())
       .then(async () => {
+        // Reset codes already answered for are still mailed (the hard stop bounds the wait).
+        await services.passwordReset.settled();
         media.close();
         await backplane.close();
         await store.close();

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Backplane } from './backplane/backplane.js';
 import { Accounts } from './auth/accounts.js';
 import { Authenticator } from './auth/authenticator.js';
+import { DEFAULT_RESET_LIMITS, PasswordReset, scaleLimits } from './auth/password-reset.js';
 import { FieldCipher } from './auth/field-crypto.js';
 import { Guard } from './auth/policy.js';
 import { TokenService } from './auth/tokens.js';
@@ -22,6 +23,7 @@ import { startLocationJobs } from './jobs/location-jobs.js';
 import { startMessagingJobs } from './jobs/messaging-jobs.js';
 import { type LocationServices, createLocationServices } from './location/index.js';
 import { PlacesService } from './location/places.js';
+import type { Mailer } from './mail/mailer.js';
 import { type AudioConverter, audioConverter } from './media/audio-convert.js';
 import type { Media } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
@@ -40,6 +42,8 @@ export interface ServiceDeps {
   backplane: Backplane;
   media: Media;
   pushProvider: PushProvider;
+  /** Outgoing mail (password resets); undefined without HUB_SMTP_URL. */
+  mailer?: Mailer | undefined;
   /** The HS256 secret for the hub's own tokens. */
   jwtSecret: string;
   /** The AES-256-GCM key for sensitive fields. */
@@ -64,6 +68,7 @@ export interface Services {
   readonly guard: Guard;
   readonly devices: DeviceDirectory;
   readonly accounts: Accounts;
+  readonly passwordReset: PasswordReset;
   readonly provisioning: Provisioning;
   readonly families: FamilyService;
   readonly presence: PresenceService;
@@ -113,6 +118,20 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     clock,
     newId,
     onSessionEnded: (sid) => roomControl.endSession(sid),
+    guard,
+    roomControl,
+    policyVersion: config.policyVersion,
+  });
+  const passwordReset = new PasswordReset({
+    store,
+    mailer: deps.mailer,
+    limiter: backplane.limiter,
+    clock,
+    ttlMin: config.passwordResetTtlMin,
+    limits: scaleLimits(DEFAULT_RESET_LIMITS, config.budgetScale),
+    endAllSessions: (uid) => accounts.endSessions(uid, undefined),
+    clearLoginFailures: (account) => accounts.clearLoginFailures(account),
+    onMailError: (err) => logger.error({ err }, 'password-reset mail failed'),
   });
   const location = createLocationServices({
     store,
@@ -160,6 +179,12 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   backplane.serveCalls(calls);
   metrics.observeCalls(calls, media);
   const presence = new PresenceService({ store, guard, presence: backplane.presence, roomControl, clock });
+  // A family was deleted (by its owner, or with its last owner's account): what nodes hold of it
+  // in memory goes, its learned access points and its fences (on every node).
+  const familyDeleted = (fid: string) => {
+    location.positioning.accessPoints.forgetFamily(fid);
+    location.geofences.invalidateFamily(fid);
+  };
   const families = new FamilyService(
     {
       store,
@@ -174,10 +199,11 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
           await backplane.publish({ type: 'leave-calls', principal, familyId, ...(kinds ? { media: [...kinds] } : {}) });
         },
       },
+      familyDeleted,
       clock,
       newId,
     },
-    { inviteTtlS: config.inviteTtlS },
+    { inviteTtlS: config.inviteTtlS, bindingCodeTtlS: config.bindingCodeTtlS },
   );
   const provisioning = new Provisioning(
     { store, tokens, devices, roomControl, clock, newId },
@@ -195,7 +221,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       notifyOffline,
       viewCommand: (row) => commands.view(row),
       watchLeft: (did, fid) => families.watchLeft(did, fid),
-      familyDeleted: (fid) => location.positioning.accessPoints.forgetFamily(fid),
+      familyDeleted,
       confirmPassword: (account, password, hash) => accounts.confirmPassword(account, password, hash),
       clock,
       newId,
@@ -239,6 +265,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     guard,
     devices,
     accounts,
+    passwordReset,
     provisioning,
     families,
     presence,

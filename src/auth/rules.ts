@@ -21,6 +21,10 @@ export const RULES = {
   'account.me': { who: USER },
   'account.export': { who: USER, what: 'exports', budget: { name: 'export', points: 10, durationS: 3600 } },
   'account.delete': { who: USER },
+  'account.update': { who: USER },
+  // Each one costs a scrypt or two: a few an hour (wrong passwords also count as failed logins).
+  'account.password': { who: USER, what: 'password changes', budget: { name: 'password-change', points: 10, durationS: 3600 } },
+  'account.policy': { who: USER },
 
   // Families and watches.
   'family.create': { who: USER, what: 'new families', budget: { name: 'family-create', points: 20, durationS: 86_400 } },
@@ -52,7 +56,10 @@ export const RULES = {
     what: 'exports',
     budget: { name: 'export', points: 10, durationS: 3600 },
   },
+  'family.rename': { who: USER, family: family(), roles: OWNER },
+  'family.delete': { who: USER, family: family(), roles: OWNER },
   'member.remove': { who: USER, family: family(), roles: OWNER },
+  'member.role': { who: USER, family: family(), roles: OWNER },
   'member.leave': { who: USER, family: family(), roles: ANY_ROLE },
   'presence.list': { who: BOTH, family: family(), roles: ANY_ROLE },
 

@@ -110,6 +110,11 @@ export const E = {
   principalKind: reason('principal_kind', 'FORBIDDEN', (m: string) => m),
   opsScopeRequired: reason('ops_scope_required', 'FORBIDDEN', (what: string) => `${what} needs a token with the ops scope`),
   passwordWrong: reason('password_wrong', 'FORBIDDEN', () => 'wrong password'),
+  resetCodeWrong: reason(
+    'reset_code_wrong',
+    'FORBIDDEN',
+    () => 'the reset code is wrong, already used or expired: ask for a new one',
+  ),
   provisioningKeyWrong: reason('provisioning_key_wrong', 'FORBIDDEN', () => 'wrong provisioning key'),
   callOutsideFamily: reason('call_outside_family', 'FORBIDDEN', () => 'you can only call your family'),
   voiceCallNoVideo: reason('voice_call_no_video', 'FORBIDDEN', () => 'this is a voice call'),
@@ -145,6 +150,12 @@ export const E = {
   alreadyMember: reason('already_member', 'CONFLICT', () => 'already a member of this family'),
   watchBound: reason('watch_bound', 'CONFLICT', () => 'this watch is bound to a family; its owner must remove it first'),
   lastOwner: reason('last_owner', 'CONFLICT', () => 'a family needs an owner: name another owner first'),
+  noPassword: reason('no_password', 'CONFLICT', () => 'this account signs in through an outside issuer and has no password here'),
+  policyVersionMismatch: reason(
+    'policy_version_mismatch',
+    'CONFLICT',
+    (current: string) => `the current privacy policy is version ${current}: accept that one`,
+  ),
   commandFinished: reason('command_finished', 'CONFLICT', (status: string) => `the command is already ${status}`),
   inCall: reason('in_call', 'CONFLICT', () => 'you are already in a call'),
   everyoneBusy: reason('everyone_busy', 'CONFLICT', () => 'everyone you called is busy in another call'),
@@ -178,6 +189,11 @@ export const E = {
 
   // --- UNAVAILABLE -----------------------------------------------------------------------------
   provisioningOff: reason('provisioning_off', 'UNAVAILABLE', () => 'watch provisioning is off: HUB_PROVISIONING_KEY is not set'),
+  mailOff: reason(
+    'mail_off',
+    'UNAVAILABLE',
+    () => 'password reset by email is off on this hub: HUB_SMTP_URL is not set; ask its operator',
+  ),
   draining: reason('draining', 'UNAVAILABLE', () => 'this node is shutting down; reconnect'),
   callsUnavailable: reason('calls_unavailable', 'UNAVAILABLE', (m: string) => m),
   nodeUnreachable: reason('node_unreachable', 'UNAVAILABLE', (m: string) => m),

@@ -7,6 +7,7 @@ import type {
   Fix,
   GeofenceEvent,
   LocationEvent,
+  MemberView,
   MessageView,
   Principal,
   PresenceEntry,
@@ -14,6 +15,9 @@ import type {
   StoredFix,
 } from './models.js';
 import type { EventPayload } from './schemas.js';
+
+/** Why a socket left a family (`family:removed`). */
+export type FamilyExit = 'removed' | 'left' | 'deleted';
 
 export type AckResponse<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 export type Ack<T extends object = object> = (response: AckResponse<T>) => void;
@@ -64,8 +68,15 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   presence: (p: PresenceView) => void;
-  /** This socket no longer belongs to the family (member or watch removed). */
-  'family:removed': (e: { familyId: string }) => void;
+  /**
+   * This socket no longer belongs to the family: `removed` (by an owner, or the watch unbound),
+   * `left` (the member left) or `deleted` (the family was deleted). Absent: `removed`.
+   */
+  'family:removed': (e: { familyId: string; reason?: FamilyExit }) => void;
+  /** The family was renamed (family room). */
+  'family:updated': (e: { familyId: string; name: string }) => void;
+  /** A member's nickname or role changed (the family's people). */
+  'member:updated': (e: { familyId: string; member: MemberView }) => void;
   /** The access token expired; the socket is disconnected right after. Refresh and reconnect. */
   'session:expired': (e: { code: 'UNAUTHORIZED'; message: string }) => void;
   /** The node is shutting down; reconnect (the balancer sends you to another node). */
@@ -85,7 +96,10 @@ export interface ServerToClientEvents {
   'command:update': (e: { command: CommandView }) => void;
   'chat:message': (e: { message: MessageView }) => void;
   'chat:read': (e: { conversationId: string; seq: number; by: Principal; at: number }) => void;
-  /** To a watch unbound when its family was deleted: the new code to show. */
+  /**
+   * To a watch taken out of its family (unbound by the owner, the family deleted, or its last
+   * owner's account deleted), on its own connection: the new code to show, so it can be bound again.
+   */
   'binding:code': (e: { bindingCode: string; expiresAt: number }) => void;
   'call:ring': (e: { callId: string; from: Principal; video: boolean }) => void;
   'call:state': (e: { callId: string; state: 'ringing' | 'active' | 'ended'; reason?: string }) => void;

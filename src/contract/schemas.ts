@@ -98,7 +98,19 @@ export const jsonValue = () => z.unknown().superRefine(boundedJson);
 // Keys are checked by the walk too (z.string() here, so the message is the walk's).
 export const jsonObject = () => z.record(z.string(), z.unknown()).superRefine(boundedJson);
 
-export const registerBody = z.strictObject({ email, password, nickname: visibleName(64) });
+const policyVersion = text().trim().min(1).max(32);
+export const registerBody = z.strictObject({
+  email,
+  password,
+  nickname: visibleName(64),
+  /** The privacy-policy version the person read and accepted (GET /v1/policy). */
+  acceptedPolicyVersion: policyVersion.optional(),
+});
+export const meUpdateBody = z.strictObject({ nickname: visibleName(64) });
+export const passwordChangeBody = z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: password });
+export const passwordResetBody = z.strictObject({ email });
+export const passwordResetConfirmBody = z.strictObject({ email, code: text().trim().min(4).max(64), newPassword: password });
+export const policyAcceptBody = z.strictObject({ version: policyVersion });
 export const loginBody = z.strictObject({ email, password: z.string().min(1).max(256) });
 export const refreshBody = z.strictObject({ refreshToken: text().min(1).max(512) });
 
@@ -109,6 +121,8 @@ export const deviceRegisterBody = z.strictObject({
 
 export const familyCreateBody = z.strictObject({ name: visibleName(80) });
 export const inviteCreateBody = z.strictObject({ role: z.enum(ROLES) });
+export const familyRenameBody = z.strictObject({ name: visibleName(80) });
+export const memberRoleBody = z.strictObject({ role: z.enum(ROLES) });
 export const deviceBindBody = z.strictObject({
   bindingCode: text().trim().min(4).max(64),
   childName: visibleName(64),

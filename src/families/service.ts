@@ -1,11 +1,12 @@
-// The family use cases: families and invites, binding and unbinding watches, their permissions,
-// and members leaving or being removed. A change that takes someone out (an unbind, a removal, a
+// The family use cases: families (create, rename, delete) and invites, binding and unbinding
+// watches, their permissions, members' roles, and members leaving or being removed. A change that takes someone out (an unbind, a removal, a
 // permission turned off) takes effect at once, on every node, for every part of the hub that
 // holds something of theirs: live sockets, the location path, queued commands, calls.
 import type { Guard } from '../auth/policy.js';
 import { RULES } from '../auth/rules.js';
 import { normalizeCode, randomCode, sha256 } from '../auth/secrets.js';
 import { E } from '../contract/errors.js';
+import type { FamilyExit } from '../contract/events.js';
 import type {
   CommandType,
   DeviceView,
@@ -16,6 +17,7 @@ import type {
   Principal,
   Role,
 } from '../contract/models.js';
+import { rooms } from '../contract/rooms.js';
 import type { RoomControl } from '../realtime/room-control.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import { type DeviceRow, permissionsOf } from '../store/devices.js';
@@ -44,6 +46,8 @@ const COMMANDS_NEEDING: Partial<Record<PermissionName, CommandType[]>> = { camer
 
 export interface FamilyOptions {
   inviteTtlS: number;
+  /** How long the fresh binding code of a watch taken out of its family works. */
+  bindingCodeTtlS: number;
 }
 
 export class FamilyService {
@@ -54,6 +58,8 @@ export class FamilyService {
       devices: DeviceDirectory;
       roomControl: RoomControl;
       departures: Departures;
+      /** A family was deleted: drop what the hub holds of it in memory (its learned access points). */
+      familyDeleted: (familyId: string) => void;
       clock: () => number;
       newId: () => string;
     },
@@ -118,18 +124,93 @@ export class FamilyService {
     return deviceView(device);
   }
 
-  /** Takes a watch out of the family: once answered, nothing of it reaches the family any more. */
+  /** A fresh binding code for a watch leaving its family: the code, and what is stored of it. */
+  private freshBindingCode() {
+    const bindingCode = randomCode();
+    const expiresAt = this.deps.clock() + this.opts.bindingCodeTtlS * 1000;
+    return { bindingCode, expiresAt, stored: { hash: sha256(normalizeCode(bindingCode)), expiresAt } };
+  }
+
+  /**
+   * Takes a watch out of the family: once answered, nothing of it reaches the family any more.
+   * The watch gets a fresh binding code on its own connection (`binding:code`), so it can be
+   * bound again without the maker.
+   */
   async unbindWatch(user: Principal, req: { familyId: string; deviceId: string }): Promise<void> {
     await this.deps.guard.check(RULES['watch.unbind'], user, req);
-    if (!(await this.deps.store.devices.unbind(req.deviceId, req.familyId))) throw E.noSuchWatch();
+    const code = this.freshBindingCode();
+    if (!(await this.deps.store.devices.unbind(req.deviceId, req.familyId, code.stored))) throw E.noSuchWatch();
     await this.watchLeft(req.deviceId, req.familyId);
+    this.deps.roomControl.emit(rooms.device(req.deviceId), 'binding:code', {
+      bindingCode: code.bindingCode,
+      expiresAt: code.expiresAt,
+    });
+  }
+
+  /** PATCH /v1/families/:fid (owner): the family room is told the new name. */
+  async rename(user: Principal, req: { familyId: string; name: string }): Promise<FamilyView> {
+    const { role } = await this.deps.guard.check(RULES['family.rename'], user, req);
+    if (!(await this.deps.store.families.rename(req.familyId, req.name))) throw E.noSuchFamily();
+    this.deps.roomControl.emit(rooms.family(req.familyId), 'family:updated', { familyId: req.familyId, name: req.name });
+    return this.view(req.familyId, role!);
+  }
+
+  /**
+   * DELETE /v1/families/:fid (owner): the family goes for good, as when its last owner's account
+   * is deleted (src/store/family-deletion.ts): its messages, media, places, alerts, commands,
+   * consents, invites and audit entries, and what its watches recorded for it. Every watch is
+   * freed with a fresh binding code; every member's sockets leave it and are told (`deleted`).
+   */
+  async deleteFamily(user: Principal, req: { familyId: string }): Promise<void> {
+    await this.deps.guard.check(RULES['family.delete'], user, req);
+    const { store, roomControl, departures } = this.deps;
+    const codes = new Map<string, ReturnType<FamilyService['freshBindingCode']>>();
+    const gone = await store.families.delete(req.familyId, (deviceId) => {
+      const code = this.freshBindingCode();
+      codes.set(deviceId, code);
+      return code.stored;
+    });
+    await store.mediaBlobs.delete(gone.mediaIds);
+    this.deps.familyDeleted(req.familyId);
+    for (const uid of gone.memberIds) {
+      const member: Principal = { kind: 'user', id: uid };
+      roomControl.leaveFamily(member, req.familyId, 'deleted');
+      await departures.leaveCalls(member, req.familyId);
+    }
+    for (const did of gone.unboundDevices) {
+      await this.watchLeft(did, req.familyId, 'deleted');
+      const code = codes.get(did)!;
+      roomControl.emit(rooms.device(did), 'binding:code', { bindingCode: code.bindingCode, expiresAt: code.expiresAt });
+    }
+  }
+
+  /**
+   * PUT /v1/families/:fid/members/:uid (owner): gives a member a role. Ownership passes by giving
+   * another member `owner` (a family may have several); the last owner cannot give the role up.
+   * The guard reads roles from the store on every request, so the change holds at once, on
+   * every node and on live sockets; the family's people are told (`member:updated`).
+   */
+  async setRole(user: Principal, req: { familyId: string; userId: string; role: Role }): Promise<FamilyView> {
+    const { role } = await this.deps.guard.check(RULES['member.role'], user, req);
+    const { store, roomControl } = this.deps;
+    const before = await store.families.setRole(req.familyId, req.userId, req.role);
+    if (before !== req.role) {
+      const member = (await store.families.members(req.familyId)).find((m) => m.userId === req.userId);
+      if (member) roomControl.emit(rooms.guardians(req.familyId), 'member:updated', { familyId: req.familyId, member });
+    }
+    return this.view(req.familyId, req.userId === user.id ? req.role : role!);
+  }
+
+  /** POST /v1/families/:fid/leave: the caller leaves; the last owner cannot (delete the family, or name another owner). */
+  async leave(user: Principal, req: { familyId: string }): Promise<void> {
+    await this.removeMember(user, { familyId: req.familyId, userId: user.id });
   }
 
   /** What follows when a watch leaves a family (unbound by its owner, or its family deleted). */
-  async watchLeft(deviceId: string, familyId: string): Promise<void> {
+  async watchLeft(deviceId: string, familyId: string, reason: FamilyExit = 'removed'): Promise<void> {
     const watch: Principal = { kind: 'device', id: deviceId };
     this.deps.devices.invalidate(deviceId);
-    this.deps.roomControl.leaveFamily(watch, familyId);
+    this.deps.roomControl.leaveFamily(watch, familyId, reason);
     await this.deps.departures.forgetWatchLocation(deviceId);
     await this.deps.departures.withdrawCommands(deviceId, null);
     await this.deps.departures.leaveCalls(watch, familyId);
@@ -179,7 +260,7 @@ export class FamilyService {
     await this.deps.guard.check(rule, user, req);
     await this.deps.store.families.removeMember(req.familyId, req.userId);
     const member: Principal = { kind: 'user', id: req.userId };
-    this.deps.roomControl.leaveFamily(member, req.familyId);
+    this.deps.roomControl.leaveFamily(member, req.familyId, req.userId === user.id ? 'left' : 'removed');
     await this.deps.departures.leaveCalls(member, req.familyId);
   }
 

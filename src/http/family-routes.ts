@@ -7,7 +7,9 @@ import {
   familyDeviceParams,
   familyMemberParams,
   familyParams,
+  familyRenameBody,
   inviteCreateBody,
+  memberRoleBody,
   inviteParams,
   parseOrThrow,
   permissionsBody,
@@ -29,6 +31,30 @@ export function familyRoutes(app: FastifyInstance, ctx: HttpContext): void {
     scope.get('/v1/families/:fid', async (req) => {
       const { fid } = parseOrThrow(familyParams, req.params);
       return families.get(caller(req), { familyId: fid });
+    });
+
+    scope.patch('/v1/families/:fid', async (req) => {
+      const { fid } = parseOrThrow(familyParams, req.params);
+      const { name } = parseOrThrow(familyRenameBody, req.body);
+      return families.rename(caller(req), { familyId: fid, name });
+    });
+
+    scope.delete('/v1/families/:fid', async (req, reply) => {
+      const { fid } = parseOrThrow(familyParams, req.params);
+      await families.deleteFamily(caller(req), { familyId: fid });
+      return reply.status(204).send();
+    });
+
+    scope.put('/v1/families/:fid/members/:uid', async (req) => {
+      const { fid, uid } = parseOrThrow(familyMemberParams, req.params);
+      const { role } = parseOrThrow(memberRoleBody, req.body);
+      return families.setRole(caller(req), { familyId: fid, userId: uid, role });
+    });
+
+    scope.post('/v1/families/:fid/leave', async (req, reply) => {
+      const { fid } = parseOrThrow(familyParams, req.params);
+      await families.leave(caller(req), { familyId: fid });
+      return reply.status(204).send();
     });
 
     scope.post('/v1/families/:fid/invites', async (req, reply) => {

@@ -1,6 +1,6 @@
 // One job for every retention limit: chat and media, fixes (with their cells and access points),
 // learned access points not heard within the location retention, audit entries, finished
-// commands, spent invites and binding codes, delivered pushes. Each class is deleted in bounded batches, so
+// commands, spent invites and binding codes, expired password-reset codes, delivered pushes. Each class is deleted in bounded batches, so
 // a large backlog never holds the store for long; the report feeds the metrics.
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
@@ -19,6 +19,7 @@ export interface RetentionReport {
   commands: number;
   invites: number;
   bindingCodes: number;
+  resetCodes: number;
   pushes: number;
 }
 
@@ -52,6 +53,8 @@ export async function purgeExpired(store: Store, config: Config, now: number): P
     commands: await drain(() => store.retention.finishedCommandsOlderThan(now - config.commands.retentionDays * DAY_MS, BATCH)),
     invites: await drain(() => store.retention.spentInvites(now, now - SPENT_KEEP_MS, BATCH)),
     bindingCodes: await drain(() => store.retention.expiredBindingCodes(now, BATCH)),
+    // At most one per account, so one statement is bounded.
+    resetCodes: await store.passwordResets.purgeExpired(now),
     pushes: await drain(() => store.retention.settledPushesOlderThan(now - SPENT_KEEP_MS, BATCH)),
   };
 }

@@ -41,6 +41,12 @@ export async function* jsonObject(sections: Section[]): AsyncGenerator<string> {
 /** Turns a stored command into what the family sees (contact lists decrypted). */
 export type CommandViewer = (row: CommandRow) => unknown;
 
+/** An open password-reset code: when it was asked for and until when it works (never the code). */
+async function openReset(store: Store, userId: string) {
+  const row = await store.passwordResets.find(userId);
+  return row ? { requestedAt: row.created_at, expiresAt: row.expires_at, wrongTries: row.attempts } : null;
+}
+
 export function exportUser(
   store: Store,
   q: PrivacyQueries,
@@ -61,8 +67,11 @@ export function exportUser(
           nickname: user.nickname,
           createdAt: user.created_at,
           outsideLogin: user.external_subject !== null,
+          policyVersion: user.policy_version,
+          policyAcceptedAt: user.policy_accepted_at,
         },
       ],
+      ['passwordReset', await openReset(store, userId)],
       ['families', (await store.families.listForUser(userId)).map((f) => ({ id: f.id, name: f.name, role: f.role }))],
       [
         'sessions',

@@ -1,15 +1,15 @@
 // How services reach live connections: room emits and membership changes. They go through the
 // Socket.IO adapter, so with the Redis backplane they reach the sockets on every node. Services get
 // this at construction; the hub attaches the Socket.IO server once it has made it.
-import type { ServerToClientEvents } from '../contract/events.js';
+import type { FamilyExit, ServerToClientEvents } from '../contract/events.js';
 import type { Principal } from '../contract/models.js';
 import { familyRoomsOf, rooms } from '../contract/rooms.js';
 import type { HubServer } from '../contract/server.js';
 
 export interface RoomControl {
   joinFamily(p: Principal, familyId: string): void;
-  /** The principal's sockets leave the family room at once and are told so. */
-  leaveFamily(p: Principal, familyId: string): void;
+  /** The principal's sockets leave the family room at once and are told so (and why). */
+  leaveFamily(p: Principal, familyId: string, reason?: FamilyExit): void;
   /** Ends every socket of the principal (its token was revoked). */
   disconnect(p: Principal): void;
   /** Ends every socket of a login session (logged out, or its refresh token was replayed). */
@@ -39,9 +39,9 @@ export class SocketRoomControl implements RoomControl {
   joinFamily(p: Principal, fid: string): void {
     this.io.in(rooms.of(p)).socketsJoin(familyRoomsOf(p, fid));
   }
-  leaveFamily(p: Principal, fid: string): void {
+  leaveFamily(p: Principal, fid: string, reason: FamilyExit = 'removed'): void {
     this.io.in(rooms.of(p)).socketsLeave(familyRoomsOf(p, fid));
-    this.io.to(rooms.of(p)).emit('family:removed', { familyId: fid });
+    this.io.to(rooms.of(p)).emit('family:removed', { familyId: fid, reason });
   }
   disconnect(p: Principal): void {
     this.io.in(rooms.of(p)).disconnectSockets(true);

@@ -2,6 +2,7 @@
 // goes; messages they sent stay with the family but no longer point to them; a family left
 // without an owner goes entirely, with its watches' data, and its watches are unbound.
 import type { Kysely } from 'kysely';
+import { deleteFamilyIn, type NewBindingCode } from './family-deletion.js';
 import type { Database } from './schema.js';
 
 export const DELETED_USER = 'deleted-user';
@@ -20,7 +21,7 @@ export interface ErasureResult {
 export class AccountErasure {
   constructor(private readonly db: Kysely<Database>) {}
 
-  erase(userId: string, newBindingCode: (deviceId: string) => { hash: string; expiresAt: number }): Promise<ErasureResult> {
+  erase(userId: string, newBindingCode: NewBindingCode): Promise<ErasureResult> {
     return this.db.transaction().execute(async (tx) => {
       const memberships = await tx
         .selectFrom('family_members')
@@ -43,42 +44,9 @@ export class AccountErasure {
       const unboundDevices: string[] = [];
       const mediaIds: string[] = [];
       for (const fid of deletedFamilies) {
-        const devices = await tx.selectFrom('devices').select(['id', 'bound_at']).where('family_id', '=', fid).execute();
-        for (const d of devices) {
-          // The family's share of the watch's track: everything received while bound here. That
-          // is a little more than the family sees (inBinding in fixes.ts also needs ts ≥ bound_at):
-          // fixes taken before the binding but uploaded during it are visible to no family, so
-          // they go too rather than wait for the retention purge.
-          await tx
-            .deleteFrom('fixes')
-            .where('device_id', '=', d.id)
-            .where('received_at', '>=', d.bound_at ?? 0)
-            .execute();
-          await tx.deleteFrom('geofence_states').where('device_id', '=', d.id).execute();
-          const code = newBindingCode(d.id);
-          await tx
-            .updateTable('devices')
-            .set({
-              family_id: null,
-              child_name: null,
-              bound_at: null,
-              perm_location: 0,
-              perm_camera: 0,
-              perm_microphone: 0,
-              perm_contacts: 0,
-              binding_code_hash: code.hash,
-              binding_code_expires_at: code.expiresAt,
-            })
-            .where('id', '=', d.id)
-            .execute();
-          unboundDevices.push(d.id);
-        }
-        const media = await tx.selectFrom('media').select('id').where('family_id', '=', fid).execute();
-        mediaIds.push(...media.map((x) => x.id));
-        await tx.deleteFrom('audit_log').where('family_id', '=', fid).execute();
-        // Conversations, messages, media rows, geofences, alerts, commands, consents, invites
-        // and memberships go with the family (ON DELETE CASCADE).
-        await tx.deleteFrom('families').where('id', '=', fid).execute();
+        const gone = await deleteFamilyIn(tx, fid, newBindingCode);
+        unboundDevices.push(...gone.unboundDevices);
+        mediaIds.push(...gone.mediaIds);
       }
 
       // What stays with other families no longer names the user.

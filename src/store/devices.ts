@@ -143,11 +143,21 @@ export class DeviceRepository {
     return (await this.findById(device.id))!;
   }
 
-  /** Unbinds a watch from its family; its permissions go back to all off. */
-  async unbind(deviceId: string, familyId: string): Promise<boolean> {
+  /**
+   * Unbinds a watch from its family; its permissions go back to all off, and it gets the new
+   * binding code (by hash), so it can be bound again without the maker.
+   */
+  async unbind(deviceId: string, familyId: string, code?: { hash: string; expiresAt: number }): Promise<boolean> {
     const r = await this.db
       .updateTable('devices')
-      .set({ family_id: null, child_name: null, bound_at: null, location_since: null, ...NO_PERMISSIONS })
+      .set({
+        family_id: null,
+        child_name: null,
+        bound_at: null,
+        location_since: null,
+        ...NO_PERMISSIONS,
+        ...(code ? { binding_code_hash: code.hash, binding_code_expires_at: code.expiresAt } : {}),
+      })
       .where('id', '=', deviceId)
       .where('family_id', '=', familyId)
       .executeTakeFirst();

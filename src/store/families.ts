@@ -4,6 +4,7 @@ import type { MemberView, Role } from '../contract/models.js';
 import type { DialectName } from './db.js';
 import type { Database, FamiliesTable, InvitesTable } from './schema.js';
 import { isUniqueViolation } from './errors.js';
+import { deleteFamilyIn, type FamilyDeletion, type NewBindingCode } from './family-deletion.js';
 
 export type FamilyRow = Selectable<FamiliesTable>;
 export type InviteRow = Selectable<InvitesTable>;
@@ -86,6 +87,53 @@ export class FamilyRepository {
       const owners = members.filter((m) => m.role === 'owner').length;
       if (target.role === 'owner' && owners === 1) throw E.lastOwner();
       await tx.deleteFrom('family_members').where('family_id', '=', familyId).where('user_id', '=', userId).execute();
+    });
+  }
+
+  /** Renames a family; false when it does not exist. */
+  async rename(familyId: string, name: string): Promise<boolean> {
+    const r = await this.db.updateTable('families').set({ name }).where('id', '=', familyId).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Gives a member another role; refuses to take the owner role from the family's last owner,
+   * so a family always keeps one. Returns the role the member had.
+   */
+  setRole(familyId: string, userId: string, role: Role): Promise<Role> {
+    return this.db.transaction().execute(async (tx) => {
+      // As in removeMember: two owners demoting each other at once must not both succeed.
+      if (this.dialect === 'postgres') {
+        await tx.selectFrom('families').select('id').where('id', '=', familyId).forUpdate().execute();
+      }
+      const members = await tx
+        .selectFrom('family_members')
+        .select(['user_id', 'role'])
+        .where('family_id', '=', familyId)
+        .execute();
+      const target = members.find((m) => m.user_id === userId);
+      if (!target) throw E.noSuchMember();
+      const owners = members.filter((m) => m.role === 'owner').length;
+      if (target.role === 'owner' && role !== 'owner' && owners === 1) throw E.lastOwner();
+      await tx
+        .updateTable('family_members')
+        .set({ role })
+        .where('family_id', '=', familyId)
+        .where('user_id', '=', userId)
+        .execute();
+      return target.role as Role;
+    });
+  }
+
+  /**
+   * Deletes the family for good (src/store/family-deletion.ts), in one transaction; returns its
+   * members as they were, with what the deletion unbound and left to delete.
+   */
+  delete(familyId: string, newBindingCode: NewBindingCode): Promise<FamilyDeletion & { memberIds: string[] }> {
+    return this.db.transaction().execute(async (tx) => {
+      const members = await tx.selectFrom('family_members').select('user_id').where('family_id', '=', familyId).execute();
+      const gone = await deleteFamilyIn(tx, familyId, newBindingCode);
+      return { ...gone, memberIds: members.map((m) => m.user_id) };
     });
   }
 

@@ -8,6 +8,17 @@ export interface UsersTable {
   external_subject: string | null;
   token_version: number;
   created_at: number;
+  /** The privacy-policy version the user last accepted; null: none yet. */
+  policy_version: string | null;
+  policy_accepted_at: number | null;
+}
+
+export interface PasswordResetsTable {
+  user_id: string;
+  code_hash: string;
+  expires_at: number;
+  attempts: number;
+  created_at: number;
 }
 
 export interface RefreshTokensTable {
@@ -215,6 +226,7 @@ export interface Database {
   geofence_states: GeofenceStatesTable;
   alerts: AlertsTable;
   users: UsersTable;
+  password_resets: PasswordResetsTable;
   refresh_tokens: RefreshTokensTable;
   devices: DevicesTable;
   families: FamiliesTable;

@@ -59,4 +59,27 @@ export class SessionRepository {
       .where('revoked_at', 'is', null)
       .execute();
   }
+
+  /**
+   * Revokes every open session (refresh-token chain) of the user but `keepChain` (none: all);
+   * returns the chains it ended, so their live connections can be ended too.
+   */
+  async revokeOthers(userId: string, keepChain: string | undefined, now: number): Promise<string[]> {
+    const open = await this.db
+      .selectFrom('refresh_tokens')
+      .select('chain_id')
+      .distinct()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .$if(keepChain !== undefined, (q) => q.where('chain_id', '!=', keepChain!))
+      .execute();
+    await this.db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: now })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .$if(keepChain !== undefined, (q) => q.where('chain_id', '!=', keepChain!))
+      .execute();
+    return open.map((r) => r.chain_id);
+  }
 }

@@ -14,6 +14,7 @@ import { FixRepository } from './fixes.js';
 import { GeofenceRepository } from './geofences.js';
 import { DatabaseMediaBlobs, type MediaBlobs } from './media-blobs.js';
 import { MessageRepository } from './messages.js';
+import { PasswordResetRepository } from './password-resets.js';
 import { PrivacyQueries } from './privacy-queries.js';
 import { RetentionRepository } from './retention.js';
 import { PushOutboxRepository } from './push-outbox.js';
@@ -26,6 +27,7 @@ export interface Store {
   readonly dialect: DialectName;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
+  readonly passwordResets: PasswordResetRepository;
   readonly devices: DeviceRepository;
   readonly families: FamilyRepository;
   readonly fixes: FixRepository;
@@ -69,6 +71,7 @@ export async function openStore(url: string): Promise<Store> {
     dialect,
     users: new UserRepository(db),
     sessions: new SessionRepository(db),
+    passwordResets: new PasswordResetRepository(db),
     devices: new DeviceRepository(db, dialect),
     families: new FamilyRepository(db, dialect),
     fixes,

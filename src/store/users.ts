@@ -12,6 +12,8 @@ export interface NewUser {
   nickname: string;
   externalSubject?: string | null;
   createdAt: number;
+  /** The privacy-policy version accepted at registration, if any. */
+  policyVersion?: string | null;
 }
 
 export class UserRepository {
@@ -26,6 +28,8 @@ export class UserRepository {
       external_subject: u.externalSubject ?? null,
       token_version: 0,
       created_at: u.createdAt,
+      policy_version: u.policyVersion ?? null,
+      policy_accepted_at: u.policyVersion ? u.createdAt : null,
     };
     try {
       await this.db.insertInto('users').values(row).execute();
@@ -60,5 +64,30 @@ export class UserRepository {
       .set((eb) => ({ token_version: eb('token_version', '+', 1) }))
       .where('id', '=', id)
       .execute();
+  }
+
+  /** Changes the nickname; false when the user is gone. */
+  async setNickname(id: string, nickname: string): Promise<boolean> {
+    const r = await this.db.updateTable('users').set({ nickname }).where('id', '=', id).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Sets a new password hash. With `revokeAll`, every access token issued so far stops working
+   * too (the token version goes up): a password reset, where no session is to be kept.
+   */
+  async setPasswordHash(id: string, hash: string, opts: { revokeAll: boolean }): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set((eb) => ({
+        password_hash: hash,
+        ...(opts.revokeAll ? { token_version: eb('token_version', '+', 1) } : {}),
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async acceptPolicy(id: string, version: string, at: number): Promise<void> {
+    await this.db.updateTable('users').set({ policy_version: version, policy_accepted_at: at }).where('id', '=', id).execute();
   }
 }

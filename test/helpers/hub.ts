@@ -14,6 +14,7 @@ import { memoryBackplane } from '../../src/backplane/memory.js';
 import { openRedisBackplane } from '../../src/backplane/redis.js';
 import { createHub, type Hub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
+import { createMailer } from '../../src/mail/mailer.js';
 import { openMedia } from '../../src/media/workers.js';
 import { createPushProvider } from '../../src/push/index.js';
 import type { PushProvider } from '../../src/push/types.js';
@@ -105,6 +106,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
       backplane,
       media,
       pushProvider: opts.pushProvider ?? createPushProvider(config, logger),
+      mailer: config.smtp ? createMailer(config.smtp.url, { from: config.smtp.from }) : undefined,
       jwtSecret: opts.jwtSecret ?? JWT_SECRET,
       fieldKey: FIELD_KEY,
       clock: clock.now,

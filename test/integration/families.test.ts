@@ -143,7 +143,7 @@ describe('families', () => {
     const removedEvent = waitFor(guardianSocket, 'family:removed');
     const rm = await api(t, 'DELETE', `/v1/families/${familyId}/members/${guardian.id}`, { token: owner.accessToken });
     expect(rm.status).toBe(204);
-    expect(await removedEvent).toEqual({ familyId });
+    expect(await removedEvent).toEqual({ familyId, reason: 'removed' });
 
     // The watch comes online: the owner hears it, the removed guardian must not.
     const ownerHears = waitFor(ownerSocket, 'presence', (p) => p.id === watch.deviceId);
@@ -176,7 +176,7 @@ describe('families', () => {
     const w = await connect(t, watch.deviceToken);
     const removed = waitFor(w, 'family:removed');
     expect((await api(t, 'DELETE', path, { token: owner.accessToken })).status).toBe(204);
-    expect(await removed).toEqual({ familyId });
+    expect(await removed).toEqual({ familyId, reason: 'removed' });
     expect((await request(w, 'presence:list', { familyId })).error.code).toBe('FORBIDDEN');
     const fam = await api(t, 'GET', `/v1/families/${familyId}`, { token: owner.accessToken });
     expect(fam.body.devices).toEqual([]);

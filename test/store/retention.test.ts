@@ -92,6 +92,7 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       commands: 0,
       invites: 0,
       bindingCodes: 0,
+      resetCodes: 0,
       pushes: 0,
     });
   });

@@ -33,6 +33,8 @@ describe.each(STORE_KINDS)('users (%s)', (kind) => {
       external_subject: null,
       token_version: 0,
       created_at: T0,
+      policy_version: null,
+      policy_accepted_at: null,
     });
     expect(await store.users.findById(id)).toEqual(created);
     expect(await store.users.findByEmail(`ada-${id}@example.org`)).toEqual(created);

@@ -38,7 +38,12 @@ export interface AppConfig {
 
 export const api = {
   config: () => call<AppConfig>('/app/config.json'),
-  me: () => call<{ user: UserView }>('/v1/me'),
+  me: () => call<{ user: UserView; policyAcceptanceRequired?: boolean; policy?: { version: string } }>('/v1/me'),
+  updateMe: (nickname: string) => call<{ user: UserView }>('/v1/me', { method: 'PATCH', body: { nickname } }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    call<void>('/v1/me/password', { method: 'POST', body: { currentPassword, newPassword } }),
+  acceptPolicy: (version: string) =>
+    call<{ user: UserView; policyAcceptanceRequired: boolean }>('/v1/me/policy', { method: 'POST', body: { version } }),
   families: () => call<{ families: FamilySummary[] }>('/v1/families'),
   family: (fid: string) => call<FamilyView>(fam(fid)),
   createFamily: (name: string) => call<FamilyView>('/v1/families', { method: 'POST', body: { name } }),
