@@ -11,7 +11,7 @@ import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { openMedia } from './media/workers.js';
-import { createPushProvider } from './push/index.js';
+import { createInstallationSenders, createPushProvider } from './push/index.js';
 import { createServices } from './services.js';
 import { StartupError, explainListenError, explainStoreError, lockSqlite, prepareDataDir, sqlitePath } from './startup.js';
 import { openStore, type Store } from './store/store.js';
@@ -77,7 +77,16 @@ async function main(): Promise<void> {
       )
     : memoryBackplane(config.nodeId);
   const pushProvider = createPushProvider(config, logger);
-  const services = createServices({ store, logger, backplane, media, pushProvider, jwtSecret, fieldKey }, config);
+  let installationSenders;
+  try {
+    installationSenders = createInstallationSenders(config);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const services = createServices(
+    { store, logger, backplane, media, pushProvider, installationSenders, jwtSecret, fieldKey },
+    config,
+  );
   const hub = await createHub(services, config);
   let port: number;
   try {

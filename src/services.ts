@@ -25,7 +25,9 @@ import type { Media } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
 import { PresenceService } from './presence/service.js';
 import { PrivacyService } from './privacy/service.js';
+import { NotificationService } from './notifications/service.js';
 import { familyNotifier } from './push/family-notifier.js';
+import { InstallationPush, type InstallationSenders } from './push/installations.js';
 import { PushOutbox } from './push/outbox.js';
 import type { PushProvider } from './push/types.js';
 import { SocketRoomControl } from './realtime/room-control.js';
@@ -38,6 +40,8 @@ export interface ServiceDeps {
   backplane: Backplane;
   media: Media;
   pushProvider: PushProvider;
+  /** Senders for app installations' own registrations (FCM, APNs, webhook); absent: none. */
+  installationSenders?: InstallationSenders;
   /** The HS256 secret for the hub's own tokens. */
   jwtSecret: string;
   /** The AES-256-GCM key for sensitive fields. */
@@ -69,6 +73,7 @@ export interface Services {
   readonly commands: CommandService;
   readonly calls: CallService;
   readonly privacy: PrivacyService;
+  readonly notifications: NotificationService;
   /** Starts the periodic jobs; returns their stop. */
   startJobs(): () => void;
 }
@@ -90,14 +95,29 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   const authenticator = new Authenticator(tokens, store, clock, newId);
   const devices = new DeviceDirectory(store, (id) => void backplane.publish({ type: 'device', id }));
   const guard = new Guard(store, devices, backplane.limiter, config.budgetScale);
+  const installations = new InstallationPush(store.pushRegistrations, deps.installationSenders ?? {}, logger);
   const outbox = new PushOutbox(store.push, deps.pushProvider, {
     maxAttempts: config.push.maxAttempts,
     includeContent: config.push.includeContent,
     clock,
     newId,
     logger,
+    installations,
+    installationsOf: async (userIds) =>
+      (await store.pushRegistrations.forUsers(userIds)).map((r) => ({ userId: r.user_id!, installationId: r.installation_id })),
   });
-  const notifyOffline = familyNotifier(store, backplane.presence, (userIds, n) => outbox.enqueue(userIds, n));
+  const notifications = new NotificationService(
+    {
+      store,
+      guard,
+      clock,
+      supports: (p) => installations.supports(p),
+      enqueue: (userIds, n) => outbox.enqueue(userIds, n),
+      onError: (err, what) => logger.error({ err }, `notifications: ${what} failed`),
+    },
+    { maxInstallationsPerUser: config.push.maxInstallationsPerUser },
+  );
+  const notifyOffline = familyNotifier(store, backplane.presence, (userIds, n) => notifications.push(userIds, n));
   const accounts = new Accounts({
     store,
     tokens,
@@ -106,7 +126,10 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     limiter: backplane.limiter,
     clock,
     newId,
-    onSessionEnded: (sid) => roomControl.endSession(sid),
+    onSessionEnded: (sid) => {
+      roomControl.endSession(sid);
+      notifications.sessionEnded(sid);
+    },
   });
   const location = createLocationServices({
     store,
@@ -115,6 +138,8 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     backplane,
     roomControl,
     notifyOffline,
+    pushUsers: (userIds, n) => notifications.push(userIds, n),
+    emergencyContacts: (fid) => notifications.emergencyContacts(fid),
     clock,
     config,
     registry: metrics.registry,
@@ -240,6 +265,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     commands,
     calls,
     privacy,
+    notifications,
     startJobs,
   };
 }

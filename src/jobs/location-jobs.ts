@@ -38,9 +38,10 @@ export function startLocationJobs(
   // Learned access points are written back in batches; at shutdown the hub flushes the rest.
   run(ACCESS_POINT_FLUSH_MS, 'access-points-flush', () => s.positioning.accessPoints.flush());
 
-  const renotifyMs = loc.sosRenotifyS * 1000;
-  run(Math.max(250, renotifyMs / 4), 'sos-renotify', async () => {
-    await s.alerts.renotifySos(renotifyMs);
+  // The SOS escalation: every node looks, one claims each send (src/store/alerts.ts claimEscalation).
+  const steps = [loc.sosRenotifyS * 1000, ...loc.sosEscalationS.slice(1).map((x, i) => (x - loc.sosEscalationS[i]!) * 1000)];
+  run(Math.min(1000, Math.max(100, Math.min(...steps) / 4)), 'sos-escalation', async () => {
+    await s.alerts.escalateSos();
   });
 
   return () => stops.forEach((stop) => stop());

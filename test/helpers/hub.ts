@@ -15,7 +15,7 @@ import { openRedisBackplane } from '../../src/backplane/redis.js';
 import { createHub, type Hub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { openMedia } from '../../src/media/workers.js';
-import { createPushProvider } from '../../src/push/index.js';
+import { createInstallationSenders, createPushProvider } from '../../src/push/index.js';
 import type { PushProvider } from '../../src/push/types.js';
 import { createServices } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -105,6 +105,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
       backplane,
       media,
       pushProvider: opts.pushProvider ?? createPushProvider(config, logger),
+      installationSenders: createInstallationSenders(config),
       jwtSecret: opts.jwtSecret ?? JWT_SECRET,
       fieldKey: FIELD_KEY,
       clock: clock.now,
