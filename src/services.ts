@@ -159,7 +159,28 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     config.chat,
   );
   const commands = new CommandService(
-    { store, guard, devices, roomControl, cipher: new FieldCipher(deps.fieldKey), clock },
+    {
+      store,
+      guard,
+      devices,
+      roomControl,
+      cipher: new FieldCipher(deps.fieldKey),
+      clock,
+      // The result goes to the member who sent the command, if no app of theirs is connected.
+      onFinished: (row) =>
+        void (async () => {
+          if ((await backplane.presence.status({ kind: 'user', id: row.created_by })).online) return;
+          await notifications.push([row.created_by], {
+            kind: 'command_result',
+            familyId: row.family_id,
+            ts: row.updated_at,
+            deviceId: row.device_id,
+            commandId: row.id,
+            commandType: row.type,
+            commandStatus: row.status,
+          });
+        })().catch((err: unknown) => logger.error({ err }, 'push enqueue failed')),
+    },
     { maxContacts: config.commands.maxContacts, defaultTtlMs: config.commands.defaultTtlS * 1000 },
   );
   const calls = new CallService(
@@ -169,7 +190,8 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       guard,
       devices,
       roomControl,
-      pushRing: (userIds, n) => outbox.enqueue(userIds, n),
+      pushRing: (userIds, n) => notifications.push(userIds, n),
+      pushMissed: (userIds, n) => notifications.push(userIds, n),
       isOnline: async (p) => (await backplane.presence.status(p)).online,
       clock,
     },

@@ -15,6 +15,7 @@ import { AreaService } from './area.js';
 import { GeofenceEvents } from './geofence-events.js';
 import { GeofenceService } from './geofence-service.js';
 import { LatestPositions } from './latest.js';
+import { WatchLiveness } from './liveness.js';
 import { LocationService } from './service.js';
 
 export interface LocationServices {
@@ -23,6 +24,7 @@ export interface LocationServices {
   latest: LatestPositions;
   geofences: GeofenceService;
   geofenceEvents: GeofenceEvents;
+  liveness: WatchLiveness;
   alerts: AlertService;
   area: AreaService;
   service: LocationService;
@@ -73,6 +75,11 @@ export function createLocationServices(o: {
     o.pushUsers,
     o.emergencyContacts,
   );
+  const silenceMs = loc.intervalS * loc.offlineAfterIntervals * 1000;
+  const liveness = new WatchLiveness(
+    { store, devices: o.devices, latest, alerts, clock, onError: o.onBackgroundError },
+    { silenceMs, writeEveryMs: Math.min(silenceMs / 4, 5_000) },
+  );
   const area = new AreaService(latest, roomControl, o.guard);
   const positioning = createPositioning({ store, geolocation: config.geolocation, registry: o.registry, clock });
   const service = new LocationService(
@@ -83,6 +90,9 @@ export function createLocationServices(o: {
       writer,
       latest,
       geofences,
+      geofenceEvents,
+      notifyOffline: o.notifyOffline,
+      heard: (deviceId, familyId, at) => liveness.heard(deviceId, familyId, at),
       alerts,
       area,
       roomControl,
@@ -97,6 +107,7 @@ export function createLocationServices(o: {
       maxFutureMs: loc.maxFutureS * 1000,
       retentionMs: loc.retentionDays * DAY_MS,
       lowBatteryPercent: loc.lowBatteryPercent,
+      geofenceLateMs: loc.geofenceLateMs,
     },
   );
   const close = async () => {
@@ -104,5 +115,5 @@ export function createLocationServices(o: {
     await writer.flush();
     await positioning.accessPoints.flush();
   };
-  return { writer, positioning, latest, geofences, geofenceEvents, alerts, area, service, close };
+  return { writer, positioning, latest, geofences, geofenceEvents, liveness, alerts, area, service, close };
 }

@@ -93,6 +93,8 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       invites: 0,
       bindingCodes: 0,
       pushes: 0,
+      geofenceEvents: 0,
+      pushRegistrations: 0,
     });
   });
 
