@@ -154,6 +154,7 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     stopJobs();
     services.calls.closeAll();
     await services.location.close();
+    await services.notifications.close();
     io.engine.close();
   });
 

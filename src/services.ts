@@ -114,6 +114,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       supports: (p) => installations.supports(p),
       enqueue: (userIds, n) => outbox.enqueue(userIds, n),
       onError: (err, what) => logger.error({ err }, `notifications: ${what} failed`),
+      closeSenders: () => installations.close(),
     },
     { maxInstallationsPerUser: config.push.maxInstallationsPerUser },
   );

@@ -124,6 +124,7 @@ export class AlertService {
       alertId: row.id,
       alertType: a.type,
       deviceId: a.deviceId,
+      notifyCount: 1,
       ...(a.lat !== undefined && a.lng !== undefined ? { lat: a.lat, lng: a.lng } : {}),
     });
     return view;

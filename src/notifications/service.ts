@@ -68,9 +68,16 @@ export class NotificationService {
       /** Queues the push durably (one row per installation, or per user without any). */
       enqueue: (userIds: readonly string[], n: PushNotification) => Promise<void>;
       onError: (err: unknown, what: string) => void;
+      /** Closes the providers' kept-open connections (APNs HTTP/2). */
+      closeSenders?: () => Promise<void>;
     },
     private readonly opts: { maxInstallationsPerUser: number },
   ) {}
+
+  /** At shutdown, after the last push was queued. */
+  async close(): Promise<void> {
+    await this.deps.closeSenders?.();
+  }
 
   /**
    * `POST /v1/push/registrations`. Without a caller the installation is registered signed out
