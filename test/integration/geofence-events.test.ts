@@ -82,6 +82,14 @@ describe.each(STORE_KINDS)('geofence crossings (%s)', (kind) => {
     });
     expect(ranged.body.events.map((e: { ts: number }) => e.ts)).toEqual([now - 10 * MIN, now - 1000]);
 
+    // In the owner's export of the watch.
+    const exported = await api(t, 'GET', `/v1/families/${a.familyId}/devices/${a.deviceId}/export`, {
+      token: a.owner.accessToken,
+    });
+    expect(exported.body.geofenceEvents.map((e: { id: string }) => e.id)).toEqual(
+      all.body.events.map((e: { id: string }) => e.id),
+    );
+
     // Hostile: another family's owner, another family's watch, a forged cursor, a bad range.
     const b = await sharingFamily(t);
     expect((await api(t, 'GET', path, { token: b.owner.accessToken })).body.error.reason).toBe('not_member');

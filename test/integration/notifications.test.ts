@@ -187,6 +187,12 @@ describe('push to app installations', () => {
     const muted = await put({ muted: ['message', 'fall'] });
     expect(muted.status).toBe(200);
     expect(muted.body).toEqual({ muted: ['message', 'fall'], quietHours: null });
+    // Both are in the user's own export.
+    const exported = await api(t, 'GET', '/v1/me/export', { token: quiet.accessToken });
+    expect(exported.body.notificationSettings).toEqual({ muted: ['message', 'fall'], quietHours: null });
+    expect(exported.body.pushRegistrations).toEqual([
+      expect.objectContaining({ installationId: app.installationId, provider: 'fcm', token: app.token }),
+    ]);
     let n = 0;
     const chat = async () => {
       const s = await request(a.parentSocket, 'chat:send', {
