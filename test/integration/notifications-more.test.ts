@@ -109,3 +109,42 @@ describe('SOS escalation on two nodes sharing a database', () => {
     ).toEqual([false, false, true, true]);
   });
 });
+
+describe('push content when the operator allows it', () => {
+  let push: PushReceivers;
+  let t: TestHub;
+  beforeAll(async () => {
+    push = await startPushReceivers();
+    t = await startHub({ env: { ...push.env, HUB_PUSH_INCLUDE_CONTENT: 'true' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await push.close();
+  });
+
+  it('puts the text and the coordinates in the push only with HUB_PUSH_INCLUDE_CONTENT', async () => {
+    const a = await sharingFamily(t);
+    const away = await addMember(t, a.owner, a.familyId, 'guardian');
+    const token = `fcm:${randomUUID()}`;
+    const r = await api(t, 'POST', '/v1/push/registrations', {
+      token: away.accessToken,
+      body: { installationId: `inst-${randomUUID()}`, provider: 'fcm', token },
+    });
+    expect(r.status).toBe(201);
+    await request(a.parentSocket, 'chat:send', {
+      conversationId: a.familyId,
+      clientMsgId: 'c1',
+      kind: 'text',
+      text: 'home by six',
+    });
+    await request(a.watchSocket, 'alert:raise', { type: 'fall', ts: Date.now(), lat: 48.8512, lng: 2.3411 });
+    await push.until((all) => ['message', 'alert'].every((k) => all.some((x) => x.token === token && x.kind === k)));
+    const message = push.received.find((x) => x.token === token && x.kind === 'message')!;
+    expect((message.data.message as { notification: unknown }).notification).toEqual({
+      title: 'New message',
+      body: 'home by six',
+    });
+    const alert = push.received.find((x) => x.token === token && x.kind === 'alert')!;
+    expect(alert.data).toMatchObject({ lat: '48.8512', lng: '2.3411' });
+  });
+});
