@@ -503,7 +503,8 @@ async function notifications(db: Kysely<any>): Promise<void> {
     .addColumn('heard_at', 'bigint', (c) => c.notNull())
     .addColumn('offline_for', 'bigint')
     .execute();
-  await db.schema.createIndex('watch_liveness_heard').on('watch_liveness').column('heard_at').execute();
+  // The sweep reads the silences not alerted yet (offline_for IS NULL), oldest first.
+  await db.schema.createIndex('watch_liveness_pending').on('watch_liveness').columns(['offline_for', 'heard_at']).execute();
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Promise<void> {

@@ -194,6 +194,10 @@ export class WatchLivenessRepository {
         oc.column('device_id').doUpdateSet({
           family_id: familyId,
           heard_at: sql<number>`CASE WHEN watch_liveness.family_id <> ${familyId} OR watch_liveness.heard_at < ${at} THEN ${at} ELSE watch_liveness.heard_at END`,
+          // Heard later than the silence alerted: a new silence may begin.
+          offline_for: sql<
+            number | null
+          >`CASE WHEN watch_liveness.family_id <> ${familyId} OR watch_liveness.heard_at < ${at} THEN NULL ELSE watch_liveness.offline_for END`,
         }),
       )
       .execute();
@@ -204,8 +208,8 @@ export class WatchLivenessRepository {
     return this.db
       .selectFrom('watch_liveness')
       .select(['device_id', 'family_id', 'heard_at'])
+      .where('offline_for', 'is', null)
       .where('heard_at', '<', before)
-      .where((eb) => eb.or([eb('offline_for', 'is', null), eb('offline_for', '<>', eb.ref('heard_at'))]))
       .orderBy('heard_at')
       .limit(limit)
       .execute();
@@ -218,7 +222,7 @@ export class WatchLivenessRepository {
       .set({ offline_for: heardAt })
       .where('device_id', '=', deviceId)
       .where('heard_at', '=', heardAt)
-      .where((eb) => eb.or([eb('offline_for', 'is', null), eb('offline_for', '<>', heardAt)]))
+      .where('offline_for', 'is', null)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
