@@ -112,6 +112,40 @@ export const envSchema = {
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
   HUB_PUSH_MAX_ATTEMPTS: int(1, 100).default(12),
+  HUB_PUSH_FCM_CREDENTIALS_FILE: optionalText,
+  HUB_PUSH_FCM_PROJECT_ID: optionalText.refine(
+    (v) => v === undefined || /^[a-z0-9-]{1,100}$/i.test(v),
+    'must be a Firebase project id',
+  ),
+  HUB_PUSH_FCM_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL'),
+  HUB_PUSH_APNS_KEY_FILE: optionalText,
+  HUB_PUSH_APNS_KEY_ID: optionalText.refine(
+    (v) => v === undefined || /^[A-Za-z0-9]{1,32}$/.test(v),
+    'must be the key id (letters and digits)',
+  ),
+  HUB_PUSH_APNS_TEAM_ID: optionalText.refine(
+    (v) => v === undefined || /^[A-Za-z0-9]{1,32}$/.test(v),
+    'must be the team id (letters and digits)',
+  ),
+  HUB_PUSH_APNS_TOPIC: optionalText.refine(
+    (v) => v === undefined || /^[A-Za-z0-9.-]{1,200}$/.test(v),
+    "must be the app's bundle id",
+  ),
+  HUB_PUSH_APNS_SANDBOX: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  HUB_PUSH_APNS_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL'),
+  HUB_PUSH_MAX_INSTALLATIONS_PER_USER: int(1, 100).default(10),
+  HUB_SOS_ESCALATION_S: z
+    .string()
+    .trim()
+    .regex(/^\d{1,6}(\s*,\s*\d{1,6}){0,19}$/, 'must be a comma-separated list of seconds, such as 0,60,180,300')
+    .default('0,60,180,300')
+    .transform((v) => v.split(',').map((x) => Number(x.trim())))
+    .refine((a) => a[0] === 0 && a.every((x, i) => i === 0 || x > a[i - 1]!), 'must start at 0 and increase'),
+  HUB_SOS_EMERGENCY_AFTER_SENDS: int(0, 100).default(2),
+  HUB_GEOFENCE_LATE_S: int(1, 86_400).default(120),
   HUB_RETENTION_AUDIT_DAYS: int(30, 3650).default(365),
   MEDIASOUP_WORKERS: int(0, 64).optional(),
   MEDIASOUP_LISTEN_IP: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
@@ -179,6 +213,21 @@ const schema = z.object(envSchema).superRefine((v, ctx) => {
       code: 'custom',
       path: ['HUB_PUSH_WEBHOOK_SECRET'],
       message: 'must be set with HUB_PUSH_WEBHOOK_URL (it signs each call)',
+    });
+  }
+  const apns = [v.HUB_PUSH_APNS_KEY_FILE, v.HUB_PUSH_APNS_KEY_ID, v.HUB_PUSH_APNS_TEAM_ID, v.HUB_PUSH_APNS_TOPIC];
+  if (apns.some(Boolean) && !apns.every(Boolean)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_PUSH_APNS_KEY_FILE'],
+      message: 'APNs needs HUB_PUSH_APNS_KEY_FILE, HUB_PUSH_APNS_KEY_ID, HUB_PUSH_APNS_TEAM_ID and HUB_PUSH_APNS_TOPIC together',
+    });
+  }
+  if ((v.HUB_PUSH_FCM_PROJECT_ID || v.HUB_PUSH_FCM_URL) && !v.HUB_PUSH_FCM_CREDENTIALS_FILE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_PUSH_FCM_CREDENTIALS_FILE'],
+      message: 'must be set with HUB_PUSH_FCM_PROJECT_ID or HUB_PUSH_FCM_URL',
     });
   }
   if (v.HUB_GEOLOCATION_API_KEY && !v.HUB_GEOLOCATION_URL) {
@@ -264,6 +313,12 @@ export interface Config {
     readonly intervalS: number;
     readonly offlineAfterIntervals: number;
     readonly sosRenotifyS: number;
+    /** Seconds after the raise at which an unacknowledged SOS is sent (0 = the raise); then every sosRenotifyS. */
+    readonly sosEscalationS: readonly number[];
+    /** From this many sends on, every send also pushes the family's emergency contacts, connected or not. */
+    readonly sosEmergencyAfterSends: number;
+    /** A crossing from a fix received this long after it was taken is marked late. */
+    readonly geofenceLateMs: number;
     readonly areaStatsIntervalS: number;
     readonly areaActiveWindowS: number;
   };
@@ -319,6 +374,22 @@ export interface Config {
     /** Put message text and coordinates in push payloads (off: ids and kinds only). */
     readonly includeContent: boolean;
     readonly maxAttempts: number;
+    /** FCM HTTP v1: the service account's JSON key file; unset, `fcm` registrations are refused. */
+    readonly fcm:
+      | { readonly credentialsFile: string; readonly projectId: string | undefined; readonly baseUrl: string | undefined }
+      | undefined;
+    /** APNs with a token (.p8) key; unset, `apns` registrations are refused. */
+    readonly apns:
+      | {
+          readonly keyFile: string;
+          readonly keyId: string;
+          readonly teamId: string;
+          readonly topic: string;
+          readonly sandbox: boolean;
+          readonly baseUrl: string | undefined;
+        }
+      | undefined;
+    readonly maxInstallationsPerUser: number;
   };
 }
 
@@ -382,6 +453,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalS: e.HUB_LOCATION_INTERVAL_S,
       offlineAfterIntervals: e.HUB_OFFLINE_AFTER_INTERVALS,
       sosRenotifyS: e.HUB_SOS_RENOTIFY_S,
+      sosEscalationS: Object.freeze(e.HUB_SOS_ESCALATION_S),
+      sosEmergencyAfterSends: e.HUB_SOS_EMERGENCY_AFTER_SENDS,
+      geofenceLateMs: e.HUB_GEOFENCE_LATE_S * 1000,
       areaStatsIntervalS: e.HUB_AREA_STATS_INTERVAL_S,
       areaActiveWindowS: e.HUB_AREA_ACTIVE_WINDOW_S,
     }),
@@ -433,6 +507,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.HUB_PUSH_WEBHOOK_SECRET,
       includeContent: e.HUB_PUSH_INCLUDE_CONTENT,
       maxAttempts: e.HUB_PUSH_MAX_ATTEMPTS,
+      fcm: e.HUB_PUSH_FCM_CREDENTIALS_FILE
+        ? Object.freeze({
+            credentialsFile: e.HUB_PUSH_FCM_CREDENTIALS_FILE,
+            projectId: e.HUB_PUSH_FCM_PROJECT_ID,
+            baseUrl: e.HUB_PUSH_FCM_URL,
+          })
+        : undefined,
+      apns:
+        e.HUB_PUSH_APNS_KEY_FILE && e.HUB_PUSH_APNS_KEY_ID && e.HUB_PUSH_APNS_TEAM_ID && e.HUB_PUSH_APNS_TOPIC
+          ? Object.freeze({
+              keyFile: e.HUB_PUSH_APNS_KEY_FILE,
+              keyId: e.HUB_PUSH_APNS_KEY_ID,
+              teamId: e.HUB_PUSH_APNS_TEAM_ID,
+              topic: e.HUB_PUSH_APNS_TOPIC,
+              sandbox: e.HUB_PUSH_APNS_SANDBOX,
+              baseUrl: e.HUB_PUSH_APNS_URL,
+            })
+          : undefined,
+      maxInstallationsPerUser: e.HUB_PUSH_MAX_INSTALLATIONS_PER_USER,
     }),
   });
 }

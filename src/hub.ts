@@ -17,6 +17,7 @@ import { installErrorHandlers } from './http/errors.js';
 import { familyRoutes } from './http/family-routes.js';
 import { geofenceRoutes } from './http/geofence-routes.js';
 import { mediaRoutes } from './http/media-routes.js';
+import { notificationRoutes } from './http/notification-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { privacyRoutes } from './http/privacy-routes.js';
 import { isOwnOrigin, webRoutes } from './http/web-routes.js';
@@ -130,6 +131,7 @@ export async function createHub(services: Services, config: Config): Promise<Hub
   familyRoutes(app, http);
   geofenceRoutes(app, http);
   mediaRoutes(app, http);
+  notificationRoutes(app, http);
   privacyRoutes(app, http);
   webRoutes(app, config.map);
 
@@ -152,6 +154,7 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     stopJobs();
     services.calls.closeAll();
     await services.location.close();
+    await services.notifications.close();
     io.engine.close();
   });
 

@@ -12,7 +12,7 @@ import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { audioConversionAvailable, useFfmpeg } from './media/audio-convert.js';
 import { openMedia } from './media/workers.js';
-import { createPushProvider } from './push/index.js';
+import { createInstallationSenders, createPushProvider } from './push/index.js';
 import { createMailer } from './mail/mailer.js';
 import { createServices } from './services.js';
 import { StartupError, explainListenError, explainStoreError, lockSqlite, prepareDataDir, sqlitePath } from './startup.js';
@@ -92,7 +92,16 @@ async function main(): Promise<void> {
   // Password resets by email; without HUB_SMTP_URL they answer UNAVAILABLE.
   const mailer = config.smtp ? createMailer(config.smtp.url, { from: config.smtp.from }) : undefined;
   logger.info({ mail: mailer ? mailer.describe() : 'off (HUB_SMTP_URL unset)' }, 'password-reset mail');
-  const services = createServices({ store, logger, backplane, media, pushProvider, mailer, jwtSecret, fieldKey }, config);
+  let installationSenders;
+  try {
+    installationSenders = createInstallationSenders(config);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const services = createServices(
+    { store, logger, backplane, media, pushProvider, installationSenders, mailer, jwtSecret, fieldKey },
+    config,
+  );
   const hub = await createHub(services, config);
   let port: number;
   try {

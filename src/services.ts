@@ -29,7 +29,9 @@ import type { Media } from './media/workers.js';
 import { HubMetrics } from './metrics.js';
 import { PresenceService } from './presence/service.js';
 import { PrivacyService } from './privacy/service.js';
+import { NotificationService } from './notifications/service.js';
 import { familyNotifier } from './push/family-notifier.js';
+import { InstallationPush, type InstallationSenders } from './push/installations.js';
 import { PushOutbox } from './push/outbox.js';
 import type { PushProvider } from './push/types.js';
 import { SocketRoomControl } from './realtime/room-control.js';
@@ -44,6 +46,8 @@ export interface ServiceDeps {
   pushProvider: PushProvider;
   /** Outgoing mail (password resets); undefined without HUB_SMTP_URL. */
   mailer?: Mailer | undefined;
+  /** Senders for app installations' own registrations (FCM, APNs, webhook); absent: none. */
+  installationSenders?: InstallationSenders;
   /** The HS256 secret for the hub's own tokens. */
   jwtSecret: string;
   /** The AES-256-GCM key for sensitive fields. */
@@ -78,6 +82,7 @@ export interface Services {
   readonly commands: CommandService;
   readonly calls: CallService;
   readonly privacy: PrivacyService;
+  readonly notifications: NotificationService;
   /** Starts the periodic jobs; returns their stop. */
   startJobs(): () => void;
 }
@@ -101,14 +106,30 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   const authenticator = new Authenticator(tokens, store, clock, newId);
   const devices = new DeviceDirectory(store, (id) => void backplane.publish({ type: 'device', id }));
   const guard = new Guard(store, devices, backplane.limiter, config.budgetScale);
+  const installations = new InstallationPush(store.pushRegistrations, deps.installationSenders ?? {}, logger);
   const outbox = new PushOutbox(store.push, deps.pushProvider, {
     maxAttempts: config.push.maxAttempts,
     includeContent: config.push.includeContent,
     clock,
     newId,
     logger,
+    installations,
+    installationsOf: async (userIds) =>
+      (await store.pushRegistrations.forUsers(userIds)).map((r) => ({ userId: r.user_id!, installationId: r.installation_id })),
   });
-  const notifyOffline = familyNotifier(store, backplane.presence, (userIds, n) => outbox.enqueue(userIds, n));
+  const notifications = new NotificationService(
+    {
+      store,
+      guard,
+      clock,
+      supports: (p) => installations.supports(p),
+      enqueue: (userIds, n) => outbox.enqueue(userIds, n),
+      onError: (err, what) => logger.error({ err }, `notifications: ${what} failed`),
+      closeSenders: () => installations.close(),
+    },
+    { maxInstallationsPerUser: config.push.maxInstallationsPerUser },
+  );
+  const notifyOffline = familyNotifier(store, backplane.presence, (userIds, n) => notifications.push(userIds, n));
   const accounts = new Accounts({
     store,
     tokens,
@@ -117,7 +138,10 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     limiter: backplane.limiter,
     clock,
     newId,
-    onSessionEnded: (sid) => roomControl.endSession(sid),
+    onSessionEnded: (sid) => {
+      roomControl.endSession(sid);
+      notifications.sessionEnded(sid);
+    },
     guard,
     roomControl,
     policyVersion: config.policyVersion,
@@ -140,6 +164,8 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     backplane,
     roomControl,
     notifyOffline,
+    pushUsers: (userIds, n) => notifications.push(userIds, n),
+    emergencyContacts: (fid) => notifications.emergencyContacts(fid),
     clock,
     config,
     registry: metrics.registry,
@@ -160,7 +186,28 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     config.chat,
   );
   const commands = new CommandService(
-    { store, guard, devices, roomControl, cipher: new FieldCipher(deps.fieldKey), clock },
+    {
+      store,
+      guard,
+      devices,
+      roomControl,
+      cipher: new FieldCipher(deps.fieldKey),
+      clock,
+      // The result goes to the member who sent the command, if no app of theirs is connected.
+      onFinished: (row) =>
+        void (async () => {
+          if ((await backplane.presence.status({ kind: 'user', id: row.created_by })).online) return;
+          await notifications.push([row.created_by], {
+            kind: 'command_result',
+            familyId: row.family_id,
+            ts: row.updated_at,
+            deviceId: row.device_id,
+            commandId: row.id,
+            commandType: row.type,
+            commandStatus: row.status,
+          });
+        })().catch((err: unknown) => logger.error({ err }, 'push enqueue failed')),
+    },
     { maxContacts: config.commands.maxContacts, defaultTtlMs: config.commands.defaultTtlS * 1000 },
   );
   const calls = new CallService(
@@ -170,7 +217,8 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
       guard,
       devices,
       roomControl,
-      pushRing: (userIds, n) => outbox.enqueue(userIds, n),
+      pushRing: (userIds, n) => notifications.push(userIds, n),
+      pushMissed: (userIds, n) => notifications.push(userIds, n),
       isOnline: async (p) => (await backplane.presence.status(p)).online,
       clock,
     },
@@ -275,6 +323,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     commands,
     calls,
     privacy,
+    notifications,
     startJobs,
   };
 }

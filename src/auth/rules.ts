@@ -61,11 +61,24 @@ export const RULES = {
   'member.remove': { who: USER, family: family(), roles: OWNER },
   'member.role': { who: USER, family: family(), roles: OWNER },
   'member.leave': { who: USER, family: family(), roles: ANY_ROLE },
+  'member.emergencyContact': { who: USER, family: family(), roles: OWNER },
+
+  // Notifications: an app installation's push registration (signed in), the user's own settings.
+  'push.register': { who: USER },
+  'notifications.settings': { who: USER },
   'presence.list': { who: BOTH, family: family(), roles: ANY_ROLE },
 
   // Places and alerts.
   'geofence.write': { who: USER, family: family(), roles: WRITERS },
   'geofence.read': { who: USER, family: family(), roles: ANY_ROLE },
+  // Crossings are positions of a child: a budget like history reads.
+  'geofence.events': {
+    who: USER,
+    family: family(),
+    roles: ANY_ROLE,
+    what: 'history reads',
+    budget: { name: 'history', points: 120, durationS: 60 },
+  },
   'alert.list': { who: USER, family: family(), roles: ANY_ROLE },
   'alert.raise': { who: DEVICE, what: 'alerts', budget: { name: 'alert-raise', points: 30, durationS: 60 } },
   'alert.ack': { who: USER, family: { field: 'id', via: 'alert' }, roles: WRITERS },

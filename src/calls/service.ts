@@ -62,6 +62,8 @@ export class CallService {
       devices: DeviceDirectory;
       roomControl: RoomControl;
       pushRing: (userIds: string[], n: { kind: 'ring'; familyId: string; ts: number; callId: string }) => Promise<void>;
+      /** A call nobody answered: a push to each invited user with no connection. */
+      pushMissed?: (userIds: string[], n: { kind: 'missed_call'; familyId: string; ts: number; callId: string }) => Promise<void>;
       isOnline: (p: Principal) => Promise<boolean>;
       clock: () => number;
     },
@@ -319,13 +321,37 @@ export class CallService {
   }
 
   private ringTimeout(call: Call): void {
-    if (call.state === 'ringing') return this.end(call, 'missed');
+    if (call.state === 'ringing') {
+      const unanswered = [...call.ringing.values()].filter((p) => p.kind === 'user');
+      this.end(call, 'missed');
+      void this.pushMissed(call, unanswered);
+      return;
+    }
     // Active: those who never answered stop ringing.
     for (const p of call.ringing.values()) {
       this.busy.delete(key(p));
       this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason: 'missed' });
     }
     call.ringing.clear();
+  }
+
+  /** Tells the invited users not connected anywhere that they missed the call; never throws. */
+  private async pushMissed(call: Call, invitees: Principal[]): Promise<void> {
+    if (!this.deps.pushMissed || invitees.length === 0) return;
+    try {
+      const offline: string[] = [];
+      for (const p of invitees) if (!(await this.deps.isOnline(p))) offline.push(p.id);
+      if (offline.length > 0) {
+        await this.deps.pushMissed(offline, {
+          kind: 'missed_call',
+          familyId: call.familyId,
+          ts: this.deps.clock(),
+          callId: call.id,
+        });
+      }
+    } catch {
+      // A push that could not be queued is lost; the call is over either way.
+    }
   }
 
   private end(call: Call, reason: CallEndReason): void {

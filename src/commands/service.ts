@@ -33,6 +33,8 @@ export class CommandService {
       roomControl: RoomControl;
       cipher: FieldCipher;
       clock: () => number;
+      /** A command finished (done, failed, rejected, expired): pushed to its sender if not connected. */
+      onFinished?: (row: CommandRow) => void;
     },
     private readonly opts: CommandOptions,
   ) {
@@ -151,6 +153,7 @@ export class CommandService {
 
   private tellFamily(row: CommandRow): void {
     this.deps.roomControl.emit(rooms.guardians(row.family_id), 'command:update', { command: this.view(row) });
+    if (row.status !== 'queued' && row.status !== 'sent') this.deps.onFinished?.(row);
   }
 
   private seal(type: CommandType, params: Record<string, unknown>): string {

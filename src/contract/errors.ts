@@ -118,6 +118,11 @@ export const E = {
   provisioningKeyWrong: reason('provisioning_key_wrong', 'FORBIDDEN', () => 'wrong provisioning key'),
   callOutsideFamily: reason('call_outside_family', 'FORBIDDEN', () => 'you can only call your family'),
   voiceCallNoVideo: reason('voice_call_no_video', 'FORBIDDEN', () => 'this is a voice call'),
+  installationTaken: reason(
+    'installation_taken',
+    'FORBIDDEN',
+    () => 'this installation is signed in as someone else; sign in on it, or register with its current token',
+  ),
 
   // --- CONSENT_REQUIRED: the family's owner has not turned a watch permission on ---------------
   /** Reason `permission_off.<permission>`, e.g. `permission_off.camera`. */
@@ -196,6 +201,11 @@ export const E = {
   ),
   draining: reason('draining', 'UNAVAILABLE', () => 'this node is shutting down; reconnect'),
   callsUnavailable: reason('calls_unavailable', 'UNAVAILABLE', (m: string) => m),
+  pushProviderOff: reason(
+    'push_provider_off',
+    'UNAVAILABLE',
+    (provider: string) => `${provider} push is not configured on this hub`,
+  ),
   nodeUnreachable: reason('node_unreachable', 'UNAVAILABLE', (m: string) => m),
   audioConversionUnavailable: reason('audio_conversion_unavailable', 'UNAVAILABLE', (m: string) => m),
   audioConversionFailed: reason('audio_conversion_failed', 'UNAVAILABLE', (m: string) => m),

@@ -144,6 +144,8 @@ export interface GeofenceView {
 }
 
 export interface GeofenceEvent {
+  /** The stored crossing's id (GET /v1/families/:fid/geofence-events). */
+  id: string;
   geofenceId: string;
   deviceId: string;
   familyId: string;
@@ -151,6 +153,8 @@ export interface GeofenceEvent {
   ts: number;
   lat: number;
   lng: number;
+  /** True when the fix was received well after it was taken (buffered while out of coverage). */
+  late: boolean;
 }
 
 export const DEVICE_ALERT_TYPES = ['sos', 'fall', 'removed'] as const;

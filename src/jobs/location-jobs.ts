@@ -5,7 +5,6 @@ import type { Config } from '../config.js';
 import type { LocationServices } from '../location/index.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import { every } from './every.js';
-import { newlyOffline } from './offline.js';
 
 const ACCESS_POINT_FLUSH_MS = 10_000;
 
@@ -22,25 +21,18 @@ export function startLocationJobs(
 
   run(loc.areaStatsIntervalS * 1000, 'area-stats', () => s.area.sendStats(clock(), loc.areaActiveWindowS * 1000));
 
+  // Offline detection from the store (src/location/liveness.ts): survives restarts, one alert
+  // per silence across the cluster.
   const silenceMs = loc.intervalS * loc.offlineAfterIntervals * 1000;
-  const raised = new Map<string, number>();
-  run(Math.min(silenceMs / 4, 5_000), 'offline', async () => {
-    for (const l of newlyOffline(await s.latest.all(), clock(), silenceMs, raised)) {
-      const { familyId, deviceId, lat, lng } = l.event;
-      // Unbound, or location turned off, since that position: not this family's alert any more.
-      const now = await devices.get(deviceId);
-      if (now?.familyId !== familyId || now.sharingSince !== l.boundAt || !now.permissions.location) continue;
-      if (!(await s.latest.claimOffline(deviceId, l.receivedAt))) continue;
-      await s.alerts.raise({ familyId, deviceId, type: 'offline', ts: clock(), lat, lng });
-    }
-  });
+  run(Math.min(silenceMs / 4, 5_000), 'offline', () => s.liveness.sweep());
 
   // Learned access points are written back in batches; at shutdown the hub flushes the rest.
   run(ACCESS_POINT_FLUSH_MS, 'access-points-flush', () => s.positioning.accessPoints.flush());
 
-  const renotifyMs = loc.sosRenotifyS * 1000;
-  run(Math.max(250, renotifyMs / 4), 'sos-renotify', async () => {
-    await s.alerts.renotifySos(renotifyMs);
+  // The SOS escalation: every node looks, one claims each send (src/store/alerts.ts claimEscalation).
+  const steps = [loc.sosRenotifyS * 1000, ...loc.sosEscalationS.slice(1).map((x, i) => (x - loc.sosEscalationS[i]!) * 1000)];
+  run(Math.min(1000, Math.max(100, Math.min(...steps) / 4)), 'sos-escalation', async () => {
+    await s.alerts.escalateSos();
   });
 
   return () => stops.forEach((stop) => stop());

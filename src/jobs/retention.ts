@@ -9,6 +9,8 @@ const DAY_MS = 86_400_000;
 const BATCH = 1000;
 /** Spent invites and delivered pushes are kept this long for support, then go. */
 const SPENT_KEEP_MS = 7 * DAY_MS;
+/** Push registrations of installations signed out are kept this long, then forgotten. */
+const UNTIED_KEEP_MS = 30 * DAY_MS;
 
 export interface RetentionReport {
   messages: number;
@@ -21,6 +23,8 @@ export interface RetentionReport {
   bindingCodes: number;
   resetCodes: number;
   pushes: number;
+  geofenceEvents: number;
+  pushRegistrations: number;
 }
 
 /** Repeats a batch delete until a batch comes back short; returns the total. */
@@ -56,5 +60,9 @@ export async function purgeExpired(store: Store, config: Config, now: number): P
     // At most one per account, so one statement is bounded.
     resetCodes: await store.passwordResets.purgeExpired(now),
     pushes: await drain(() => store.retention.settledPushesOlderThan(now - SPENT_KEEP_MS, BATCH)),
+    // Crossings are positions of a child: kept no longer than the fixes.
+    geofenceEvents: await drain(() => store.geofenceEvents.purgeOlderThan(now - config.location.retentionDays * DAY_MS, BATCH)),
+    // An installation nobody signed in on for a month: its token goes.
+    pushRegistrations: await drain(() => store.pushRegistrations.purgeUntiedBefore(now - UNTIED_KEEP_MS, BATCH)),
   };
 }

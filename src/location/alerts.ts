@@ -1,6 +1,9 @@
 // Alerts: raised by watches (sos, fall, removed) or by the hub (low_battery, offline), stored,
-// told to the family room, acknowledged by a guardian. An SOS nobody acknowledged is told again
-// on a schedule (see jobs/).
+// told to the family room and pushed to members with no connection, acknowledged by a guardian.
+// An SOS nobody acknowledges escalates on a schedule (HUB_SOS_ESCALATION_S, then every
+// HUB_SOS_RENOTIFY_S): every send goes to the whole family again (room and pushes), and from
+// the HUB_SOS_EMERGENCY_AFTER_SENDS-th send on, also a push to each emergency contact, connected
+// or not. Each send is claimed in the store, so a cluster sends it once (see jobs/).
 import { randomUUID } from 'node:crypto';
 import type { Guard } from '../auth/policy.js';
 import { RULES } from '../auth/rules.js';
@@ -11,6 +14,7 @@ import type { EventPayload } from '../contract/schemas.js';
 import type { RoomControl } from '../realtime/room-control.js';
 import type { AlertRow } from '../store/alerts.js';
 import type { FamilyNotifier } from '../push/family-notifier.js';
+import type { PushNotification } from '../push/types.js';
 import type { Store } from '../store/store.js';
 
 export function alertView(r: AlertRow): AlertView {
@@ -43,6 +47,21 @@ export interface RaiseAlert {
 const ALERT_MAX_AGE_MS = 86_400_000;
 const ALERTS_PAGE = 100;
 
+export interface EscalationOptions {
+  /** Offsets from the raise (ms) of each send; the first is 0 (the raise itself). */
+  scheduleMs: readonly number[];
+  /** After the schedule, the gap between sends. */
+  renotifyMs: number;
+  /** From this many sends done on, each send also pushes the emergency contacts. */
+  emergencyAfterSends: number;
+}
+
+/** When the send after `sendsDone` sends is due, for an alert created at `createdAt` (sent last at `lastAt`). */
+export function nextSendAt(o: EscalationOptions, createdAt: number, sendsDone: number, lastAt: number): number {
+  const offset = o.scheduleMs[sendsDone];
+  return offset !== undefined ? Math.max(createdAt + offset, lastAt + 1) : lastAt + o.renotifyMs;
+}
+
 export class AlertService {
   constructor(
     private readonly store: Store,
@@ -51,6 +70,10 @@ export class AlertService {
     private readonly notifyOffline: FamilyNotifier,
     private readonly clock: () => number,
     private readonly maxFutureMs: number,
+    private readonly escalation: EscalationOptions = { scheduleMs: [0], renotifyMs: 60_000, emergencyAfterSends: 2 },
+    /** Pushes to users whether or not they are connected (emergency contacts). */
+    private readonly pushUsers: (userIds: readonly string[], n: PushNotification) => Promise<void> = async () => undefined,
+    private readonly emergencyContacts: (familyId: string) => Promise<string[]> = async () => [],
   ) {}
 
   /** `alert:raise` from a watch. Without location consent an alert still goes out, but without a position. */
@@ -89,6 +112,7 @@ export class AlertService {
       notify_count: 1,
       acked_at: null,
       acked_by: null,
+      next_notify_at: a.type === 'sos' ? nextSendAt(this.escalation, now, 1, now) : null,
     };
     await this.store.alerts.insert(row);
     const view = alertView(row);
@@ -100,6 +124,7 @@ export class AlertService {
       alertId: row.id,
       alertType: a.type,
       deviceId: a.deviceId,
+      notifyCount: 1,
       ...(a.lat !== undefined && a.lng !== undefined ? { lat: a.lat, lng: a.lng } : {}),
     });
     return view;
@@ -122,16 +147,34 @@ export class AlertService {
     return alertView(row);
   }
 
-  /** Re-sends open SOS alerts last sent before `renotifyMs` ago; each is claimed once across nodes. */
-  async renotifySos(renotifyMs: number): Promise<number> {
+  /**
+   * Sends again the open SOS alerts whose next send is due: to the family room, as a push to
+   * every member with no connection (each re-send is pushed), and, far enough into the schedule,
+   * to every emergency contact. Each send is claimed once across nodes.
+   */
+  async escalateSos(): Promise<number> {
     const now = this.clock();
     let sent = 0;
-    for (const row of await this.store.alerts.due('sos', now - renotifyMs, 100)) {
-      if (!(await this.store.alerts.claimRenotify(row.id, row.notified_at, now))) continue;
-      this.roomControl.emit(rooms.guardians(row.family_id), 'alert', {
-        ...alertView(row),
-        notifyCount: row.notify_count + 1,
-      });
+    for (const row of await this.store.alerts.dueEscalation(now, 100)) {
+      const count = row.notify_count + 1;
+      const next = nextSendAt(this.escalation, row.created_at, count, now);
+      if (!(await this.store.alerts.claimEscalation(row.id, row.notified_at, now, next))) continue;
+      const view = { ...alertView(row), notifyCount: count };
+      this.roomControl.emit(rooms.guardians(row.family_id), 'alert', view);
+      const n: PushNotification = {
+        kind: 'alert',
+        familyId: row.family_id,
+        ts: row.ts,
+        alertId: row.id,
+        alertType: row.type,
+        deviceId: row.device_id,
+        notifyCount: count,
+        ...(row.lat !== null && row.lng !== null ? { lat: row.lat, lng: row.lng } : {}),
+      };
+      // Sends done before this one: the emergency contacts come in after that many.
+      const contacts = row.notify_count >= this.escalation.emergencyAfterSends ? await this.emergencyContacts(row.family_id) : [];
+      await this.notifyOffline(row.family_id, null, n, contacts);
+      if (contacts.length > 0) await this.pushUsers(contacts, { ...n, emergency: true });
       sent++;
     }
     return sent;

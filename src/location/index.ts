@@ -5,14 +5,17 @@ import type { Guard } from '../auth/policy.js';
 import type { Config } from '../config.js';
 import { type Positioning, createPositioning } from '../positioning/setup.js';
 import type { FamilyNotifier } from '../push/family-notifier.js';
+import type { PushNotification } from '../push/types.js';
 import type { RoomControl } from '../realtime/room-control.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import { FixWriter } from '../store/fix-writer.js';
 import type { Store } from '../store/store.js';
 import { AlertService } from './alerts.js';
 import { AreaService } from './area.js';
+import { GeofenceEvents } from './geofence-events.js';
 import { GeofenceService } from './geofence-service.js';
 import { LatestPositions } from './latest.js';
+import { WatchLiveness } from './liveness.js';
 import { LocationService } from './service.js';
 
 export interface LocationServices {
@@ -20,6 +23,8 @@ export interface LocationServices {
   positioning: Positioning;
   latest: LatestPositions;
   geofences: GeofenceService;
+  geofenceEvents: GeofenceEvents;
+  liveness: WatchLiveness;
   alerts: AlertService;
   area: AreaService;
   service: LocationService;
@@ -36,6 +41,9 @@ export function createLocationServices(o: {
   backplane: Backplane;
   roomControl: RoomControl;
   notifyOffline: FamilyNotifier;
+  /** Pushes to users connected or not (an SOS's emergency contacts). */
+  pushUsers: (userIds: readonly string[], n: PushNotification) => Promise<void>;
+  emergencyContacts: (familyId: string) => Promise<string[]>;
   clock: () => number;
   config: Config;
   /** The hub's metrics registry (positioning registers its own there). */
@@ -51,7 +59,27 @@ export function createLocationServices(o: {
   });
   const latest = new LatestPositions(store, backplane.positions);
   const geofences = new GeofenceService(store, loc.geofenceMarginM, (id) => void backplane.publish({ type: 'fences', id }));
-  const alerts = new AlertService(store, o.guard, roomControl, o.notifyOffline, clock, loc.maxFutureS * 1000);
+  const geofenceEvents = new GeofenceEvents(store, o.guard, clock);
+  const alerts = new AlertService(
+    store,
+    o.guard,
+    roomControl,
+    o.notifyOffline,
+    clock,
+    loc.maxFutureS * 1000,
+    {
+      scheduleMs: loc.sosEscalationS.map((s) => s * 1000),
+      renotifyMs: loc.sosRenotifyS * 1000,
+      emergencyAfterSends: loc.sosEmergencyAfterSends,
+    },
+    o.pushUsers,
+    o.emergencyContacts,
+  );
+  const silenceMs = loc.intervalS * loc.offlineAfterIntervals * 1000;
+  const liveness = new WatchLiveness(
+    { store, devices: o.devices, latest, alerts, clock, onError: o.onBackgroundError },
+    { silenceMs, writeEveryMs: Math.min(silenceMs / 4, 5_000) },
+  );
   const area = new AreaService(latest, roomControl, o.guard);
   const positioning = createPositioning({ store, geolocation: config.geolocation, registry: o.registry, clock });
   const service = new LocationService(
@@ -62,6 +90,9 @@ export function createLocationServices(o: {
       writer,
       latest,
       geofences,
+      geofenceEvents,
+      notifyOffline: o.notifyOffline,
+      heard: (deviceId, familyId, at) => liveness.heard(deviceId, familyId, at),
       alerts,
       area,
       roomControl,
@@ -76,6 +107,7 @@ export function createLocationServices(o: {
       maxFutureMs: loc.maxFutureS * 1000,
       retentionMs: loc.retentionDays * DAY_MS,
       lowBatteryPercent: loc.lowBatteryPercent,
+      geofenceLateMs: loc.geofenceLateMs,
     },
   );
   const close = async () => {
@@ -83,5 +115,5 @@ export function createLocationServices(o: {
     await writer.flush();
     await positioning.accessPoints.flush();
   };
-  return { writer, positioning, latest, geofences, alerts, area, service, close };
+  return { writer, positioning, latest, geofences, geofenceEvents, liveness, alerts, area, service, close };
 }

@@ -23,6 +23,8 @@ import type { Store } from '../store/store.js';
 import type { AlertService } from './alerts.js';
 import type { AreaService } from './area.js';
 import { storedFix } from './fix-view.js';
+import type { FamilyNotifier } from '../push/family-notifier.js';
+import type { GeofenceEvents } from './geofence-events.js';
 import type { GeofenceService } from './geofence-service.js';
 import { KeyedSerial } from './keyed-serial.js';
 import type { LatestPositions } from './latest.js';
@@ -36,6 +38,8 @@ export interface LocationOptions {
   maxFutureMs: number;
   retentionMs: number;
   lowBatteryPercent: number;
+  /** A crossing whose fix arrived this long after it was taken is marked late. */
+  geofenceLateMs: number;
 }
 
 /** Battery must climb this far above the threshold before another low_battery alert. */
@@ -71,6 +75,11 @@ export class LocationService {
       writer: FixWriter;
       latest: LatestPositions;
       geofences: GeofenceService;
+      geofenceEvents: GeofenceEvents;
+      /** Pushes a crossing to the family's members with no connection. */
+      notifyOffline: FamilyNotifier;
+      /** The watch was heard (any report): offline detection from the store. */
+      heard: (deviceId: string, familyId: string, at: number) => void;
       alerts: AlertService;
       area: AreaService;
       roomControl: RoomControl;
@@ -92,9 +101,18 @@ export class LocationService {
    * the outside provider is acked (durable, as a sign of life) without waiting for it.
    */
   async report(principal: Principal, payload: { fixes: unknown[] } | Record<string, unknown>): Promise<ReportResult> {
-    const { device } = await this.deps.guard.check(RULES['location.report'], principal, {});
+    let device: DeviceInfo | undefined;
+    try {
+      ({ device } = await this.deps.guard.check(RULES['location.report'], principal, {}));
+    } catch (err) {
+      // Refused (location off): still a sign the watch is there, for offline detection.
+      const d = await this.deps.devices.get(principal.id).catch(() => undefined);
+      if (d?.familyId) this.deps.heard(d.id, d.familyId, this.deps.clock());
+      throw err;
+    }
     const info = device!;
     const now = this.deps.clock();
+    this.deps.heard(info.id, info.familyId!, now);
     const raw = Array.isArray(payload.fixes) ? payload.fixes : [payload];
     const limits = { maxFutureMs: this.opts.maxFutureMs, maxAgeMs: this.opts.retentionMs, notBefore: info.boundAt };
     const { accepted, rejected } = checkFixes(raw, now, limits);
@@ -285,9 +303,29 @@ export class LocationService {
       await this.deps.latest.set(deviceId, { ...previous, receivedAt, fromStore: false });
     }
     if (sorted.length > 0) {
+      // The fixes in timestamp order, a batch the watch buffered out of coverage included: a
+      // crossing it made meanwhile is reported, marked late, and kept.
       const transitions = await this.deps.geofences.evaluate(familyId, deviceId, sorted);
-      for (const t of transitions) {
-        this.deps.roomControl.emit(rooms.guardians(familyId), 'geofence', { ...t, deviceId, familyId });
+      if (transitions.length > 0) {
+        const crossings = await this.deps.geofenceEvents.record(
+          familyId,
+          deviceId,
+          transitions.map((t) => ({ ...t, late: now - t.ts > this.opts.geofenceLateMs })),
+        );
+        for (const c of crossings) {
+          this.deps.roomControl.emit(rooms.guardians(familyId), 'geofence', { ...c, deviceId, familyId });
+          await this.deps.notifyOffline(familyId, null, {
+            kind: 'geofence',
+            familyId,
+            ts: c.ts,
+            deviceId,
+            geofenceId: c.geofenceId,
+            transition: c.transition,
+            late: c.late,
+            lat: c.lat,
+            lng: c.lng,
+          });
+        }
       }
     }
     for (const { row, wifi } of learnFrom) {
@@ -318,6 +356,7 @@ export class LocationService {
     await this.deps.publishWatchLeft(deviceId);
     await this.deps.latest.forget(deviceId);
     await this.deps.geofences.forgetWatch(deviceId);
+    await this.deps.store.liveness.forget(deviceId);
   }
 
   /** This node's part of forgetWatch (also what a peer's `watch-left` runs here). */

@@ -88,6 +88,18 @@ export function exportUser(
       ['consentChangesMade', await q.consentsBy(userId)],
       ['commandsSent', (await q.commandsBy(userId)).map(viewCommand)],
       ['auditEntriesAsActor', await q.auditByActor(userId)],
+      // The app installations signed in as the user (their push tokens) and their push settings.
+      [
+        'pushRegistrations',
+        (await store.pushRegistrations.forUser(userId)).map((r) => ({
+          installationId: r.installation_id,
+          provider: r.provider,
+          token: r.token,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+        })),
+      ],
+      ['notificationSettings', await notificationSettingsOf(store, userId)],
     ]);
   })();
 }
@@ -130,6 +142,30 @@ export function exportDevice(
       // Where the family's watches hear each Wi-Fi access point, learned from their GPS fixes: the
       // family's data (shared by its watches), in the owner's export of each of them.
       ['familyAccessPoints', q.accessPoints(familyId)],
+      // The watch's stored geofence crossings in this binding.
+      [
+        'geofenceEvents',
+        (await store.geofenceEvents.forDevice(familyId, deviceId))
+          .filter((e) => e.ts >= (device.bound_at ?? 0))
+          .map((e) => ({
+            id: e.id,
+            geofenceId: e.geofence_id,
+            transition: e.transition,
+            ts: e.ts,
+            lat: e.lat,
+            lng: e.lng,
+            late: e.late === 1,
+          })),
+      ],
     ]);
   })();
+}
+
+async function notificationSettingsOf(store: Store, userId: string): Promise<unknown> {
+  const row = await store.notificationSettings.find(userId);
+  if (!row) return { muted: [], quietHours: null };
+  return {
+    muted: JSON.parse(row.muted) as unknown,
+    quietHours: row.quiet_hours ? (JSON.parse(row.quiet_hours) as unknown) : null,
+  };
 }

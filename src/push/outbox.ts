@@ -6,7 +6,16 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PushOutboxRepository, PushOutboxRow } from '../store/push-outbox.js';
 import { redactForPush } from './redact.js';
-import type { PushNotification, PushProvider } from './types.js';
+import { PushGiveUp, type PushNotification, type PushProvider } from './types.js';
+
+/** Sends one outbox row to one app installation; see src/push/installations.ts. */
+export interface InstallationSender {
+  /**
+   * Resolves true when sent, false when there is nothing to send to any more (the installation
+   * signed out or its token died). Throws to ask for a retry; throws PushGiveUp to give up.
+   */
+  send(installationId: string, userId: string, n: PushNotification, delivery: { id: string; attempt: number }): Promise<boolean>;
+}
 
 export interface PushOutboxOptions {
   /** Failed attempts after which a row is given up. */
@@ -28,6 +37,12 @@ export interface PushOutboxOptions {
   concurrency?: number;
   /** Source of jitter in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * The app installations signed in as each user: a user with any gets one row per
+   * installation (sent by `installations`); a user with none, one row for `provider`.
+   */
+  installationsOf?: (userIds: readonly string[]) => Promise<{ userId: string; installationId: string }[]>;
+  installations?: InstallationSender;
 }
 
 export const DEFAULT_BASE_BACKOFF_MS = 1000;
@@ -57,6 +72,8 @@ export class PushOutbox {
   private readonly batchSize: number;
   private readonly concurrency: number;
   private readonly random: () => number;
+  private readonly installationsOf: PushOutboxOptions['installationsOf'];
+  private readonly installations: InstallationSender | undefined;
 
   private running: Promise<number> | null = null;
   /** Another run was asked for while one was in flight. */
@@ -81,18 +98,29 @@ export class PushOutbox {
     this.batchSize = opts.batchSize ?? 100;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.random = opts.random ?? Math.random;
+    this.installationsOf = opts.installationsOf;
+    this.installations = opts.installations;
   }
 
-  /** Durably queues one push per distinct user (payload redacted per includeContent), then kicks a run. */
+  /**
+   * Durably queues one push per distinct user, or per app installation of the user when it has
+   * any (payload redacted per includeContent), then kicks a run.
+   */
   async enqueue(userIds: readonly string[], n: PushNotification): Promise<void> {
     const users = [...new Set(userIds)];
     if (users.length === 0) return;
     const now = this.clock();
     const payload = JSON.stringify(redactForPush(n, this.includeContent));
+    const targets: { userId: string; installationId: string | null }[] = [];
+    const installed = this.installationsOf && this.installations ? await this.installationsOf(users) : [];
+    const withApp = new Set(installed.map((i) => i.userId));
+    for (const i of installed) targets.push(i);
+    for (const userId of users) if (!withApp.has(userId)) targets.push({ userId, installationId: null });
     await this.repo.enqueue(
-      users.map((userId) => ({
+      targets.map((t) => ({
         id: this.newId(),
-        user_id: userId,
+        user_id: t.userId,
+        installation_id: t.installationId,
         payload,
         attempts: 0,
         next_attempt_at: now,
@@ -203,10 +231,18 @@ export class PushOutbox {
     }
     const attempt = row.attempts + 1;
     try {
-      await this.provider.send(row.user_id, n, { id: row.id, attempt });
+      if (row.installation_id !== null && row.installation_id !== undefined) {
+        if (!this.installations) throw new PushGiveUp('no installation sender');
+        if (!(await this.installations.send(row.installation_id, row.user_id, n, { id: row.id, attempt }))) {
+          await this.repo.markFailed(row.id, this.clock(), 'installation signed out or gone');
+          return false;
+        }
+      } else {
+        await this.provider.send(row.user_id, n, { id: row.id, attempt });
+      }
     } catch (err) {
       const error = errorText(err);
-      if (attempt >= this.maxAttempts) {
+      if (attempt >= this.maxAttempts || err instanceof PushGiveUp) {
         await this.repo.markFailed(row.id, this.clock(), error);
         this.logger.warn(
           { pushId: row.id, userId: row.user_id, kind: n.kind, attempts: attempt, provider: this.provider.name, error },

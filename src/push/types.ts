@@ -2,7 +2,7 @@
 // HUB_PUSH_INCLUDE_CONTENT off that is ids and kinds, never message text or coordinates.
 
 export interface PushNotification {
-  kind: 'message' | 'alert' | 'ring' | 'incident';
+  kind: 'message' | 'alert' | 'ring' | 'incident' | 'geofence' | 'missed_call' | 'command_result';
   familyId: string;
   ts: number;
   conversationId?: string;
@@ -13,6 +13,17 @@ export interface PushNotification {
   deviceId?: string;
   callId?: string;
   incidentId?: string;
+  /** An SOS escalated to the family's emergency contacts. */
+  emergency?: boolean;
+  /** An SOS re-send: how many times it has been sent, this one included. */
+  notifyCount?: number;
+  geofenceId?: string;
+  transition?: 'enter' | 'exit';
+  /** A crossing reported late (from fixes the watch buffered while out of coverage). */
+  late?: boolean;
+  commandId?: string;
+  commandType?: string;
+  commandStatus?: string;
   /** An operator's incident notice: not personal data, so it is always sent. */
   notice?: string;
   text?: string;
@@ -26,6 +37,11 @@ export interface PushDelivery {
   id: string;
   /** 1 for the first attempt. */
   attempt: number;
+}
+
+/** Thrown by a provider when retrying cannot help: the outbox gives the row up at once. */
+export class PushGiveUp extends Error {
+  override name = 'PushGiveUp';
 }
 
 export interface PushProvider {

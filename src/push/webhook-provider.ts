@@ -18,6 +18,10 @@ export interface WebhookBody {
   userId: string;
   notification: PushNotification;
   sentAt: number;
+  /** Set when the push is for one app installation registered with provider `webhook`. */
+  installationId?: string;
+  /** That installation's registration token, for the operator's relay. */
+  token?: string;
 }
 
 /** `sha256=<hex>` of the exact body bytes. */
@@ -39,9 +43,14 @@ export class WebhookPushProvider implements PushProvider {
     this.clock = opts.clock ?? Date.now;
   }
 
-  async send(userId: string, n: PushNotification, delivery?: PushDelivery): Promise<void> {
+  async send(
+    userId: string,
+    n: PushNotification,
+    delivery?: PushDelivery,
+    installation?: { installationId: string; token: string },
+  ): Promise<void> {
     const id = delivery?.id ?? randomUUID();
-    const payload: WebhookBody = { id, userId, notification: n, sentAt: this.clock() };
+    const payload: WebhookBody = { id, userId, notification: n, sentAt: this.clock(), ...installation };
     const body = JSON.stringify(payload);
     let res: Response;
     try {

@@ -76,6 +76,8 @@ export class AccountErasure {
         .where('subject_id', '=', userId)
         .execute();
       await tx.deleteFrom('push_outbox').where('user_id', '=', userId).execute();
+      // The account's app installations: their tokens go with it (an installation registers again).
+      await tx.deleteFrom('push_registrations').where('user_id', '=', userId).execute();
       // Refresh tokens and memberships go with the user row (ON DELETE CASCADE).
       await tx.deleteFrom('users').where('id', '=', userId).execute();
       return { deletedFamilies, unboundDevices, mediaIds, leftFamilies };

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AlertsTable, Database } from './schema.js';
 
 export type AlertRow = Selectable<AlertsTable>;
@@ -6,7 +6,7 @@ export type AlertRow = Selectable<AlertsTable>;
 export class AlertRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(row: AlertRow): Promise<void> {
+  async insert(row: Insertable<AlertsTable>): Promise<void> {
     await this.db.insertInto('alerts').values(row).execute();
   }
 
@@ -61,6 +61,32 @@ export class AlertRepository {
     const r = await this.db
       .updateTable('alerts')
       .set((eb) => ({ notified_at: now, notify_count: eb('notify_count', '+', 1) }))
+      .where('id', '=', id)
+      .where('notified_at', '=', seenNotifiedAt)
+      .where('acked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Open SOS alerts whose next send (escalation schedule) is due at `now`, most overdue first. */
+  dueEscalation(now: number, limit: number): Promise<AlertRow[]> {
+    return this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('type', '=', 'sos')
+      .where('acked_at', 'is', null)
+      .where('next_notify_at', 'is not', null)
+      .where('next_notify_at', '<=', now)
+      .orderBy('next_notify_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Claims one send of the schedule: exactly one caller per send, on any node. */
+  async claimEscalation(id: string, seenNotifiedAt: number, now: number, nextAt: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('alerts')
+      .set((eb) => ({ notified_at: now, notify_count: eb('notify_count', '+', 1), next_notify_at: nextAt }))
       .where('id', '=', id)
       .where('notified_at', '=', seenNotifiedAt)
       .where('acked_at', 'is', null)

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, PushOutboxTable } from './schema.js';
 
 export type PushOutboxRow = Selectable<PushOutboxTable>;
@@ -10,7 +10,7 @@ export type PushOutboxRow = Selectable<PushOutboxTable>;
 export class PushOutboxRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async enqueue(rows: readonly PushOutboxRow[]): Promise<void> {
+  async enqueue(rows: readonly Insertable<PushOutboxTable>[]): Promise<void> {
     if (rows.length === 0) return;
     await this.db
       .insertInto('push_outbox')

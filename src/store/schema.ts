@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 // Table types for Kysely. Timestamps are integer milliseconds since the epoch; booleans are
 // stored as 0/1 integers so the same SQL runs on SQLite and PostgreSQL.
 export interface UsersTable {
@@ -62,6 +64,8 @@ export interface FamilyMembersTable {
   user_id: string;
   role: string;
   joined_at: number;
+  /** 1: pushed every escalation of an unacknowledged SOS, connected or not (migration 0011). */
+  emergency_contact: Generated<number>;
 }
 
 export interface InvitesTable {
@@ -195,6 +199,8 @@ export interface AlertsTable {
   notify_count: number;
   acked_at: number | null;
   acked_by: string | null;
+  /** When an open SOS is next sent again (escalation schedule); null: not scheduled. */
+  next_notify_at: Generated<number | null>;
 }
 
 export interface ConsentRecordsTable {
@@ -220,6 +226,10 @@ export interface Database {
   read_positions: ReadPositionsTable;
   commands: CommandsTable;
   push_outbox: PushOutboxTable;
+  push_registrations: PushRegistrationsTable;
+  notification_settings: NotificationSettingsTable;
+  geofence_events: GeofenceEventsTable;
+  watch_liveness: WatchLivenessTable;
   fixes: FixesTable;
   audit_log: AuditLogTable;
   geofences: GeofencesTable;
@@ -301,4 +311,45 @@ export interface PushOutboxTable {
   sent_at: number | null;
   failed_at: number | null;
   last_error: string | null;
+  /** The app installation this row is for; null: the operator's provider for the user. */
+  installation_id: Generated<string | null>;
+}
+
+export interface PushRegistrationsTable {
+  installation_id: string;
+  provider: string;
+  token: string;
+  user_id: string | null;
+  session_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NotificationSettingsTable {
+  user_id: string;
+  /** JSON string[]. */
+  muted: string;
+  /** JSON QuietHours or null. */
+  quiet_hours: string | null;
+  updated_at: number;
+}
+
+export interface GeofenceEventsTable {
+  id: string;
+  family_id: string;
+  device_id: string;
+  geofence_id: string;
+  transition: string;
+  ts: number;
+  lat: number;
+  lng: number;
+  late: number;
+  created_at: number;
+}
+
+export interface WatchLivenessTable {
+  device_id: string;
+  family_id: string;
+  heard_at: number;
+  offline_for: number | null;
 }

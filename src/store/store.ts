@@ -19,6 +19,12 @@ import { PrivacyQueries } from './privacy-queries.js';
 import { RetentionRepository } from './retention.js';
 import { PushOutboxRepository } from './push-outbox.js';
 import { migrateToLatest } from './migrations.js';
+import {
+  GeofenceEventRepository,
+  NotificationSettingsRepository,
+  PushRegistrationRepository,
+  WatchLivenessRepository,
+} from './notifications.js';
 import { SessionRepository } from './sessions.js';
 import { type FixSink, SqliteFixThread } from './sqlite-fix-thread.js';
 import { UserRepository } from './users.js';
@@ -42,6 +48,10 @@ export interface Store {
   readonly mediaBlobs: MediaBlobs;
   readonly commands: CommandRepository;
   readonly push: PushOutboxRepository;
+  readonly pushRegistrations: PushRegistrationRepository;
+  readonly notificationSettings: NotificationSettingsRepository;
+  readonly geofenceEvents: GeofenceEventRepository;
+  readonly liveness: WatchLivenessRepository;
   readonly erasure: AccountErasure;
   readonly privacy: PrivacyQueries;
   readonly retention: RetentionRepository;
@@ -84,6 +94,10 @@ export async function openStore(url: string): Promise<Store> {
     mediaBlobs: new DatabaseMediaBlobs(db),
     commands: new CommandRepository(db, dialect),
     push: new PushOutboxRepository(db),
+    pushRegistrations: new PushRegistrationRepository(db),
+    notificationSettings: new NotificationSettingsRepository(db),
+    geofenceEvents: new GeofenceEventRepository(db),
+    liveness: new WatchLivenessRepository(db),
     erasure: new AccountErasure(db),
     privacy: new PrivacyQueries(db),
     retention: new RetentionRepository(db),

@@ -16,7 +16,7 @@ import { createHub, type Hub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import { openMedia } from '../../src/media/workers.js';
-import { createPushProvider } from '../../src/push/index.js';
+import { createInstallationSenders, createPushProvider } from '../../src/push/index.js';
 import type { PushProvider } from '../../src/push/types.js';
 import { createServices } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -107,6 +107,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
       media,
       pushProvider: opts.pushProvider ?? createPushProvider(config, logger),
       mailer: config.smtp ? createMailer(config.smtp.url, { from: config.smtp.from }) : undefined,
+      installationSenders: createInstallationSenders(config),
       jwtSecret: opts.jwtSecret ?? JWT_SECRET,
       fieldKey: FIELD_KEY,
       clock: clock.now,

@@ -10,6 +10,8 @@ describe('alerts', () => {
     t = await startHub({
       env: {
         HUB_SOS_RENOTIFY_S: '1',
+        // No schedule: re-sent every HUB_SOS_RENOTIFY_S from the first send on.
+        HUB_SOS_ESCALATION_S: '0',
         HUB_LOCATION_INTERVAL_S: '60',
         HUB_OFFLINE_AFTER_INTERVALS: '2',
         HUB_LOW_BATTERY_PERCENT: '20',

@@ -51,6 +51,7 @@ describe.each(STORE_KINDS)('geofences, alerts and audit (%s)', (kind) => {
       notify_count: 1,
       acked_at: null,
       acked_by: null,
+      next_notify_at: null,
       ...over,
     };
   }

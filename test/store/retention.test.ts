@@ -94,6 +94,8 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       bindingCodes: 0,
       resetCodes: 0,
       pushes: 0,
+      geofenceEvents: 0,
+      pushRegistrations: 0,
     });
   });
 
