@@ -120,6 +120,20 @@ export const envSchema = {
   HUB_MEDIA_UPLOAD_MB_PER_MIN: int(1, 10_000).default(32),
   HUB_MEDIA_UPLOAD_MB_PER_DAY: int(1, 100_000).default(256),
   HUB_RETENTION_COMMAND_DAYS: int(1, 3650).default(30),
+  HUB_WATCH_TCP_PORT: int(0, 65535).default(5093),
+  HUB_WATCH_TLS_PORT: int(0, 65535).default(0),
+  HUB_WATCH_TLS_CERT_FILE: optionalText,
+  HUB_WATCH_TLS_KEY_FILE: optionalText,
+  HUB_WATCH_MAX_CONNECTIONS_PER_IP: int(1, 100_000).default(20),
+  HUB_WATCH_MAX_FRAMES_PER_MIN: int(1, 1_000_000).default(300),
+  HUB_WATCH_MAX_BYTES_PER_MIN: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  HUB_WATCH_MAX_FRAME_BYTES: int(1024, 1024 * 1024).default(128 * 1024),
+  HUB_WATCH_MAX_VOICE_BYTES: int(1024, 32 * 1024 * 1024).default(512 * 1024),
+  HUB_WATCH_IDLE_TIMEOUT_S: int(5, 86_400).default(900),
+  HUB_WATCH_HELLO_TIMEOUT_S: int(1, 3600).default(30),
+  HUB_WATCH_FLAP_REPLACEMENTS: int(2, 10_000).default(6),
+  HUB_WATCH_FLAP_WINDOW_S: int(1, 86_400).default(60),
+  HUB_RETENTION_HEALTH_DAYS: int(1, 3650).default(30),
   HUB_MAP_TILES_URL: optionalText.refine(
     (v) => v === undefined || tilesHostSource(v) !== undefined,
     'must be an http(s) URL template with {z}, {x} and {y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png',
@@ -158,6 +172,16 @@ const schema = z.object(envSchema).superRefine((v, ctx) => {
       path: ['HUB_GEOLOCATION_API_KEY'],
       message: 'is only used with HUB_GEOLOCATION_URL (set both, or neither)',
     });
+  }
+  if (v.HUB_WATCH_TLS_PORT !== 0 && !(v.HUB_WATCH_TLS_CERT_FILE && v.HUB_WATCH_TLS_KEY_FILE)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_WATCH_TLS_PORT'],
+      message: 'needs HUB_WATCH_TLS_CERT_FILE and HUB_WATCH_TLS_KEY_FILE (PEM files)',
+    });
+  }
+  if (v.HUB_WATCH_TLS_PORT !== 0 && v.HUB_WATCH_TLS_PORT === v.HUB_WATCH_TCP_PORT) {
+    ctx.addIssue({ code: 'custom', path: ['HUB_WATCH_TLS_PORT'], message: 'must differ from HUB_WATCH_TCP_PORT' });
   }
   if (Boolean(v.HUB_EXTERNAL_ISSUER) !== Boolean(v.HUB_EXTERNAL_ISSUER_PUBLIC_KEY)) {
     ctx.addIssue({
@@ -265,6 +289,26 @@ export interface Config {
     readonly maxDurationMs: number;
     readonly graceMs: number;
     readonly maxCallsPerFamily: number;
+  };
+  /** The 3G-protocol watch gateway (docs/watch-protocol.md): listeners and what one peer may cost. */
+  readonly watch: {
+    /** Plain TCP; 0: off. */
+    readonly tcpPort: number;
+    /** TLS, with the certificate and key below; undefined: off. */
+    readonly tls: { readonly port: number; readonly certFile: string; readonly keyFile: string } | undefined;
+    readonly maxConnectionsPerIp: number;
+    readonly maxFramesPerMin: number;
+    readonly maxBytesPerMin: number;
+    readonly maxFrameBytes: number;
+    /** A JXTK recording being put together, per connection. */
+    readonly maxVoiceBytes: number;
+    readonly idleTimeoutMs: number;
+    /** A connection that has not named a registered watch by then is closed. */
+    readonly helloTimeoutMs: number;
+    /** This many replacements of one watch's connection within the window is a flapping pair (logged). */
+    readonly flapReplacements: number;
+    readonly flapWindowMs: number;
+    readonly healthRetentionDays: number;
   };
   /** The parents' web app's map: a tile URL template and its attribution; unset, the app's offline base map. */
   readonly map: { readonly tilesUrl: string | undefined; readonly tilesAttribution: string | undefined };
@@ -378,6 +422,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDurationMs: e.HUB_CALL_MAX_DURATION_S * 1000,
       graceMs: e.HUB_CALL_RECONNECT_GRACE_S * 1000,
       maxCallsPerFamily: e.HUB_MAX_CALLS_PER_FAMILY,
+    }),
+    watch: Object.freeze({
+      tcpPort: e.HUB_WATCH_TCP_PORT,
+      tls:
+        e.HUB_WATCH_TLS_PORT !== 0 && e.HUB_WATCH_TLS_CERT_FILE && e.HUB_WATCH_TLS_KEY_FILE
+          ? Object.freeze({ port: e.HUB_WATCH_TLS_PORT, certFile: e.HUB_WATCH_TLS_CERT_FILE, keyFile: e.HUB_WATCH_TLS_KEY_FILE })
+          : undefined,
+      maxConnectionsPerIp: e.HUB_WATCH_MAX_CONNECTIONS_PER_IP,
+      maxFramesPerMin: e.HUB_WATCH_MAX_FRAMES_PER_MIN,
+      maxBytesPerMin: e.HUB_WATCH_MAX_BYTES_PER_MIN,
+      maxFrameBytes: e.HUB_WATCH_MAX_FRAME_BYTES,
+      maxVoiceBytes: e.HUB_WATCH_MAX_VOICE_BYTES,
+      idleTimeoutMs: e.HUB_WATCH_IDLE_TIMEOUT_S * 1000,
+      helloTimeoutMs: e.HUB_WATCH_HELLO_TIMEOUT_S * 1000,
+      flapReplacements: e.HUB_WATCH_FLAP_REPLACEMENTS,
+      flapWindowMs: e.HUB_WATCH_FLAP_WINDOW_S * 1000,
+      healthRetentionDays: e.HUB_RETENTION_HEALTH_DAYS,
     }),
     map: Object.freeze({ tilesUrl: e.HUB_MAP_TILES_URL?.trim(), tilesAttribution: e.HUB_MAP_TILES_ATTRIBUTION?.trim() }),
     fieldKey: e.HUB_FIELD_KEY ? Buffer.from(e.HUB_FIELD_KEY, 'base64') : undefined,
