@@ -231,7 +231,7 @@ export async function bindWatch(
   t: MaybeClocked,
   owner: TestUser,
   familyId: string,
-  watch: TestWatch,
+  watch: Pick<TestWatch, 'bindingCode'>,
   opts: BindOptions = {},
 ): Promise<void> {
   const bind = () =>
