@@ -231,7 +231,7 @@ export async function bindWatch(
   t: MaybeClocked,
   owner: TestUser,
   familyId: string,
-  watch: Pick<TestWatch, 'bindingCode'>,
+  watch: Pick<TestWatch, 'bindingCode'> & Partial<TestWatch>,
   opts: BindOptions = {},
 ): Promise<void> {
   const bind = () =>
