@@ -125,7 +125,11 @@ export type PeerMessage =
  * connection (the others close theirs).
  */
 export type WatchRelayMessage =
-  | { type: 'command'; deviceId: string; command: { id: string; type: string; params: Record<string, unknown>; expiresAt: number } }
+  | {
+      type: 'command';
+      deviceId: string;
+      command: { id: string; type: string; params: Record<string, unknown>; expiresAt: number };
+    }
   | { type: 'chat'; familyId: string; message: MessageView }
   | { type: 'claim'; deviceId: string; node: string; connection: string };
 

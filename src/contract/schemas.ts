@@ -119,7 +119,10 @@ export const deviceBindBody = z.strictObject({
   childName: visibleName(64),
 });
 export const permissionsBody = z.strictObject({
-  ...(Object.fromEntries(PERMISSION_NAMES.map((p) => [p, z.boolean()])) as Record<(typeof PERMISSION_NAMES)[number], z.ZodBoolean>),
+  ...(Object.fromEntries(PERMISSION_NAMES.map((p) => [p, z.boolean()])) as Record<
+    (typeof PERMISSION_NAMES)[number],
+    z.ZodBoolean
+  >),
   // v1.1: optional, so a v1 client's PUT keeps it as it is.
   health: z.boolean().optional(),
 });

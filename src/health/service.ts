@@ -16,9 +16,7 @@ export interface HealthReading {
 }
 
 export class HealthService {
-  constructor(
-    private readonly deps: { store: Store; guard: Guard; clock: () => number; newId: () => string },
-  ) {}
+  constructor(private readonly deps: { store: Store; guard: Guard; clock: () => number; newId: () => string }) {}
 
   /** Stores one reading; CONSENT_REQUIRED (`permission_off.health`) without the permission. Empty readings are not kept. */
   async report(device: Principal, r: HealthReading): Promise<{ stored: boolean }> {

@@ -188,7 +188,9 @@ export class DeviceRepository {
       const previous = permissionsOf(before);
       // A client that does not know a later permission (health) leaves it as it is.
       const p: Permissions = { ...update, health: update.health ?? previous.health };
-      const set: Record<string, number | null> = Object.fromEntries(WATCH_PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]));
+      const set: Record<string, number | null> = Object.fromEntries(
+        WATCH_PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]),
+      );
       if (p.location !== previous.location) set.location_since = p.location ? change.at : null;
       await tx.updateTable('devices').set(set).where('id', '=', deviceId).execute();
       const records = WATCH_PERMISSION_NAMES.filter((n) => previous[n] !== p[n]).map((n) => ({

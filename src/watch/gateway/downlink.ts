@@ -10,7 +10,10 @@ import type { WatchConnection } from './connection.js';
 
 type RelayedCommand = Extract<WatchRelayMessage, { type: 'command' }>['command'];
 
-async function voiceOf(conn: WatchConnection, mediaId: string): Promise<{ ok: true; audio: Buffer } | { ok: false; reason: string }> {
+async function voiceOf(
+  conn: WatchConnection,
+  mediaId: string,
+): Promise<{ ok: true; audio: Buffer } | { ok: false; reason: string }> {
   const { chat } = conn.ctx.services;
   const media = await chat.media(conn.principal, mediaId).catch(() => undefined);
   if (!media) return { ok: false, reason: 'media_gone' };

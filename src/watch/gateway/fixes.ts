@@ -22,7 +22,10 @@ export function gpsAccuracyM(satellites: number): number {
  * accepts (a watch that has not synced its clock); then the time the frame arrived.
  */
 function fixTime(p: WatchPosition, now: number, maxFutureMs: number): number {
-  return p.ts === null || p.ts > now + maxFutureMs ? now : p.ts;
+  if (p.ts === null || p.ts > now + maxFutureMs) return now;
+  // The wire has whole seconds: the fix is stamped at the end of its second (never past now), so
+  // a watch bound a moment ago does not have its first fix taken for one from before the binding.
+  return p.ts <= now ? Math.min(p.ts + 999, now) : p.ts;
 }
 
 /** The fix to report, or null when there is nothing to locate (an invalid fix with no cells and no Wi-Fi). */
@@ -51,5 +54,10 @@ export function fixOf(p: WatchPosition, now: number, maxFutureMs: number): Fix |
     ...(w.ssid !== undefined && Buffer.byteLength(w.ssid, 'utf8') <= 32 ? { ssid: w.ssid } : {}),
   }));
   if (cells.length === 0 && wifi.length === 0) return null;
-  return { ...common, source: wifi.length > 0 ? 'wifi' : 'cell', ...(cells.length ? { cells } : {}), ...(wifi.length ? { wifi } : {}) };
+  return {
+    ...common,
+    source: wifi.length > 0 ? 'wifi' : 'cell',
+    ...(cells.length ? { cells } : {}),
+    ...(wifi.length ? { wifi } : {}),
+  };
 }
