@@ -236,3 +236,269 @@ describe('TCP watches: positions, alerts, heartbeats', () => {
     await s.close();
   });
 });
+
+describe('TCP watches: voice, photos and messages', () => {
+  const mediaOf = async (token: string, id: string) => {
+    const r = await fetch(`${t.url}/v1/media/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    return Buffer.from(await r.arrayBuffer());
+  };
+
+  it('a TK recording and a chunked JXTK upload arrive as voice messages with the same bytes', async () => {
+    const { watchId, watch, owner, parent } = await tcpFamily();
+    const s = await sim(watchId);
+    const one = amrFile(2);
+    const got = waitFor(parent, 'chat:message', (e) => e.message.sender.id === watch.deviceId);
+    await s.voice(one);
+    const m1 = (await got).message;
+    expect(m1).toMatchObject({ kind: 'voice', media: { mime: 'audio/amr', bytes: one.length, durationMs: 2000 } });
+    expect((await mediaOf(owner.accessToken, m1.media.id)).equals(one)).toBe(true);
+
+    const long = amrFile(5);
+    const got2 = waitFor(parent, 'chat:message', (e) => e.message.sender.id === watch.deviceId && e.message.id !== m1.id);
+    await s.voiceChunked(long, 1000);
+    const m2 = (await got2).message;
+    expect(m2.media.bytes).toBe(long.length);
+    expect((await mediaOf(owner.accessToken, m2.media.id)).equals(long)).toBe(true);
+    await s.close();
+  });
+
+  it('microphone off: a TK recording is not stored', async () => {
+    const { watchId, familyId, parent } = await tcpFamily({ ...ALL_ON, microphone: false });
+    const s = await sim(watchId);
+    await s.voice(amrFile(1));
+    await settled(s);
+    const synced = await request(parent, 'chat:sync', { conversationId: familyId, afterSeq: 0 });
+    expect(synced.messages).toEqual([]);
+    await s.close();
+  });
+
+  it('family text reaches the watch as MESSAGE, an AMR voice note as TK with the same bytes', async () => {
+    const { watchId, familyId, parent } = await tcpFamily();
+    const s = await sim(watchId);
+    await s.heartbeat(80);
+    const text = 'Dinner at 7 — 晚饭 🍝';
+    const textFrame = s.waitForFrame('text');
+    expect((await request(parent, 'chat:send', { conversationId: familyId, clientMsgId: 'c1', kind: 'text', text })).ok).toBe(
+      true,
+    );
+    expect(await textFrame).toMatchObject({ kind: 'text', text });
+    const voice = amrFile(1);
+    const voiceFrame = s.waitForFrame('voice');
+    await request(parent, 'chat:send', {
+      conversationId: familyId,
+      clientMsgId: 'c2',
+      kind: 'voice',
+      media: { data: voice, mime: 'audio/amr' },
+    });
+    const f = await voiceFrame;
+    expect(f.kind === 'voice' && f.audio.equals(voice)).toBe(true);
+    await s.close();
+  });
+
+  it('a voice note the watch cannot play is converted to AMR-NB or marked undeliverable to that watch', async () => {
+    const { watchId, watch, familyId, parent } = await tcpFamily();
+    const s = await sim(watchId);
+    await s.heartbeat(80);
+    const { oggFile } = await import('../helpers/media.js');
+    const undeliverable = waitFor(parent, 'chat:undeliverable', (e) => e.deviceId === watch.deviceId, { timeoutMs: 15_000 }).then(
+      (e) => ({ undeliverable: e }),
+    );
+    const tk = s.waitForFrame('voice', () => true, 15_000).then((f) => ({ frame: f }));
+    const sent = await request(parent, 'chat:send', {
+      conversationId: familyId,
+      clientMsgId: 'ogg',
+      kind: 'voice',
+      media: { data: oggFile(), mime: 'audio/ogg', durationMs: 1000 },
+    });
+    expect(sent.ok).toBe(true);
+    const outcome = await Promise.race([undeliverable, tk]);
+    if ('undeliverable' in outcome) {
+      expect(outcome.undeliverable).toMatchObject({ conversationId: familyId, messageId: sent.message.id });
+      expect(['no_converter', 'conversion_failed']).toContain(outcome.undeliverable.reason);
+    } else {
+      expect(outcome.frame.kind === 'voice' && outcome.frame.audio.subarray(0, 6).toString('latin1')).toBe('#!AMR\n');
+    }
+    tk.catch(() => undefined);
+    undeliverable.catch(() => undefined);
+    await s.close();
+  });
+
+  it('the watch does not get its own messages back', async () => {
+    const { watchId, watch, parent } = await tcpFamily();
+    const s = await sim(watchId);
+    const got = waitFor(parent, 'chat:message', (e) => e.message.sender.id === watch.deviceId);
+    await s.voice(amrFile(1));
+    await got;
+    await settled(s);
+    expect(s.received.filter((r) => r.frame?.kind === 'voice')).toEqual([]);
+    await s.close();
+  });
+});
+
+describe('TCP watches: commands', () => {
+  const waitUpdate = (parent: Awaited<ReturnType<typeof connect>>, id: string, status: string) =>
+    waitFor(parent, 'command:update', (e) => e.command.id === id && e.command.status === status, { past: true });
+
+  it('locate arrives as CR; its echo marks it done; the watch then reports where it is', async () => {
+    const { watchId, watch, parent } = await tcpFamily();
+    const s = await sim(watchId, { positionOnLocate: { valid: true, lat: 52.52, lng: 13.405, satellites: 8 } });
+    await s.heartbeat(80);
+    const cr = s.waitForFrame('locate');
+    const located = waitFor(parent, 'location', (e) => e.deviceId === watch.deviceId);
+    const sent = await request(parent, 'command:send', { deviceId: watch.deviceId, type: 'locate' });
+    expect(sent.command.status).toBe('sent');
+    const done = waitUpdate(parent, sent.command.id, 'done');
+    await cr;
+    await done;
+    expect(await located).toMatchObject({ lat: 52.52, lng: 13.405 });
+    await s.close();
+  });
+
+  it('set_sos_numbers, set_contacts (two frames) and set_quiet_hours arrive as documented and are done on their echoes', async () => {
+    const { watchId, watch, parent } = await tcpFamily();
+    const s = await sim(watchId);
+    await s.heartbeat(80);
+    const sos = s.waitForFrame('sos');
+    const c1 = await request(parent, 'command:send', {
+      deviceId: watch.deviceId,
+      type: 'set_sos_numbers',
+      params: { numbers: ['+44 7700 900123', '02079460018'] },
+    });
+    await waitUpdate(parent, c1.command.id, 'done');
+    expect(await sos).toMatchObject({ slot: null, numbers: ['+447700900123', '02079460018', ''] });
+
+    const contacts = Array.from({ length: 7 }, (_, i) => ({ name: `Contact ${i} 张`, phone: `+3361234567${i}` }));
+    const c2 = await request(parent, 'command:send', { deviceId: watch.deviceId, type: 'set_contacts', params: { contacts } });
+    await waitUpdate(parent, c2.command.id, 'done');
+    const books = s.received.filter((r) => r.frame?.kind === 'phonebook').map((r) => r.frame!);
+    expect(books.map((b) => b.type)).toEqual(['PHB', 'PHB2']);
+    expect(books.flatMap((b) => (b.kind === 'phonebook' ? b.contacts : []))).toEqual(contacts);
+
+    const quiet = s.waitForFrame('quiet_hours');
+    const c3 = await request(parent, 'command:send', {
+      deviceId: watch.deviceId,
+      type: 'set_quiet_hours',
+      params: { ranges: [{ days: [1, 2, 3, 4, 5], start: '08:00', end: '15:30' }] },
+    });
+    await waitUpdate(parent, c3.command.id, 'done');
+    expect(await quiet).toMatchObject({
+      type: 'SILENCETIME2',
+      ranges: [{ days: [1, 2, 3, 4, 5], start: '08:00', end: '15:30' }],
+    });
+    await s.close();
+  });
+
+  it('a command that waited for an offline watch is delivered when it connects; an echo matches the oldest of its type', async () => {
+    const { watchId, watch, parent } = await tcpFamily();
+    const first = await request(parent, 'command:send', { deviceId: watch.deviceId, type: 'find' });
+    const second = await request(parent, 'command:send', { deviceId: watch.deviceId, type: 'find' });
+    expect(first.command.status).toBe('queued');
+    const s = await sim(watchId, { autoEcho: false });
+    await s.heartbeat(80);
+    await s.waitForFrame('find');
+    await s.waitForFrame('find');
+    const done = waitUpdate(parent, first.command.id, 'done');
+    await s.send({ type: 'echo', content: 'FIND' });
+    await done;
+    const rows = await t.store.commands.find(second.command.id);
+    expect(rows?.status).toBe('sent');
+    await s.close();
+  });
+
+  it('a command the watch cannot carry out fails with a reason (four SOS numbers)', async () => {
+    const { watchId, watch, parent } = await tcpFamily();
+    const s = await sim(watchId);
+    await s.heartbeat(80);
+    const c = await request(parent, 'command:send', {
+      deviceId: watch.deviceId,
+      type: 'set_sos_numbers',
+      params: { numbers: ['+111111', '+222222', '+333333', '+444444'] },
+    });
+    const failed = await waitUpdate(parent, c.command.id, 'failed');
+    expect(JSON.stringify(failed.command.result)).toMatch(/SOS numbers/);
+    await s.close();
+  });
+
+  it('photo: rcapture, then the watch’s img becomes an image message and the command’s result', async () => {
+    const { watchId, watch, parent } = await tcpFamily();
+    const jpeg = jpegFile();
+    const s = await sim(watchId, { photoOnCapture: jpeg });
+    await s.heartbeat(80);
+    const img = waitFor(parent, 'chat:message', (e) => e.message.sender.id === watch.deviceId && e.message.kind === 'image');
+    const c = await request(parent, 'command:send', { deviceId: watch.deviceId, type: 'photo' });
+    const done = await waitUpdate(parent, c.command.id, 'done');
+    const m = (await img).message;
+    expect(done.command.result).toEqual({ messageId: m.id });
+    expect(m.media.mime).toBe('image/jpeg');
+    await s.close();
+  });
+
+  it('voice_reminder goes down as TK with the note’s AMR bytes and is done on TK,1', async () => {
+    const { watchId, watch, familyId, parent } = await tcpFamily();
+    const s = await sim(watchId);
+    await s.heartbeat(80);
+    const note = amrFile(1);
+    const msg = await request(parent, 'chat:send', {
+      conversationId: familyId,
+      clientMsgId: 'rem',
+      kind: 'voice',
+      media: { data: note, mime: 'audio/amr' },
+    });
+    await s.waitForFrame('voice');
+    const tk = s.waitForFrame('voice');
+    const c = await request(parent, 'command:send', {
+      deviceId: watch.deviceId,
+      type: 'voice_reminder',
+      params: { mediaId: msg.message.media!.id },
+    });
+    await waitUpdate(parent, c.command.id, 'done');
+    const f = await tk;
+    expect(f.kind === 'voice' && f.audio.equals(note)).toBe(true);
+    await s.close();
+  });
+});
+
+describe('TCP watches: health readings', () => {
+  it('are kept only with the health permission, and are in the owner’s export', async () => {
+    const off = await tcpFamily({ ...ALL_ON, health: false });
+    const s1 = await sim(off.watchId);
+    await s1.health({ heartRate: 72, systolic: 120, diastolic: 79, bodyTempC: 36.6, spo2: 97 });
+    await settled(s1);
+    expect(await t.store.health.listFor(off.watch.deviceId, off.familyId, 0)).toEqual([]);
+    await s1.close();
+
+    const on = await tcpFamily();
+    const s2 = await sim(on.watchId);
+    await s2.health({ heartRate: 72, systolic: 120, diastolic: 79 });
+    await s2.health({ bodyTempC: 36.6 });
+    await s2.health({ spo2: 97 });
+    await s2.health({ heartRate: 0 }, 'heart');
+    await settled(s2);
+    const rows = await t.store.health.listFor(on.watch.deviceId, on.familyId, 0);
+    expect(rows.map((r) => [r.heart_rate, r.systolic, r.diastolic, r.body_temp_c, r.spo2])).toEqual([
+      [72, 120, 79, null, null],
+      [null, null, null, 36.6, null],
+      [null, null, null, null, 97],
+    ]);
+    const exp = await api(t, 'GET', `/v1/families/${on.familyId}/devices/${on.watch.deviceId}/export`, {
+      token: on.owner.accessToken,
+    });
+    expect(exp.status).toBe(200);
+    expect(exp.body.healthReadings).toHaveLength(3);
+    expect(exp.body.watch).toMatchObject({ watchId: on.watchId, permissions: { health: true } });
+    await s2.close();
+  });
+
+  it('a v1 permissions PUT without health leaves it as it is; consent history records it', async () => {
+    const { watch, familyId, owner } = await tcpFamily();
+    const path = `/v1/families/${familyId}/devices/${watch.deviceId}/permissions`;
+    const r = await api(t, 'PUT', path, {
+      token: owner.accessToken,
+      body: { location: true, camera: false, microphone: true, contacts: true },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.permissions.health).toBe(true);
+    const off = await api(t, 'PUT', path, { token: owner.accessToken, body: { ...ALL_ON, health: false } });
+    expect(off.body.permissions.health).toBe(false);
+  });
+});
