@@ -502,3 +502,73 @@ describe('TCP watches: health readings', () => {
     expect(off.body.permissions.health).toBe(false);
   });
 });
+
+describe('TCP watches: hostile peers are bounded', () => {
+  let h: TestHub;
+  beforeAll(async () => {
+    h = await startHub({
+      env: {
+        HUB_WATCH_MAX_CONNECTIONS_PER_IP: '3',
+        HUB_WATCH_MAX_FRAMES_PER_MIN: '40',
+        HUB_WATCH_MAX_BYTES_PER_MIN: '200000',
+        HUB_WATCH_MAX_FRAME_BYTES: '4096',
+        HUB_WATCH_HELLO_TIMEOUT_S: '1',
+      },
+    });
+  });
+  afterAll(async () => h?.close());
+
+  async function watchOn(): Promise<{ s: WatchSim; watchId: string }> {
+    const owner = await registerUser(h);
+    const familyId = await createFamily(h, owner);
+    const watchId = newWatchId();
+    const w = await provisionWatch(h, randomImei(), watchId);
+    await bindWatch(h, owner, familyId, w);
+    const s = new WatchSim({ id: watchId, replyTimeoutMs: 3000 });
+    await s.connect('127.0.0.1', h.watchPort!);
+    return { s, watchId };
+  }
+  const closed = (s: WatchSim) => expect(s.waitForFrame('NEVER', () => true, 5000)).rejects.toThrow(/closed/);
+
+  it('garbage between frames and an oversize frame are skipped; the connection goes on', async () => {
+    const { s, watchId } = await watchOn();
+    await s.heartbeat(50);
+    await s.sendRaw('GET / HTTP/1.1\r\nHost: x\r\n\r\n\x00\xff');
+    await s.sendRaw(`[3G*${watchId}*FFFF*UD,${'9'.repeat(10_000)}]`);
+    await s.sendRaw('[[[[[[');
+    await s.sendRaw(']]]]]]');
+    expect(await s.heartbeat(49)).toMatchObject({ kind: 'reply' });
+    const metrics = await fetch(`${h.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/hub_watch_oversize_frames_total [1-9]/);
+    expect(metrics).toMatch(/hub_watch_garbage_bytes_total [1-9]/);
+    await s.close();
+  });
+
+  it('a frame flood closes the connection', async () => {
+    const { s, watchId } = await watchOn();
+    await s.sendRaw(`[3G*${watchId}*0002*LK]`.repeat(200));
+    await closed(s);
+    expect(s.received.length).toBeLessThanOrEqual(40);
+  });
+
+  it('a byte flood closes the connection, identified or not', async () => {
+    const { s } = await watchOn();
+    await s.heartbeat(50);
+    await s.sendRaw(Buffer.alloc(250_000, 0x41)).catch(() => undefined);
+    await closed(s);
+  });
+
+  it('a connection that names no watch in time is closed; an address holds a bounded number of connections', async () => {
+    const idle = new WatchSim({ id: 'nobody' });
+    await idle.connect('127.0.0.1', h.watchPort!);
+    await closed(idle);
+    const held: WatchSim[] = [];
+    for (let i = 0; i < 3; i++) held.push((await watchOn()).s);
+    for (const s of held) await s.heartbeat(50);
+    const extra = new WatchSim({ id: 'extra1' });
+    await extra.connect('127.0.0.1', h.watchPort!);
+    await closed(extra);
+    for (const s of held) expect(s.connected).toBe(true);
+    await Promise.all(held.map((s) => s.close()));
+  });
+});
