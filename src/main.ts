@@ -85,7 +85,16 @@ async function main(): Promise<void> {
   } catch (err) {
     throw explainListenError(err, config.port, config.host) ?? err;
   }
-  logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');
+  logger.info(
+    {
+      port,
+      watchTcp: hub.watchPorts.tcp,
+      watchTls: hub.watchPorts.tls,
+      store: store.dialect,
+      provisioning: Boolean(config.provisioningKey),
+    },
+    'hub listening',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
