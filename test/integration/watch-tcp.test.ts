@@ -572,3 +572,46 @@ describe('TCP watches: hostile peers are bounded', () => {
     await Promise.all(held.map((s) => s.close()));
   });
 });
+
+describe('TCP watches: the TLS listener', () => {
+  it('speaks the same protocol over TLS', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'watch-tls-'));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const h = await startHub({ env: { HUB_WATCH_TLS_PORT: '5094', HUB_WATCH_TLS_CERT_FILE: cert, HUB_WATCH_TLS_KEY_FILE: key } });
+    try {
+      expect(h.watchTlsPort).toBeGreaterThan(0);
+      const owner = await registerUser(h);
+      const familyId = await createFamily(h, owner);
+      const watchId = newWatchId();
+      const w = await provisionWatch(h, randomImei(), watchId);
+      await bindWatch(h, owner, familyId, w);
+      await api(h, 'PUT', `/v1/families/${familyId}/devices/${w.deviceId}/permissions`, {
+        token: owner.accessToken,
+        body: ALL_ON,
+      });
+      const parent = await connect(h, owner.accessToken);
+      const s = new WatchSim({ id: watchId });
+      await s.connect('127.0.0.1', h.watchTlsPort!, { tls: { rejectUnauthorized: false } });
+      expect(await s.heartbeat(70)).toMatchObject({ kind: 'reply', content: 'LK' });
+      const got = waitFor(parent, 'location', (e) => e.deviceId === w.deviceId);
+      await s.position({ valid: true, lat: 41.9, lng: 12.5, satellites: 9 });
+      expect(await got).toMatchObject({ lat: 41.9, lng: 12.5 });
+      await s.close();
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
