@@ -138,7 +138,13 @@ describe('the authorization table', () => {
     expect(ids.alert && ids.media).toBeTruthy();
     // The watch has every permission off: the family owner has not turned any on.
     const perms = await api(t, 'GET', `/v1/families/${familyId}`, { token: owner.accessToken });
-    expect(perms.body.devices[0].permissions).toEqual({ location: false, camera: false, microphone: false, contacts: false });
+    expect(perms.body.devices[0].permissions).toEqual({
+      location: false,
+      camera: false,
+      microphone: false,
+      contacts: false,
+      health: false,
+    });
   });
   afterAll(() => t.close());
 

@@ -87,6 +87,7 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       messages: 0,
       media: 0,
       fixes: 0,
+      healthReadings: 0,
       accessPoints: 0,
       audit: 0,
       commands: 0,
