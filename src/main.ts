@@ -83,7 +83,11 @@ async function main(): Promise<void> {
   try {
     port = await hub.listen();
   } catch (err) {
-    throw explainListenError(err, config.port, config.host) ?? err;
+    const watch = err as { watchVariable?: string; watchPort?: number };
+    const explained = watch.watchVariable
+      ? explainListenError(err, watch.watchPort ?? 0, config.host, watch.watchVariable)
+      : explainListenError(err, config.port, config.host);
+    throw explained ?? err;
   }
   logger.info(
     {

@@ -137,13 +137,21 @@ export function createWatchGateway(services: Services, config: Config): WatchGat
       return live.size;
     },
     async listen(host, ephemeral) {
+      // A listen error names the variable to change (main.ts explains it in one line).
+      const named = (variable: string, port: number) => (err: unknown) => {
+        throw Object.assign(err as Error, { watchVariable: variable, watchPort: port });
+      };
       if (w.tcpPort !== 0) {
-        const s = await listen({ kind: 'tcp', host, port: ephemeral ? 0 : w.tcpPort, onSocket: accept });
+        const port = ephemeral ? 0 : w.tcpPort;
+        const s = await listen({ kind: 'tcp', host, port, onSocket: accept }).catch(named('HUB_WATCH_TCP_PORT', port));
         servers.push(s.server);
         ports.tcp = s.port;
       }
       if (w.tls) {
-        const s = await listen({ kind: 'tls', host, port: ephemeral ? 0 : w.tls.port, tls: w.tls, onSocket: accept });
+        const port = ephemeral ? 0 : w.tls.port;
+        const s = await listen({ kind: 'tls', host, port, tls: w.tls, onSocket: accept }).catch(
+          named('HUB_WATCH_TLS_PORT', port),
+        );
         servers.push(s.server);
         ports.tls = s.port;
       }
