@@ -513,20 +513,28 @@ describe('TCP watches: hostile peers are bounded', () => {
         HUB_WATCH_MAX_BYTES_PER_MIN: '200000',
         HUB_WATCH_MAX_FRAME_BYTES: '4096',
         HUB_WATCH_HELLO_TIMEOUT_S: '1',
+        HUB_WATCH_MAX_VOICE_BYTES: '4096',
+        HUB_WATCH_FLAP_REPLACEMENTS: '3',
       },
     });
   });
   afterAll(async () => h?.close());
 
-  async function watchOn(): Promise<{ s: WatchSim; watchId: string }> {
+  async function watchOn(): Promise<{
+    s: WatchSim;
+    watchId: string;
+    familyId: string;
+    owner: Awaited<ReturnType<typeof registerUser>>;
+  }> {
     const owner = await registerUser(h);
     const familyId = await createFamily(h, owner);
     const watchId = newWatchId();
     const w = await provisionWatch(h, randomImei(), watchId);
     await bindWatch(h, owner, familyId, w);
+    await api(h, 'PUT', `/v1/families/${familyId}/devices/${w.deviceId}/permissions`, { token: owner.accessToken, body: ALL_ON });
     const s = new WatchSim({ id: watchId, replyTimeoutMs: 3000 });
     await s.connect('127.0.0.1', h.watchPort!);
-    return { s, watchId };
+    return { s, watchId, familyId, owner };
   }
   const closed = (s: WatchSim) => expect(s.waitForFrame('NEVER', () => true, 5000)).rejects.toThrow(/closed/);
 
@@ -542,6 +550,35 @@ describe('TCP watches: hostile peers are bounded', () => {
     expect(metrics).toMatch(/hub_watch_oversize_frames_total [1-9]/);
     expect(metrics).toMatch(/hub_watch_garbage_bytes_total [1-9]/);
     await s.close();
+  });
+
+  it('a JXTK recording over the reassembly bound is dropped; the connection goes on', async () => {
+    const { s, familyId, owner } = await watchOn();
+    await s.voiceChunked(amrFile(3), 1000);
+    await s.voiceChunked(amrFile(1), 1000);
+    await s.heartbeat(50);
+    const parent = await connect(h, owner.accessToken);
+    const synced = await request(parent, 'chat:sync', { conversationId: familyId, afterSeq: 0 });
+    // Three seconds of AMR-NB (about 4.8 KB) is over the 4 KiB bound; one second is not.
+    expect(synced.messages.map((m) => m.media?.bytes)).toEqual([amrFile(1).length]);
+    await s.close();
+  });
+
+  it('a watch replaced again and again is logged as a flapping pair', async () => {
+    const { s, watchId } = await watchOn();
+    await s.heartbeat(50);
+    const sims = [s];
+    for (let i = 0; i < 3; i++) {
+      const next = new WatchSim({ id: watchId });
+      await next.connect('127.0.0.1', h.watchPort!);
+      await next.heartbeat(50);
+      sims.push(next);
+    }
+    await expect.poll(() => h.logs.some((l) => l.includes('watch connection flapping')), { timeout: 5000 }).toBe(true);
+    const metrics = await fetch(`${h.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/hub_watch_flaps_total [1-9]/);
+    expect(sims.filter((x) => x.connected)).toHaveLength(1);
+    await Promise.all(sims.map((x) => x.close()));
   });
 
   it('a frame flood closes the connection', async () => {
