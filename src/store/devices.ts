@@ -80,9 +80,10 @@ export class DeviceRepository {
   }
 
   private registerOnce(r: Registration): Promise<DeviceRow> {
-    const watchId = r.watchId ?? r.imei;
     return this.db.transaction().execute(async (tx) => {
       const existing = await tx.selectFrom('devices').selectAll().where('imei', '=', r.imei).executeTakeFirst();
+      // A new watch's ID is the IMEI unless given; a known watch keeps its ID unless a new one is given.
+      const watchId = r.watchId ?? existing?.watch_id ?? r.imei;
       const holder = await tx.selectFrom('devices').select('imei').where('watch_id', '=', watchId).executeTakeFirst();
       if (holder && holder.imei !== r.imei) throw E.watchIdTaken();
       if (!existing) {

@@ -111,6 +111,38 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     expect(await store.devices.findById(randomUUID())).toBeUndefined();
   });
 
+  it('keeps watchIds unique: the IMEI by default, kept on re-registration, refused for another IMEI', async () => {
+    const { device } = await registerNew(T0);
+    expect(device.watch_id).toBe(device.imei);
+    expect((await store.devices.findByWatchId(device.imei))?.id).toBe(device.id);
+    const watchId = `9${Date.now()}`.slice(0, 10);
+    const renamed = await store.devices.register({
+      newId: randomUUID(),
+      imei: device.imei,
+      model: device.model,
+      watchId,
+      bindingCodeHash: newCodeHash(),
+      bindingCodeExpiresAt: T0 + TEN_MIN,
+      now: T0,
+    });
+    expect(renamed.watch_id).toBe(watchId);
+    expect((await store.devices.findByWatchId(watchId))?.id).toBe(device.id);
+    expect(await store.devices.findByWatchId(device.imei)).toBeUndefined();
+    // Re-registered without one: the ID stays.
+    const again = await reRegister(renamed, T0 + 1);
+    expect(again.device.watch_id).toBe(watchId);
+    const other = store.devices.register({
+      newId: randomUUID(),
+      imei: newImei(),
+      model: 'KW-100',
+      watchId,
+      bindingCodeHash: newCodeHash(),
+      bindingCodeExpiresAt: T0 + TEN_MIN,
+      now: T0,
+    });
+    await expect(other).rejects.toMatchObject({ code: 'CONFLICT', reason: 'watch_id_taken' });
+  });
+
   it('re-registering an unbound IMEI keeps the id, bumps the token version and replaces the code', async () => {
     const { device, codeHash: oldCode } = await registerNew(T0);
     const { device: again, codeHash: newCode } = await reRegister(device, T0 + 5000, 'KW-200');
