@@ -652,3 +652,25 @@ describe('TCP watches: the TLS listener', () => {
     }
   });
 });
+
+describe('TCP watches: idle connections', () => {
+  it('a watch silent for HUB_WATCH_IDLE_TIMEOUT_S is closed and goes offline for its family', async () => {
+    const h = await startHub({ env: { HUB_WATCH_IDLE_TIMEOUT_S: '5' } });
+    try {
+      const owner = await registerUser(h);
+      const familyId = await createFamily(h, owner);
+      const watchId = newWatchId();
+      const w = await provisionWatch(h, randomImei(), watchId);
+      await bindWatch(h, owner, familyId, w);
+      const parent = await connect(h, owner.accessToken);
+      const s = new WatchSim({ id: watchId });
+      await s.connect('127.0.0.1', h.watchPort!);
+      await s.heartbeat(50);
+      const offline = waitFor(parent, 'presence', (p) => p.id === w.deviceId && !p.online, { timeoutMs: 9000 });
+      await expect(s.waitForFrame('NEVER', () => true, 9000)).rejects.toThrow(/closed/);
+      await offline;
+    } finally {
+      await h.close();
+    }
+  }, 15_000);
+});
