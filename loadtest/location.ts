@@ -10,6 +10,8 @@
 //   --rate R    open loop at R fixes/s per watch (default 1): each server in turn.
 //   --fixes wifi  also each hub with Wi-Fi-only fixes (after a few GPS fixes teach it each family's
 //               access points), beside its GPS phase: CPU per update of a fix without GPS.
+//   --watches tcp  3G-protocol watches over TCP against Socket.IO watches, same hub, same run
+//               (location-tcp.ts; --count N watches, --rate ≤ 1): updates/s and CPU per update ratios.
 //   --rate max  saturation: each watch keeps --window reports in flight (closed loop), each
 //               server in turn; then all open-loop at half the relay's saturation rate (p99
 //               there); then all at --low-load updates/s in total (p50 there).
@@ -61,6 +63,7 @@ const OPTIONS = [
   'ack-timeout',
   'hub-env',
   'fixes',
+  'count',
 ];
 
 /** Run order: the baselines first, then the hub(s). */
@@ -254,6 +257,8 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), OPTIONS);
   const renderFile = args.get('render');
   if (renderFile) return render(renderFile);
+  // --watches tcp: 3G-protocol watches over TCP against Socket.IO watches (location-tcp.ts).
+  if (args.get('watches') === 'tcp') return (await import('./location-tcp.js')).runTcpComparison(args);
   const cfg = config(args);
   const info = runInfo();
   const ts = timestamp();

@@ -179,15 +179,25 @@ export const envSchema = {
     .trim()
     .regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, 'must be 1–32 letters, digits and . _ - (e.g. 2026-03-01 or 3)')
     .default('1'),
+  HUB_WATCH_TCP_PORT: int(0, 65535).default(5093),
+  HUB_WATCH_TLS_PORT: int(0, 65535).default(0),
+  HUB_WATCH_TLS_CERT_FILE: optionalText,
+  HUB_WATCH_TLS_KEY_FILE: optionalText,
+  HUB_WATCH_MAX_CONNECTIONS_PER_IP: int(1, 100_000).default(20),
+  HUB_WATCH_MAX_FRAMES_PER_MIN: int(1, 1_000_000).default(300),
+  HUB_WATCH_MAX_BYTES_PER_MIN: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  HUB_WATCH_MAX_FRAME_BYTES: int(1024, 1024 * 1024).default(128 * 1024),
+  HUB_WATCH_MAX_VOICE_BYTES: int(1024, 32 * 1024 * 1024).default(512 * 1024),
+  HUB_WATCH_IDLE_TIMEOUT_S: int(5, 86_400).default(900),
+  HUB_WATCH_HELLO_TIMEOUT_S: int(1, 3600).default(30),
+  HUB_WATCH_FLAP_REPLACEMENTS: int(2, 10_000).default(6),
+  HUB_WATCH_FLAP_WINDOW_S: int(1, 86_400).default(60),
+  HUB_RETENTION_HEALTH_DAYS: int(1, 3650).default(30),
   HUB_MAP_TILES_URL: optionalText.refine(
     (v) => v === undefined || tilesHostSource(v) !== undefined,
     'must be an http(s) URL template with {z}, {x} and {y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png',
   ),
   HUB_MAP_TILES_ATTRIBUTION: optionalText.refine((v) => v === undefined || v.length <= 300, 'must be at most 300 characters'),
-  // The watch gateway's listener and per-address bound (src/watch/gateway reads them; declared
-  // here too so that docker-compose.yml and deploy/nginx.conf can be checked against them).
-  HUB_WATCH_TCP_PORT: int(0, 65535).default(5093),
-  HUB_WATCH_MAX_CONNECTIONS_PER_IP: int(1, 100_000).default(20),
 } as const;
 
 /**
@@ -243,6 +253,16 @@ const schema = z.object(envSchema).superRefine((v, ctx) => {
       path: ['HUB_SMTP_FROM'],
       message: 'must be set with HUB_SMTP_URL (the sender of password-reset mail)',
     });
+  }
+  if (v.HUB_WATCH_TLS_PORT !== 0 && !(v.HUB_WATCH_TLS_CERT_FILE && v.HUB_WATCH_TLS_KEY_FILE)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HUB_WATCH_TLS_PORT'],
+      message: 'needs HUB_WATCH_TLS_CERT_FILE and HUB_WATCH_TLS_KEY_FILE (PEM files)',
+    });
+  }
+  if (v.HUB_WATCH_TLS_PORT !== 0 && v.HUB_WATCH_TLS_PORT === v.HUB_WATCH_TCP_PORT) {
+    ctx.addIssue({ code: 'custom', path: ['HUB_WATCH_TLS_PORT'], message: 'must differ from HUB_WATCH_TCP_PORT' });
   }
   if (Boolean(v.HUB_EXTERNAL_ISSUER) !== Boolean(v.HUB_EXTERNAL_ISSUER_PUBLIC_KEY)) {
     ctx.addIssue({
@@ -359,6 +379,26 @@ export interface Config {
   };
   /** Voice conversion (AMR-NB for watches, Ogg/Opus for browsers): the ffmpeg binary, found at run time. */
   readonly audio: { readonly ffmpegPath: string };
+  /** The 3G-protocol watch gateway (docs/watch-protocol.md): listeners and what one peer may cost. */
+  readonly watch: {
+    /** Plain TCP; 0: off. */
+    readonly tcpPort: number;
+    /** TLS, with the certificate and key below; undefined: off. */
+    readonly tls: { readonly port: number; readonly certFile: string; readonly keyFile: string } | undefined;
+    readonly maxConnectionsPerIp: number;
+    readonly maxFramesPerMin: number;
+    readonly maxBytesPerMin: number;
+    readonly maxFrameBytes: number;
+    /** A JXTK recording being put together, per connection. */
+    readonly maxVoiceBytes: number;
+    readonly idleTimeoutMs: number;
+    /** A connection that has not named a registered watch by then is closed. */
+    readonly helloTimeoutMs: number;
+    /** This many replacements of one watch's connection within the window is a flapping pair (logged). */
+    readonly flapReplacements: number;
+    readonly flapWindowMs: number;
+    readonly healthRetentionDays: number;
+  };
   /** The parents' web app's map: a tile URL template and its attribution; unset, the app's offline base map. */
   readonly map: { readonly tilesUrl: string | undefined; readonly tilesAttribution: string | undefined };
   /** Outgoing mail (password resets); undefined without HUB_SMTP_URL: resets answer UNAVAILABLE. */
@@ -497,6 +537,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCallsPerFamily: e.HUB_MAX_CALLS_PER_FAMILY,
     }),
     audio: Object.freeze({ ffmpegPath: e.HUB_FFMPEG_PATH }),
+    watch: Object.freeze({
+      tcpPort: e.HUB_WATCH_TCP_PORT,
+      tls:
+        e.HUB_WATCH_TLS_PORT !== 0 && e.HUB_WATCH_TLS_CERT_FILE && e.HUB_WATCH_TLS_KEY_FILE
+          ? Object.freeze({ port: e.HUB_WATCH_TLS_PORT, certFile: e.HUB_WATCH_TLS_CERT_FILE, keyFile: e.HUB_WATCH_TLS_KEY_FILE })
+          : undefined,
+      maxConnectionsPerIp: e.HUB_WATCH_MAX_CONNECTIONS_PER_IP,
+      maxFramesPerMin: e.HUB_WATCH_MAX_FRAMES_PER_MIN,
+      maxBytesPerMin: e.HUB_WATCH_MAX_BYTES_PER_MIN,
+      maxFrameBytes: e.HUB_WATCH_MAX_FRAME_BYTES,
+      maxVoiceBytes: e.HUB_WATCH_MAX_VOICE_BYTES,
+      idleTimeoutMs: e.HUB_WATCH_IDLE_TIMEOUT_S * 1000,
+      helloTimeoutMs: e.HUB_WATCH_HELLO_TIMEOUT_S * 1000,
+      flapReplacements: e.HUB_WATCH_FLAP_REPLACEMENTS,
+      flapWindowMs: e.HUB_WATCH_FLAP_WINDOW_S * 1000,
+      healthRetentionDays: e.HUB_RETENTION_HEALTH_DAYS,
+    }),
     map: Object.freeze({ tilesUrl: e.HUB_MAP_TILES_URL?.trim(), tilesAttribution: e.HUB_MAP_TILES_ATTRIBUTION?.trim() }),
     smtp: e.HUB_SMTP_URL ? Object.freeze({ url: e.HUB_SMTP_URL.trim(), from: e.HUB_SMTP_FROM!.trim() }) : undefined,
     passwordResetTtlMin: e.HUB_PASSWORD_RESET_TTL_MIN,

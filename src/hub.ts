@@ -22,13 +22,19 @@ import { opsRoutes } from './http/ops-routes.js';
 import { privacyRoutes } from './http/privacy-routes.js';
 import { isOwnOrigin, webRoutes } from './http/web-routes.js';
 import type { Services } from './services.js';
+import { createWatchGateway, type WatchPorts } from './watch/gateway/index.js';
 
 export interface Hub {
   readonly app: FastifyInstance;
   readonly io: HubServer;
   readonly services: Services;
-  /** Starts listening; resolves with the bound port (use port 0 in tests). */
+  /**
+   * Starts listening; resolves with the bound port (use port 0 in tests: the watch listeners
+   * then bind ephemeral ports too, see `watchPorts`).
+   */
   listen(port?: number, host?: string): Promise<number>;
+  /** The watch gateway's bound ports (null: that listener is off), once listening. */
+  readonly watchPorts: WatchPorts;
   /** Stops taking new work, tells clients to reconnect elsewhere, finishes in-flight acks, disconnects. */
   drain(): Promise<void>;
   /** Drains (if not yet) and closes the servers. The store and the backplane are the caller's to close. */
@@ -116,6 +122,9 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     rate: config.socketRate,
   });
 
+  // The 3G-protocol watches' transport, over the same services.
+  const watches = createWatchGateway(services, config);
+
   const http: HttpContext = { services, isAccepting: () => accepting };
   installErrorHandlers(app, logger);
   app.addHook('onResponse', async (req, reply) => {
@@ -143,15 +152,19 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     (drained ??= (async () => {
       accepting = false;
       io.local.emit('server:draining', { reconnectAfterMs: RECONNECT_AFTER_MS });
+      // TCP watches cannot be asked to move: they are closed, and reconnect (to another node).
+      const watchesGone = watches.drain();
       const deadline = Date.now() + config.drainTimeoutMs;
       while (io.of('/').sockets.size > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
       await Promise.race([dispatcher.idle(), sleep(Math.max(0, deadline - Date.now()))]);
       io.local.disconnectSockets(true);
+      await watchesGone;
     })());
 
   app.addHook('preClose', async () => {
     await drain();
     stopJobs();
+    await watches.close();
     services.calls.closeAll();
     await services.location.close();
     await services.notifications.close();
@@ -165,8 +178,10 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     async listen(port = config.port, host = config.host) {
       await app.listen({ port, host });
       const address = app.server.address();
+      await watches.listen(host, port === 0);
       return typeof address === 'object' && address ? address.port : port;
     },
+    watchPorts: watches.ports,
     drain,
     close: () => app.close(),
   };

@@ -107,9 +107,22 @@ async function main(): Promise<void> {
   try {
     port = await hub.listen();
   } catch (err) {
-    throw explainListenError(err, config.port, config.host) ?? err;
+    const watch = err as { watchVariable?: string; watchPort?: number };
+    const explained = watch.watchVariable
+      ? explainListenError(err, watch.watchPort ?? 0, config.host, watch.watchVariable)
+      : explainListenError(err, config.port, config.host);
+    throw explained ?? err;
   }
-  logger.info({ port, store: store.dialect, provisioning: Boolean(config.provisioningKey) }, 'hub listening');
+  logger.info(
+    {
+      port,
+      watchTcp: hub.watchPorts.tcp,
+      watchTls: hub.watchPorts.tls,
+      store: store.dialect,
+      provisioning: Boolean(config.provisioningKey),
+    },
+    'hub listening',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -17,6 +17,7 @@ import { CommandService } from './commands/service.js';
 import type { Config } from './config.js';
 import type { PeerMessage } from './contract/events.js';
 import { FamilyService } from './families/service.js';
+import { HealthService } from './health/service.js';
 import { Provisioning } from './families/provisioning.js';
 import { every } from './jobs/every.js';
 import { startLocationJobs } from './jobs/location-jobs.js';
@@ -83,6 +84,7 @@ export interface Services {
   readonly calls: CallService;
   readonly privacy: PrivacyService;
   readonly notifications: NotificationService;
+  readonly health: HealthService;
   /** Starts the periodic jobs; returns their stop. */
   startJobs(): () => void;
 }
@@ -92,7 +94,22 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
   const clock = deps.clock ?? Date.now;
   const newId = () => randomUUID();
   const metrics = new HubMetrics();
-  const roomControl = new SocketRoomControl();
+  // TCP watches (src/watch/gateway) have no socket: they count as online by presence, and the
+  // commands and family messages meant for them are relayed to the node holding each one.
+  const roomControl = new SocketRoomControl({
+    alsoOnline: async (p) => p.kind === 'device' && (await backplane.presence.status(p)).online,
+    onEmit: (room, event, payload) => {
+      if (event === 'command' && room.startsWith('device:')) {
+        backplane.relayToWatches({ type: 'command', deviceId: room.slice('device:'.length), command: payload as never });
+      } else if (event === 'chat:message' && room.startsWith('family:') && !room.endsWith(':people')) {
+        backplane.relayToWatches({
+          type: 'chat',
+          familyId: room.slice('family:'.length),
+          message: (payload as { message: never }).message,
+        });
+      }
+    },
+  });
   const audio = audioConverter(config.audio.ffmpegPath);
   metrics.observeAudio(audio);
   const tokens = new TokenService({
@@ -277,6 +294,8 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     { bindingCodeTtlS: config.bindingCodeTtlS },
   );
 
+  const health = new HealthService({ store, guard, clock, newId });
+
   // What another node asks of this one.
   backplane.onPeerMessage(async (msg: PeerMessage) => {
     if (msg.type === 'device') devices.invalidate(msg.id, true);
@@ -324,6 +343,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     calls,
     privacy,
     notifications,
+    health,
     startJobs,
   };
 }

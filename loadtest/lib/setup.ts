@@ -10,6 +10,8 @@ export interface FamilySpec {
   deviceToken: string;
   /** Access tokens of the owner and the invited guardians (guardiansPerWatch in all). */
   guardianTokens: string[];
+  /** The ID the watch writes in 3G-protocol frames (its IMEI: registered without a watchId). */
+  watchId?: string;
 }
 
 let requests = 0;
@@ -57,10 +59,11 @@ async function register(base: string, nickname: string): Promise<string> {
 
 async function family(base: string, index: number, guardians: number): Promise<FamilySpec> {
   const ownerToken = await register(base, 'Owner');
+  const watchImei = imei();
   const [{ id: familyId }, watch] = await Promise.all([
     call<{ id: string }>(base, 'POST', '/v1/families', { token: ownerToken, body: { name: `Family ${index}` } }),
     call<{ deviceId: string; deviceToken: string; bindingCode: string }>(base, 'POST', '/v1/devices/register', {
-      body: { imei: imei(), model: 'KW-7' },
+      body: { imei: watchImei, model: 'KW-7' },
       headers: { 'x-provisioning-key': PROVISIONING_KEY },
     }),
   ]);
@@ -89,6 +92,7 @@ async function family(base: string, index: number, guardians: number): Promise<F
     deviceId: watch.deviceId,
     deviceToken: watch.deviceToken,
     guardianTokens: [ownerToken, ...(others as string[])],
+    watchId: watchImei,
   };
 }
 

@@ -6,7 +6,7 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimiterFactory } from '../backplane/backplane.js';
 import { E, type HubError } from '../contract/errors.js';
-import type { PermissionName, Principal, PrincipalKind, Role } from '../contract/models.js';
+import type { WatchPermission, Principal, PrincipalKind, Role } from '../contract/models.js';
 import type { DeviceDirectory, DeviceInfo } from '../store/device-directory.js';
 import type { Store } from '../store/store.js';
 
@@ -17,7 +17,7 @@ import type { Store } from '../store/store.js';
 export type FamilyVia = 'family' | 'watch' | 'alert' | 'media';
 
 /** One permission, several (checked in order: the first one off is named), or none. */
-type Needed = PermissionName | readonly PermissionName[] | undefined;
+type Needed = WatchPermission | readonly WatchPermission[] | undefined;
 
 export interface Rule {
   /** Principal kinds that may ask. */

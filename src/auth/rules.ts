@@ -1,7 +1,7 @@
 // Every use case of the hub and who may call it (see src/auth/policy.ts). Transports do not check
 // rights themselves: the Socket.IO events, HTTP routes and the watch gateway call use cases, and
 // each use case checks its rule here first. test/unit/rules.test.ts walks this table.
-import type { CommandType, MessageKind, PermissionName } from '../contract/models.js';
+import type { CommandType, MessageKind, WatchPermission } from '../contract/models.js';
 import { ANY_ROLE, OWNER, type Rule, WRITERS } from './policy.js';
 
 const USER = ['user'] as const;
@@ -9,9 +9,9 @@ const DEVICE = ['device'] as const;
 const BOTH = ['user', 'device'] as const;
 
 /** The permission a command needs of its watch (absent: none). */
-export const COMMAND_PERMISSION: Partial<Record<CommandType, PermissionName>> = { photo: 'camera', set_contacts: 'contacts' };
+export const COMMAND_PERMISSION: Partial<Record<CommandType, WatchPermission>> = { photo: 'camera', set_contacts: 'contacts' };
 /** The permission a message kind needs of the watch sending it. */
-export const MESSAGE_PERMISSION: Partial<Record<MessageKind, PermissionName>> = { voice: 'microphone', image: 'camera' };
+export const MESSAGE_PERMISSION: Partial<Record<MessageKind, WatchPermission>> = { voice: 'microphone', image: 'camera' };
 
 const family = (field = 'familyId') => ({ field, via: 'family' as const });
 const watch = (field = 'deviceId') => ({ field, via: 'watch' as const });
@@ -85,6 +85,8 @@ export const RULES = {
 
   // Location.
   'location.report': { who: DEVICE, permission: 'location' },
+  // v1.1: readings from the watch's sensors (3G-protocol health frames), with its `health` permission.
+  'health.report': { who: DEVICE, permission: 'health' },
   'location.latest': { who: USER, family: family(), roles: ANY_ROLE },
   // Each read writes an audit row.
   'location.history': {

@@ -3,7 +3,7 @@
 // where a call lives. src/main.ts chooses the implementation once (memory.ts for one node,
 // redis.ts with REDIS_URL); services use it without asking which it is.
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { CallForward, PeerMessage } from '../contract/events.js';
+import type { CallForward, PeerMessage, WatchRelayMessage } from '../contract/events.js';
 import type { LocationEvent, Principal } from '../contract/models.js';
 import type { HubServer } from '../contract/server.js';
 
@@ -77,6 +77,12 @@ export interface Backplane {
   callPresence(p: Principal, online: boolean): void;
   /** Serves other nodes' requests for the calls this node hosts. */
   serveCalls(host: CallHost): void;
+  /**
+   * Hands a message to the TCP watch gateways of every node, this one included (fire and forget:
+   * a node that misses it, e.g. in a Redis outage, redelivers open commands on the next connect).
+   */
+  relayToWatches(msg: WatchRelayMessage): void;
+  onWatchRelay(handler: (msg: WatchRelayMessage) => void): void;
   /** Resolves when the shared parts answer (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 // so messages to them are done as soon as sent, and a call this node does not host does not exist.
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { E } from '../contract/errors.js';
+import type { WatchRelayMessage } from '../contract/events.js';
 import type { Principal } from '../contract/models.js';
 import type { Backplane, LimiterFactory, NewestPosition, NewestPositions, PresenceTracker } from './backplane.js';
 
@@ -65,6 +66,7 @@ export const memoryLimiters: LimiterFactory = (o) =>
   new RateLimiterMemory({ keyPrefix: o.keyPrefix, points: o.points, duration: o.durationS });
 
 export function memoryBackplane(nodeId: string): Backplane {
+  const relays: ((msg: WatchRelayMessage) => void)[] = [];
   return {
     nodeId,
     presence: new MemoryPresence(),
@@ -78,6 +80,12 @@ export function memoryBackplane(nodeId: string): Backplane {
     },
     callPresence: () => undefined,
     serveCalls: () => undefined,
+    relayToWatches: (msg) => {
+      for (const h of relays) h(msg);
+    },
+    onWatchRelay: (handler) => {
+      relays.push(handler);
+    },
     ping: async () => undefined,
     close: async () => undefined,
   };

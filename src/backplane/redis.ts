@@ -12,6 +12,8 @@ import {
   type CallForwardReply,
   PEER_EVENT,
   type PeerMessage,
+  WATCH_RELAY_EVENT,
+  type WatchRelayMessage,
 } from '../contract/events.js';
 import { E, HubError, errorBody } from '../contract/errors.js';
 import type { Principal } from '../contract/models.js';
@@ -81,6 +83,16 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
   };
   const peerHandlers: ((msg: PeerMessage) => Promise<void>)[] = [];
   let callHost: CallHost | undefined;
+  const relays: ((msg: WatchRelayMessage) => void)[] = [];
+  const relayHere = (msg: WatchRelayMessage) => {
+    for (const h of relays) {
+      try {
+        h(msg);
+      } catch (err) {
+        logger.error({ err, msg: msg.type }, 'watch relay failed');
+      }
+    }
+  };
 
   return {
     nodeId: s.nodeId,
@@ -103,6 +115,7 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
           (err: unknown) => ack({ handled: true, error: errorBody(err) }),
         );
       });
+      io.on(WATCH_RELAY_EVENT, relayHere);
       io.on(CALL_PRESENCE_EVENT, ({ principal, online }) => {
         if (online) callHost?.socketsBack(principal);
         else callHost?.socketsGone(principal);
@@ -137,6 +150,13 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
     },
     serveCalls(host) {
       callHost = host;
+    },
+    relayToWatches(msg) {
+      relayHere(msg);
+      server().serverSideEmit(WATCH_RELAY_EVENT, msg);
+    },
+    onWatchRelay(handler) {
+      relays.push(handler);
     },
     async ping() {
       await data.ping();

@@ -181,6 +181,20 @@ export class ChatService {
     return message;
   }
 
+  /**
+   * A family message could not be given to a watch (a TCP watch that plays AMR-NB only, with no
+   * converter; an image it cannot show): the family's people are told, so the sender knows.
+   */
+  undeliverable(device: Principal, message: MessageView, reason: string): void {
+    this.deps.roomControl.emit(rooms.guardians(message.conversationId), 'chat:undeliverable', {
+      conversationId: message.conversationId,
+      messageId: message.id,
+      deviceId: device.id,
+      reason,
+      at: this.deps.clock(),
+    });
+  }
+
   async sync(reader: Principal, req: EventPayload<'chat:sync'>): Promise<{ messages: MessageView[]; hasMore: boolean }> {
     await this.deps.guard.check(RULES['chat.read'], reader, req);
     const limit = req.limit ?? 100;

@@ -3,7 +3,7 @@
 // "microphone is off" without parsing English) and a message for people. Every error the hub
 // sends is made by one factory of `E` below, so every reason is listed here and documented in
 // docs/protocol.md ("Error reasons"; test/unit/docs.test.ts checks it).
-import type { PermissionName } from './models.js';
+import type { WatchPermission } from './models.js';
 
 export const ERROR_CODES = [
   'BAD_REQUEST',
@@ -127,7 +127,7 @@ export const E = {
   // --- CONSENT_REQUIRED: the family's owner has not turned a watch permission on ---------------
   /** Reason `permission_off.<permission>`, e.g. `permission_off.camera`. */
   permissionOff: Object.assign(
-    (p: PermissionName, m?: string) =>
+    (p: WatchPermission, m?: string) =>
       new HubError(
         'CONSENT_REQUIRED',
         `permission_off.${p}`,
@@ -154,6 +154,7 @@ export const E = {
   emailTaken: reason('email_taken', 'CONFLICT', () => 'an account with this email already exists'),
   alreadyMember: reason('already_member', 'CONFLICT', () => 'already a member of this family'),
   watchBound: reason('watch_bound', 'CONFLICT', () => 'this watch is bound to a family; its owner must remove it first'),
+  watchIdTaken: reason('watch_id_taken', 'CONFLICT', () => 'another watch is registered with this watchId'),
   lastOwner: reason('last_owner', 'CONFLICT', () => 'a family needs an owner: name another owner first'),
   noPassword: reason('no_password', 'CONFLICT', () => 'this account signs in through an outside issuer and has no password here'),
   policyVersionMismatch: reason(

@@ -95,6 +95,8 @@ export interface ServerToClientEvents {
   /** A command of the family's watch changed status. */
   'command:update': (e: { command: CommandView }) => void;
   'chat:message': (e: { message: MessageView }) => void;
+  /** A family message could not be given to a 3G-protocol watch (e.g. voice it cannot play, with no converter). */
+  'chat:undeliverable': (e: { conversationId: string; messageId: string; deviceId: string; reason: string; at: number }) => void;
   'chat:read': (e: { conversationId: string; seq: number; by: Principal; at: number }) => void;
   /**
    * To a watch taken out of its family (unbound by the owner, the family deleted, or its last
@@ -131,6 +133,20 @@ export type PeerMessage =
   /** The principal left the family (or lost a permission): its part in the family's calls ends. */
   | { type: 'leave-calls'; principal: Principal; familyId: string; media?: ('audio' | 'video')[] };
 
+/**
+ * What reaches the 3G-protocol (TCP) watches, on whichever node holds their connection: a
+ * command for a watch, a family chat message, and a node saying it now holds a watch's newest
+ * connection (the others close theirs).
+ */
+export type WatchRelayMessage =
+  | {
+      type: 'command';
+      deviceId: string;
+      command: { id: string; type: string; params: Record<string, unknown>; expiresAt: number };
+    }
+  | { type: 'chat'; familyId: string; message: MessageView }
+  | { type: 'claim'; deviceId: string; node: string; connection: string };
+
 /** The call signaling requests a participant on any node may send (forwarded to the call's node). */
 export const CALL_METHODS = [
   'call:accept',
@@ -156,9 +172,11 @@ export type CallForwardReply = { handled: false } | { handled: true; result: obj
 export const PEER_EVENT = 'hub:peer';
 export const CALL_FORWARD_EVENT = 'hub:call';
 export const CALL_PRESENCE_EVENT = 'hub:call-presence';
+export const WATCH_RELAY_EVENT = 'hub:watch';
 
 export interface InterServerEvents {
   [PEER_EVENT]: (msg: PeerMessage, ack: (done: true) => void) => void;
   [CALL_FORWARD_EVENT]: (msg: CallForward, ack: (reply: CallForwardReply) => void) => void;
   [CALL_PRESENCE_EVENT]: (msg: { principal: Principal; online: boolean }) => void;
+  [WATCH_RELAY_EVENT]: (msg: WatchRelayMessage) => void;
 }

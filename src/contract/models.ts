@@ -8,9 +8,15 @@ export interface Principal {
   id: string;
 }
 
+/** The v1 permissions, the ones every client shows (a PUT that leaves out a later one keeps it as it is). */
 export const PERMISSION_NAMES = ['location', 'camera', 'microphone', 'contacts'] as const;
 export type PermissionName = (typeof PERMISSION_NAMES)[number];
-export type Permissions = Record<PermissionName, boolean>;
+/** Every permission a watch has: v1's, then v1.1's `health` (readings from the watch's sensors). */
+export const WATCH_PERMISSION_NAMES = [...PERMISSION_NAMES, 'health'] as const;
+export type WatchPermission = (typeof WATCH_PERMISSION_NAMES)[number];
+export type Permissions = Record<WatchPermission, boolean>;
+/** A permissions PUT: the v1 ones always, `health` when the client knows it (left out: unchanged). */
+export type PermissionsUpdate = Record<PermissionName, boolean> & { health?: boolean | undefined };
 
 export interface UserView {
   id: string;

@@ -117,6 +117,11 @@ export const refreshBody = z.strictObject({ refreshToken: text().min(1).max(512)
 export const deviceRegisterBody = z.strictObject({
   imei: z.string().refine(isValidImei, 'must be a 15-digit IMEI with a valid check digit'),
   model: visibleName(64),
+  /** v1.1: the ID a 3G-protocol watch writes in its frames; default the IMEI. */
+  watchId: z
+    .string()
+    .regex(/^[0-9A-Za-z]{6,20}$/, 'must be 6-20 letters or digits')
+    .optional(),
 });
 
 export const familyCreateBody = z.strictObject({ name: visibleName(80) });
@@ -127,9 +132,14 @@ export const deviceBindBody = z.strictObject({
   bindingCode: text().trim().min(4).max(64),
   childName: visibleName(64),
 });
-export const permissionsBody = z.strictObject(
-  Object.fromEntries(PERMISSION_NAMES.map((p) => [p, z.boolean()])) as Record<(typeof PERMISSION_NAMES)[number], z.ZodBoolean>,
-);
+export const permissionsBody = z.strictObject({
+  ...(Object.fromEntries(PERMISSION_NAMES.map((p) => [p, z.boolean()])) as Record<
+    (typeof PERMISSION_NAMES)[number],
+    z.ZodBoolean
+  >),
+  // v1.1: optional, so a v1 client's PUT keeps it as it is.
+  health: z.boolean().optional(),
+});
 
 export const familyParams = z.strictObject({ fid: id });
 export const familyDeviceParams = z.strictObject({ fid: id, did: id });

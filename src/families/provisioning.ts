@@ -22,6 +22,15 @@ export class Provisioning {
     private readonly opts: { provisioningKey: string | undefined; bindingCodeTtlS: number },
   ) {}
 
+  /**
+   * The watch a 3G-protocol frame names by its `watchId` (the TCP gateway's only notion of
+   * identity: the protocol carries no secret), or undefined when no watch is registered with it.
+   */
+  async watchOf(watchId: string): Promise<string | undefined> {
+    if (!/^[0-9A-Za-z]{1,32}$/.test(watchId)) return undefined;
+    return (await this.deps.store.devices.findByWatchId(watchId))?.id;
+  }
+
   /** The maker's key is checked before the body is looked at. */
   async register(makerKey: unknown, body: unknown) {
     const expected = this.opts.provisioningKey;
@@ -35,6 +44,7 @@ export class Provisioning {
       newId: this.deps.newId(),
       imei: req.imei,
       model: req.model,
+      watchId: req.watchId ?? req.imei,
       bindingCodeHash: sha256(normalizeCode(bindingCode)),
       bindingCodeExpiresAt,
       now,
@@ -44,6 +54,7 @@ export class Provisioning {
     this.deps.roomControl.disconnect({ kind: 'device', id: device.id });
     return {
       deviceId: device.id,
+      watchId: device.watch_id,
       deviceToken: this.deps.tokens.signDevice(device.id, device.token_version),
       bindingCode,
       bindingCodeExpiresAt,

@@ -12,8 +12,8 @@ import type {
   DeviceView,
   FamilySummary,
   FamilyView,
-  PermissionName,
   Permissions,
+  PermissionsUpdate,
   Principal,
   Role,
 } from '../contract/models.js';
@@ -42,7 +42,7 @@ export interface Departures {
 }
 
 /** The queued commands a permission is needed for. */
-const COMMANDS_NEEDING: Partial<Record<PermissionName, CommandType[]>> = { camera: ['photo'], contacts: ['set_contacts'] };
+const COMMANDS_NEEDING: Partial<Record<keyof Permissions, CommandType[]>> = { camera: ['photo'], contacts: ['set_contacts'] };
 
 export interface FamilyOptions {
   inviteTtlS: number;
@@ -218,23 +218,24 @@ export class FamilyService {
 
   async setPermissions(
     user: Principal,
-    req: { familyId: string; deviceId: string; permissions: Permissions },
+    req: { familyId: string; deviceId: string; permissions: PermissionsUpdate },
   ): Promise<DeviceView> {
     await this.deps.guard.check(RULES['watch.permissions'], user, req);
-    const { familyId, deviceId, permissions } = req;
-    const device = await this.deps.store.devices.setPermissions(deviceId, familyId, permissions, {
+    const { familyId, deviceId } = req;
+    const device = await this.deps.store.devices.setPermissions(deviceId, familyId, req.permissions, {
       by: user.id,
       at: this.deps.clock(),
       newId: this.deps.newId,
     });
     if (!device) throw E.noSuchWatch();
+    const permissions = permissionsOf(device);
     this.deps.devices.invalidate(deviceId);
     // Consent withdrawn: the hub stops keeping the watch's live position and fence states, queued
     // commands that needed the permission are not carried out, and media it sends in a call stops.
     const { departures } = this.deps;
     if (!permissions.location) await departures.forgetWatchLocation(deviceId);
     for (const [p, types] of Object.entries(COMMANDS_NEEDING)) {
-      if (!permissions[p as PermissionName]) await departures.withdrawCommands(deviceId, types);
+      if (!permissions[p as keyof Permissions]) await departures.withdrawCommands(deviceId, types);
     }
     const watch: Principal = { kind: 'device', id: deviceId };
     if (!permissions.microphone) await departures.leaveCalls(watch, familyId);

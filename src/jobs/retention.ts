@@ -16,6 +16,7 @@ export interface RetentionReport {
   messages: number;
   media: number;
   fixes: number;
+  healthReadings: number;
   accessPoints: number;
   audit: number;
   commands: number;
@@ -50,6 +51,7 @@ export async function purgeExpired(store: Store, config: Config, now: number): P
     media,
     // A fix's cells and access points (fix_observations) go with it (foreign key, cascade).
     fixes: await drain(() => store.fixes.purgeOlderThan(now - config.location.retentionDays * DAY_MS, BATCH)),
+    healthReadings: await drain(() => store.health.purgeOlderThan(now - config.watch.healthRetentionDays * DAY_MS, BATCH)),
     // Where a family's access points are is location data: kept while its watches still hear
     // them, and no longer than the fixes once they go quiet.
     accessPoints: await drain(() => store.accessPoints.purgeStale(now - config.location.retentionDays * DAY_MS, BATCH)),

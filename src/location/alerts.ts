@@ -90,6 +90,17 @@ export class AlertService {
     return this.raise({ familyId: familyId!, deviceId: principal.id, type, ts, ...position });
   }
 
+  /**
+   * A watch says its battery is low (a 3G-protocol status bit, or an `LK` battery under the
+   * threshold): one open `low_battery` alert per watch, as the hub raises from fixes.
+   */
+  async lowBatteryFromWatch(principal: Principal, r: { ts: number; battery?: number | undefined }): Promise<AlertView> {
+    const { familyId } = await this.guard.check(RULES['alert.raise'], principal, {});
+    const open = await this.store.alerts.openFor(familyId!, principal.id, 'low_battery');
+    if (open) return alertView(open);
+    return this.raise({ familyId: familyId!, deviceId: principal.id, type: 'low_battery', ts: r.ts, battery: r.battery });
+  }
+
   /** The family's most recent alerts, newest first. */
   async list(principal: Principal, req: { familyId: string }): Promise<AlertView[]> {
     await this.guard.check(RULES['alert.list'], principal, req);

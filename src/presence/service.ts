@@ -32,6 +32,19 @@ export class PresenceService {
     return this.deps.presence.connected(p, now);
   }
 
+  /**
+   * A connection that is in no room opened (a TCP watch): counted like a socket, and when it is
+   * the principal's first anywhere, its families are told it is online.
+   */
+  async arrived(p: Principal): Promise<boolean> {
+    const now = this.deps.clock();
+    if (!(await this.deps.presence.connected(p, now))) return false;
+    for (const fid of await this.familiesOf(p)) {
+      this.deps.roomControl.emit(rooms.family(fid), 'presence', { kind: p.kind, id: p.id, online: true, lastSeen: now });
+    }
+    return true;
+  }
+
   /** A connection closed; when it was the principal's last anywhere, its families are told. Returns that. */
   async disconnected(p: Principal): Promise<boolean> {
     const now = this.deps.clock();

@@ -4,6 +4,7 @@ import type { Permissions } from '../contract/models.js';
 import { permissionsOf } from '../store/devices.js';
 import { geofenceView } from '../location/geofence-view.js';
 import type { CommandRow } from '../store/commands.js';
+import type { HealthReadingRow } from '../store/health.js';
 import type { Store } from '../store/store.js';
 import type { PrivacyQueries } from '../store/privacy-queries.js';
 
@@ -104,6 +105,18 @@ export function exportUser(
   })();
 }
 
+function healthView(r: HealthReadingRow) {
+  return {
+    ts: r.ts,
+    ...(r.heart_rate !== null ? { heartRate: r.heart_rate } : {}),
+    ...(r.systolic !== null ? { systolic: r.systolic } : {}),
+    ...(r.diastolic !== null ? { diastolic: r.diastolic } : {}),
+    ...(r.body_temp_c !== null ? { bodyTempC: r.body_temp_c } : {}),
+    ...(r.spo2 !== null ? { spo2: r.spo2 } : {}),
+    receivedAt: r.received_at,
+  };
+}
+
 export function exportDevice(
   store: Store,
   q: PrivacyQueries,
@@ -126,6 +139,7 @@ export function exportDevice(
         {
           id: device.id,
           imei: device.imei,
+          watchId: device.watch_id,
           model: device.model,
           childName: device.child_name,
           boundAt: device.bound_at,
@@ -139,6 +153,8 @@ export function exportDevice(
       ['messagesSent', q.messagesBy('device', deviceId, { familyId, since: device.bound_at ?? 0 })],
       ['auditEntries', await q.auditAbout(deviceId, familyId)],
       ['fixes', q.fixes(deviceId, device.bound_at ?? 0)],
+      // Readings from the watch's sensors (only ever kept with its `health` permission).
+      ['healthReadings', (await store.health.listFor(deviceId, familyId, device.bound_at ?? 0)).map(healthView)],
       // Where the family's watches hear each Wi-Fi access point, learned from their GPS fixes: the
       // family's data (shared by its watches), in the owner's export of each of them.
       ['familyAccessPoints', q.accessPoints(familyId)],

@@ -23,9 +23,18 @@ export interface RoomControl {
   isOnline(p: Principal): Promise<boolean>;
 }
 
+export interface RoomControlHooks {
+  /** Online without a socket (a TCP watch held by the gateway on some node). */
+  alsoOnline?: (p: Principal) => Promise<boolean>;
+  /** Sees every emit, after it went to the sockets (the TCP watch gateway's relay). */
+  onEmit?: (room: string, event: keyof ServerToClientEvents, payload: unknown) => void;
+}
+
 /** RoomControl over the hub's Socket.IO server, attached once the server exists. */
 export class SocketRoomControl implements RoomControl {
   private server: HubServer | undefined;
+
+  constructor(private readonly hooks: RoomControlHooks = {}) {}
 
   attach(io: HubServer): void {
     this.server = io;
@@ -58,8 +67,10 @@ export class SocketRoomControl implements RoomControl {
   }
   emit<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
     (this.io.to(room).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    this.hooks.onEmit?.(room, event, args[0]);
   }
   async isOnline(p: Principal): Promise<boolean> {
-    return (await this.io.in(rooms.of(p)).fetchSockets()).length > 0;
+    if ((await this.io.in(rooms.of(p)).fetchSockets()).length > 0) return true;
+    return this.hooks.alsoOnline ? this.hooks.alsoOnline(p) : false;
   }
 }

@@ -1,6 +1,6 @@
 // The durable per-watch command queue.
 import type { Kysely, Selectable } from 'kysely';
-import type { PermissionName } from '../contract/models.js';
+import type { WatchPermission } from '../contract/models.js';
 import type { DialectName } from './db.js';
 import { requireWatchStill } from './devices.js';
 import type { CommandsTable, Database } from './schema.js';
@@ -16,7 +16,7 @@ export class CommandRepository {
   ) {}
 
   /** Inserts a command, if its watch is still bound to the family (and the permission it needs still on). */
-  async insert(row: CommandRow, needs?: PermissionName): Promise<void> {
+  async insert(row: CommandRow, needs?: WatchPermission): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await requireWatchStill(tx, this.dialect, { deviceId: row.device_id, familyId: row.family_id, permission: needs });
       await tx.insertInto('commands').values(row).execute();

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { E } from '../contract/errors.js';
-import { PERMISSION_NAMES, type PermissionName, type Permissions } from '../contract/models.js';
+import { WATCH_PERMISSION_NAMES, type Permissions, type PermissionsUpdate, type WatchPermission } from '../contract/models.js';
 import type { DialectName } from './db.js';
 import type { ConsentRecordsTable, Database, DevicesTable } from './schema.js';
 import { isUniqueViolation } from './errors.js';
@@ -11,7 +11,7 @@ export type DeviceRow = Selectable<DevicesTable>;
 export interface WatchCondition {
   deviceId: string;
   familyId: string;
-  permission?: PermissionName | undefined;
+  permission?: WatchPermission | undefined;
 }
 
 /**
@@ -38,15 +38,18 @@ export function permissionsOf(row: DeviceRow): Permissions {
     camera: row.perm_camera === 1,
     microphone: row.perm_microphone === 1,
     contacts: row.perm_contacts === 1,
+    health: row.perm_health === 1,
   };
 }
 
-const NO_PERMISSIONS = { perm_location: 0, perm_camera: 0, perm_microphone: 0, perm_contacts: 0 };
+const NO_PERMISSIONS = { perm_location: 0, perm_camera: 0, perm_microphone: 0, perm_contacts: 0, perm_health: 0 };
 
 export interface Registration {
   newId: string;
   imei: string;
   model: string;
+  /** The 3G-protocol ID; the IMEI when not given. */
+  watchId?: string | undefined;
   bindingCodeHash: string;
   bindingCodeExpiresAt: number;
   now: number;
@@ -69,19 +72,26 @@ export class DeviceRepository {
       return await this.registerOnce(r);
     } catch (err) {
       // A concurrent first registration of the same IMEI won the insert: this one re-registers.
-      if (isUniqueViolation(err)) return this.registerOnce(r);
-      throw err;
+      if (!isUniqueViolation(err)) throw err;
+      return this.registerOnce(r).catch((again: unknown) => {
+        throw isUniqueViolation(again) ? E.watchIdTaken() : again;
+      });
     }
   }
 
   private registerOnce(r: Registration): Promise<DeviceRow> {
     return this.db.transaction().execute(async (tx) => {
       const existing = await tx.selectFrom('devices').selectAll().where('imei', '=', r.imei).executeTakeFirst();
+      // A new watch's ID is the IMEI unless given; a known watch keeps its ID unless a new one is given.
+      const watchId = r.watchId ?? existing?.watch_id ?? r.imei;
+      const holder = await tx.selectFrom('devices').select('imei').where('watch_id', '=', watchId).executeTakeFirst();
+      if (holder && holder.imei !== r.imei) throw E.watchIdTaken();
       if (!existing) {
         const row: DeviceRow = {
           id: r.newId,
           imei: r.imei,
           model: r.model,
+          watch_id: watchId,
           token_version: 0,
           binding_code_hash: r.bindingCodeHash,
           binding_code_expires_at: r.bindingCodeExpiresAt,
@@ -97,6 +107,7 @@ export class DeviceRepository {
       }
       const update = {
         model: r.model,
+        watch_id: watchId,
         token_version: existing.token_version + 1,
         binding_code_hash: r.bindingCodeHash,
         binding_code_expires_at: r.bindingCodeExpiresAt,
@@ -104,6 +115,11 @@ export class DeviceRepository {
       await tx.updateTable('devices').set(update).where('id', '=', existing.id).execute();
       return { ...existing, ...update };
     });
+  }
+
+  /** The watch a 3G-protocol frame names (IDs are matched as written: they are letters and digits). */
+  findByWatchId(watchId: string): Promise<DeviceRow | undefined> {
+    return this.db.selectFrom('devices').selectAll().where('watch_id', '=', watchId).executeTakeFirst();
   }
 
   findById(id: string): Promise<DeviceRow | undefined> {
@@ -168,7 +184,7 @@ export class DeviceRepository {
   setPermissions(
     deviceId: string,
     familyId: string,
-    p: Permissions,
+    update: PermissionsUpdate,
     change: { by: string; at: number; newId: () => string },
   ): Promise<DeviceRow | undefined> {
     return this.db.transaction().execute(async (tx) => {
@@ -181,10 +197,14 @@ export class DeviceRepository {
         .executeTakeFirst();
       if (!before) return undefined;
       const previous = permissionsOf(before);
-      const set: Record<string, number | null> = Object.fromEntries(PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]));
+      // A client that does not know a later permission (health) leaves it as it is.
+      const p: Permissions = { ...update, health: update.health ?? previous.health };
+      const set: Record<string, number | null> = Object.fromEntries(
+        WATCH_PERMISSION_NAMES.map((n) => [`perm_${n}`, p[n] ? 1 : 0]),
+      );
       if (p.location !== previous.location) set.location_since = p.location ? change.at : null;
       await tx.updateTable('devices').set(set).where('id', '=', deviceId).execute();
-      const records = PERMISSION_NAMES.filter((n) => previous[n] !== p[n]).map((n) => ({
+      const records = WATCH_PERMISSION_NAMES.filter((n) => previous[n] !== p[n]).map((n) => ({
         id: change.newId(),
         device_id: deviceId,
         family_id: familyId,

@@ -45,6 +45,7 @@ export async function deleteFamilyIn(
         perm_camera: 0,
         perm_microphone: 0,
         perm_contacts: 0,
+        perm_health: 0,
         binding_code_hash: code.hash,
         binding_code_expires_at: code.expiresAt,
       })

@@ -48,6 +48,10 @@ export interface DevicesTable {
   perm_camera: number;
   perm_microphone: number;
   perm_contacts: number;
+  /** v1.1: health readings from the watch (off by default). */
+  perm_health: number;
+  /** The ID the watch writes in its 3G-protocol frames (the IMEI unless registered otherwise). */
+  watch_id: string | null;
   /** When location was last turned on (null: off, or never since the binding). */
   location_since: number | null;
   created_at: number;
@@ -214,7 +218,21 @@ export interface ConsentRecordsTable {
   at: number;
 }
 
+export interface HealthReadingsTable {
+  id: string;
+  device_id: string;
+  family_id: string;
+  ts: number;
+  heart_rate: number | null;
+  systolic: number | null;
+  diastolic: number | null;
+  body_temp_c: number | null;
+  spo2: number | null;
+  received_at: number;
+}
+
 export interface Database {
+  health_readings: HealthReadingsTable;
   cell_towers: CellTowersTable;
   access_points: AccessPointsTable;
   fix_observations: FixObservationsTable;

@@ -12,6 +12,7 @@ import { FamilyRepository } from './families.js';
 import { FixObservationRepository } from './fix-observations.js';
 import { FixRepository } from './fixes.js';
 import { GeofenceRepository } from './geofences.js';
+import { HealthRepository } from './health.js';
 import { DatabaseMediaBlobs, type MediaBlobs } from './media-blobs.js';
 import { MessageRepository } from './messages.js';
 import { PasswordResetRepository } from './password-resets.js';
@@ -58,6 +59,7 @@ export interface Store {
   readonly cellTowers: CellTowerRepository;
   readonly accessPoints: AccessPointRepository;
   readonly fixObservations: FixObservationRepository;
+  readonly health: HealthRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -104,6 +106,7 @@ export async function openStore(url: string): Promise<Store> {
     cellTowers: new CellTowerRepository(db, dialect),
     accessPoints: new AccessPointRepository(db, dialect),
     fixObservations: new FixObservationRepository(db),
+    health: new HealthRepository(db, dialect),
     async ping() {
       await sql`select 1`.execute(db);
     },

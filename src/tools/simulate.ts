@@ -32,6 +32,8 @@ export interface SimulatorOptions {
   sosAfter: number;
   /** Send a voice note every this many positions, once the family is known (0: never). */
   voiceEvery: number;
+  /** 3G-protocol watches over TCP to this host and port (the hub's HUB_WATCH_TCP_PORT) instead of Socket.IO ones. */
+  tcp?: { host: string; port: number } | undefined;
   log: (line: string) => void;
 }
 
@@ -39,6 +41,8 @@ export interface SimulatedWatch {
   deviceId: string;
   bindingCode: string;
   imei: string;
+  /** The ID a TCP watch writes in its frames (TCP mode only). */
+  watchId?: string;
   /** Set once the watch learnt its family (from an alert's ack or a family message). */
   familyId: string | undefined;
   state: 'unbound' | 'waiting-consent' | 'walking';
@@ -72,12 +76,13 @@ export function amrNote(seconds: number): Buffer {
 async function provision(
   opts: SimulatorOptions,
   n: number,
+  watchId?: string,
 ): Promise<{ deviceId: string; deviceToken: string; bindingCode: string; imei: string }> {
   const imei = randomImei();
   const res = await fetch(`${opts.url}/v1/devices/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-provisioning-key': opts.provisioningKey },
-    body: JSON.stringify({ imei, model: `Simulated watch ${n}` }),
+    body: JSON.stringify({ imei, model: `Simulated watch ${n}`, ...(watchId ? { watchId } : {}) }),
   });
   const body = (await res.json().catch(() => ({}))) as {
     deviceId?: string;
@@ -99,7 +104,85 @@ async function ask(
   return (socket as unknown as Socket).timeout(10_000).emitWithAck(event, payload);
 }
 
+/** Where the `n`th watch of `count` is after `step` steps: its own loop (about 400 m across, 20 m a step). */
+function walk(opts: SimulatorOptions, n: number, count: number, step: number): { lat: number; lng: number } {
+  const angle0 = (2 * Math.PI * n) / count;
+  const radiusDeg = 0.0018;
+  const a = angle0 + step * 0.05;
+  return {
+    lat: opts.lat + radiusDeg * Math.sin(a) + 0.002 * Math.cos(angle0),
+    lng: opts.lng + (radiusDeg * Math.cos(a)) / Math.cos((opts.lat * Math.PI) / 180) + 0.003 * Math.sin(angle0),
+  };
+}
+
+/**
+ * 3G-protocol watches over TCP (the protocol simulator of loadtest/lib/watch-sim.ts, which speaks
+ * through the hub's own codec). The protocol has no answers to positions, so a watch cannot tell
+ * whether it is bound: it walks from the start, and the hub keeps nothing until it is bound with
+ * its location permission on. It echoes commands as real watches do.
+ */
+async function startTcpSimulator(opts: SimulatorOptions, tcp: { host: string; port: number }): Promise<Simulator> {
+  const { WatchSim } = await import('../../loadtest/lib/watch-sim.js');
+  const watches: SimulatedWatch[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const sims: InstanceType<typeof WatchSim>[] = [];
+  for (let n = 1; n <= opts.watches; n++) {
+    const watchId = String(randomInt(1_000_000_000, 9_999_999_999));
+    const p = await provision(opts, n, watchId);
+    const w: SimulatedWatch = {
+      deviceId: p.deviceId,
+      bindingCode: p.bindingCode,
+      imei: p.imei,
+      watchId,
+      familyId: undefined,
+      state: 'walking',
+      positions: 0,
+    };
+    watches.push(w);
+    const name = `watch ${n}`;
+    const sim = new WatchSim({
+      id: watchId,
+      positionOnLocate: { valid: true, ...walk(opts, n, opts.watches, 0), satellites: 8 },
+      onDownlink: (f) => {
+        if (f.kind === 'text') opts.log(`${name}: message from the family: ${f.text}`);
+        else if (f.kind === 'voice') opts.log(`${name}: voice from the family (${f.audio.length} bytes of AMR-NB)`);
+        else if (f.kind !== 'reply') opts.log(`${name}: ${f.type} from the hub (echoed)`);
+      },
+    });
+    sims.push(sim);
+    await sim.connect(tcp.host, tcp.port);
+    await sim.init();
+    let battery = 95 - n;
+    const step = async (): Promise<void> => {
+      if (!sim.connected) return;
+      const at = walk(opts, n, opts.watches, w.positions);
+      if (w.positions % 20 === 19) battery = Math.max(5, battery - 1);
+      if (w.positions % 5 === 0) await sim.heartbeat(battery);
+      await sim.position({ valid: true, ...at, satellites: 6 + randomInt(5), battery });
+      w.positions++;
+      if (opts.sosAfter > 0 && w.positions === opts.sosAfter) {
+        await sim.alarm('sos', { valid: true, ...at, satellites: 8, battery });
+        opts.log(`${name}: SOS (AL frame) sent`);
+      }
+      if (opts.voiceEvery > 0 && w.positions % opts.voiceEvery === 0) {
+        await sim.voice(amrNote(2));
+        opts.log(`${name}: voice note (TK frame) sent`);
+      }
+    };
+    timers.push(setInterval(() => void step().catch((err: unknown) => opts.log(`${name}: ${String(err)}`)), opts.intervalMs));
+    void step().catch(() => undefined);
+  }
+  return {
+    watches,
+    stop() {
+      timers.forEach(clearInterval);
+      sims.forEach((s) => void s.close());
+    },
+  };
+}
+
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  if (opts.tcp) return startTcpSimulator(opts, opts.tcp);
   let io: typeof import('socket.io-client').io;
   try {
     ({ io } = await import('socket.io-client'));
@@ -228,7 +311,9 @@ const USAGE = `Usage: npm run simulate -- [--watches N] [--url URL] [--interval-
   --interval-ms  time between positions (default 5000)
   --sos-after    raise an SOS after this many positions of each watch (default 12; 0: never)
   --voice-every  a voice note every this many positions, after the SOS (default 20; 0: never)
-  --tcp          simulated 3G TCP watches (not available yet)`;
+  --tcp          simulated 3G-protocol watches over TCP (positions, heartbeats, an SOS alarm, TK
+                 voice notes, command echoes) instead of Socket.IO ones
+  --tcp-port     the hub's watch port (default HUB_WATCH_TCP_PORT, 5093); the host is --url's`;
 
 /** The command line; returns the exit code (0 runs until interrupted). */
 export async function main(
@@ -249,6 +334,7 @@ export async function main(
         'sos-after': { type: 'string', default: '12' },
         'voice-every': { type: 'string', default: '20' },
         tcp: { type: 'boolean', default: false },
+        'tcp-port': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -259,12 +345,6 @@ export async function main(
   if (values.help) {
     out.log(USAGE);
     return 0;
-  }
-  if (values.tcp) {
-    out.error(
-      '--tcp: simulated 3G TCP watches are not available yet (they come with the TCP gateway’s simulator). Use Socket.IO watches: leave out --tcp.',
-    );
-    return 2;
   }
   let config;
   try {
@@ -287,8 +367,13 @@ export async function main(
   };
   let opts: SimulatorOptions;
   try {
+    const url = (values.url ?? `http://127.0.0.1:${config.port || 3000}`).replace(/\/$/, '');
+    const tcpPort = values['tcp-port'] !== undefined ? Math.round(num('tcp-port', 1, 65535)) : config.watch.tcpPort;
+    if (values.tcp && tcpPort === 0)
+      throw new Error('--tcp: the hub’s watch port is off (HUB_WATCH_TCP_PORT=0); give --tcp-port');
     opts = {
-      url: (values.url ?? `http://127.0.0.1:${config.port || 3000}`).replace(/\/$/, ''),
+      url,
+      tcp: values.tcp ? { host: new URL(url).hostname, port: tcpPort } : undefined,
       provisioningKey: config.provisioningKey,
       watches: Math.round(num('watches', 1, 50)),
       intervalMs: num('interval-ms', 200, 3_600_000),
@@ -310,7 +395,11 @@ export async function main(
     return 1;
   }
   out.log(`\n${sim.watches.length} simulated watches on ${opts.url}. In the web app: Family → Add a watch, and type a code:\n`);
-  sim.watches.forEach((w, i) => out.log(`  watch ${i + 1}   binding code ${w.bindingCode}   (IMEI ${w.imei})`));
+  sim.watches.forEach((w, i) =>
+    out.log(
+      `  watch ${i + 1}   binding code ${w.bindingCode}   (IMEI ${w.imei}${w.watchId ? `, TCP watch ID ${w.watchId}` : ''})`,
+    ),
+  );
   out.log('\nThen turn on each watch’s Location permission (and Microphone for voice notes). Ctrl-C stops.\n');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

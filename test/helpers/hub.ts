@@ -45,6 +45,10 @@ export interface TestHub {
   clock: TestClock;
   /** Everything the hub logged, one JSON line per entry. */
   logs: string[];
+  /** The watch gateway's plain TCP port (ephemeral), or null when HUB_WATCH_TCP_PORT is 0. */
+  watchPort: number | null;
+  /** Its TLS port, when HUB_WATCH_TLS_PORT (with cert and key files) is set. */
+  watchTlsPort: number | null;
   close(): Promise<void>;
 }
 
@@ -125,6 +129,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<TestHub> {
     config,
     clock,
     logs,
+    watchPort: hub.watchPorts.tcp,
+    watchTlsPort: hub.watchPorts.tls,
     async close() {
       for (const s of sockets) s.disconnect();
       await hub.close();
@@ -193,11 +199,13 @@ export interface TestWatch {
   deviceToken: string;
   bindingCode: string;
   imei: string;
+  /** The ID a 3G-protocol watch writes in its frames (the IMEI unless registered otherwise). */
+  watchId: string;
 }
 
-export async function provisionWatch(t: Endpoint, imei = randomImei()): Promise<TestWatch> {
+export async function provisionWatch(t: Endpoint, imei = randomImei(), watchId?: string): Promise<TestWatch> {
   const r = await api(t, 'POST', '/v1/devices/register', {
-    body: { imei, model: 'KW-7' },
+    body: { imei, model: 'KW-7', ...(watchId ? { watchId } : {}) },
     headers: { 'x-provisioning-key': PROVISIONING_KEY },
   });
   if (r.status !== 201) throw new Error(`provision failed: ${r.status} ${JSON.stringify(r.body)}`);
@@ -226,7 +234,7 @@ export async function bindWatch(
   t: MaybeClocked,
   owner: TestUser,
   familyId: string,
-  watch: TestWatch,
+  watch: Pick<TestWatch, 'bindingCode'> & Partial<TestWatch>,
   opts: BindOptions = {},
 ): Promise<void> {
   const bind = () =>

@@ -54,6 +54,7 @@ const EXPECTED: Record<UseCase, Expected> = {
   'alert.raise': { who: 'device' },
   'alert.ack': { who: 'user', via: 'alert', minRole: 'guardian' },
   'location.report': { who: 'device', needs: [{ req: {}, permission: 'location' }] },
+  'health.report': { who: 'device', needs: [{ req: {}, permission: 'health' }] },
   'location.latest': { who: 'user', via: 'family', minRole: 'viewer' },
   'location.history': { who: 'user', via: 'watch', minRole: 'viewer' },
   'area.subscribe': { who: 'user' },
@@ -147,7 +148,13 @@ describe('the authorization table', () => {
     expect(ids.alert && ids.media).toBeTruthy();
     // The watch has every permission off: the family owner has not turned any on.
     const perms = await api(t, 'GET', `/v1/families/${familyId}`, { token: owner.accessToken });
-    expect(perms.body.devices[0].permissions).toEqual({ location: false, camera: false, microphone: false, contacts: false });
+    expect(perms.body.devices[0].permissions).toEqual({
+      location: false,
+      camera: false,
+      microphone: false,
+      contacts: false,
+      health: false,
+    });
   });
   afterAll(() => t.close());
 

@@ -77,9 +77,10 @@ describe('families', () => {
     expect((await api(t, 'PUT', path, { token: guardian.accessToken, body: perms })).status).toBe(403);
     const set = await api(t, 'PUT', path, { token: owner.accessToken, body: perms });
     expect(set.status).toBe(200);
-    expect(set.body.permissions).toEqual(perms);
+    // health (v1.1) is left out of a v1 body, and stays as it was (off).
+    expect(set.body.permissions).toEqual({ ...perms, health: false });
     const read = await api(t, 'GET', `/v1/families/${fid}`, { token: viewer.accessToken });
-    expect(read.body.devices[0].permissions).toEqual(perms);
+    expect(read.body.devices[0].permissions).toEqual({ ...perms, health: false });
 
     for (const body of [{ location: true }, { ...perms, extra: true }, { ...perms, camera: 'yes' }]) {
       const r = await api(t, 'PUT', path, { token: owner.accessToken, body });
@@ -188,7 +189,7 @@ describe('families', () => {
       token: owner.accessToken,
       body: { bindingCode: again.bindingCode, childName: 'Mia' },
     });
-    expect(bind.body.permissions).toEqual({ location: false, camera: false, microphone: false, contacts: false });
+    expect(bind.body.permissions).toEqual({ location: false, camera: false, microphone: false, contacts: false, health: false });
     w.disconnect();
   });
 

@@ -32,13 +32,13 @@ describe('npm run simulate', () => {
     await t.close();
   });
 
-  it('says clearly when the provisioning key is missing, and that --tcp is not there yet', async () => {
+  it('says clearly when the provisioning key is missing, or the watch port is off for --tcp', async () => {
     const a = capture();
     expect(await main([], { HUB_DATA_DIR: '/nonexistent' }, a.out)).toBe(2);
     expect(a.lines.join('\n')).toMatch(/ERROR HUB_PROVISIONING_KEY is not set/);
     const b = capture();
-    expect(await main(['--tcp'], { HUB_PROVISIONING_KEY: PROVISIONING_KEY }, b.out)).toBe(2);
-    expect(b.lines.join('\n')).toMatch(/--tcp: .*not available yet/);
+    expect(await main(['--tcp'], { HUB_PROVISIONING_KEY: PROVISIONING_KEY, HUB_WATCH_TCP_PORT: '0' }, b.out)).toBe(2);
+    expect(b.lines.join('\n')).toMatch(/--tcp: the hub’s watch port is off/);
     const c = capture();
     expect(await main(['--watches', 'many'], { HUB_PROVISIONING_KEY: PROVISIONING_KEY }, c.out)).toBe(2);
     expect(c.lines.join('\n')).toMatch(/--watches must be a number/);
@@ -90,5 +90,45 @@ describe('npm run simulate', () => {
     // The other watch, never bound, does not walk.
     expect(sim.watches[1]!.state).toBe('unbound');
     expect(log.join('\n')).toMatch(/watch 1: bound, location on: walking/);
+  });
+
+  it('--tcp: 3G-protocol watches over TCP walk once bound and allowed, raise an SOS and send TK voice notes', async () => {
+    const log: string[] = [];
+    const tcp = await startSimulator({
+      url: t.url,
+      provisioningKey: PROVISIONING_KEY,
+      watches: 1,
+      intervalMs: 200,
+      lat: 48.8566,
+      lng: 2.3522,
+      sosAfter: 3,
+      voiceEvery: 4,
+      tcp: { host: '127.0.0.1', port: t.watchPort! },
+      log: (l) => log.push(l),
+    });
+    try {
+      const w = tcp.watches[0]!;
+      expect(w.watchId).toMatch(/^\d{10}$/);
+      const owner = await registerUser(t);
+      const familyId = await createFamily(t, owner);
+      const parent = await connect(t, owner.accessToken);
+      await bindWatch(t, owner, familyId, { bindingCode: w.bindingCode });
+      const located = waitFor<LocationEvent>(parent, 'location', (e) => e.deviceId === w.deviceId, { timeoutMs: 10_000 });
+      const sos = waitFor<AlertView>(parent, 'alert', (a) => a.type === 'sos' && a.deviceId === w.deviceId, {
+        timeoutMs: 15_000,
+      });
+      const voice = waitFor<{ message: MessageView }>(parent, 'chat:message', (e) => e.message.sender.id === w.deviceId, {
+        timeoutMs: 15_000,
+      });
+      await api(t, 'PUT', `/v1/families/${familyId}/devices/${w.deviceId}/permissions`, {
+        token: owner.accessToken,
+        body: { location: true, camera: false, microphone: true, contacts: false },
+      });
+      expect(Math.abs((await located).lat - 48.8566)).toBeLessThan(0.01);
+      await sos;
+      expect((await voice).message).toMatchObject({ kind: 'voice', media: { mime: 'audio/amr', durationMs: 2000 } });
+    } finally {
+      tcp.stop();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { randomCode, sha256 } from '../../src/auth/secrets.js';
 import { HubError } from '../../src/contract/errors.js';
-import { PERMISSION_NAMES, type Permissions } from '../../src/contract/models.js';
+import { WATCH_PERMISSION_NAMES, type Permissions } from '../../src/contract/models.js';
 import { permissionsOf, type DeviceRow } from '../../src/store/devices.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { STORE_KINDS, useFreshStore } from '../helpers/databases.js';
@@ -12,8 +12,8 @@ const CHANGE = { by: 'owner-1', at: 1_700_000_000_000, newId: () => randomUUID()
 
 const T0 = 1_700_000_000_000;
 const TEN_MIN = 10 * 60_000;
-const NONE: Permissions = { location: false, camera: false, microphone: false, contacts: false };
-const ALL: Permissions = { location: true, camera: true, microphone: true, contacts: true };
+const NONE: Permissions = { location: false, camera: false, microphone: false, contacts: false, health: false };
+const ALL: Permissions = { location: true, camera: true, microphone: true, contacts: true, health: true };
 
 /** A 15-digit IMEI-like string, unique enough per test. */
 const newImei = (): string => `35${String(randomInt(1e9)).padStart(9, '0')}${String(randomInt(1e4)).padStart(4, '0')}`;
@@ -97,6 +97,8 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
       perm_camera: 0,
       perm_microphone: 0,
       perm_contacts: 0,
+      perm_health: 0,
+      watch_id: imei,
       location_since: null,
       created_at: T0,
     };
@@ -107,6 +109,38 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     expect(typeof stored?.binding_code_expires_at).toBe('number');
     expect(typeof stored?.token_version).toBe('number');
     expect(await store.devices.findById(randomUUID())).toBeUndefined();
+  });
+
+  it('keeps watchIds unique: the IMEI by default, kept on re-registration, refused for another IMEI', async () => {
+    const { device } = await registerNew(T0);
+    expect(device.watch_id).toBe(device.imei);
+    expect((await store.devices.findByWatchId(device.imei))?.id).toBe(device.id);
+    const watchId = `9${Date.now()}`.slice(0, 10);
+    const renamed = await store.devices.register({
+      newId: randomUUID(),
+      imei: device.imei,
+      model: device.model,
+      watchId,
+      bindingCodeHash: newCodeHash(),
+      bindingCodeExpiresAt: T0 + TEN_MIN,
+      now: T0,
+    });
+    expect(renamed.watch_id).toBe(watchId);
+    expect((await store.devices.findByWatchId(watchId))?.id).toBe(device.id);
+    expect(await store.devices.findByWatchId(device.imei)).toBeUndefined();
+    // Re-registered without one: the ID stays.
+    const again = await reRegister(renamed, T0 + 1);
+    expect(again.device.watch_id).toBe(watchId);
+    const other = store.devices.register({
+      newId: randomUUID(),
+      imei: newImei(),
+      model: 'KW-100',
+      watchId,
+      bindingCodeHash: newCodeHash(),
+      bindingCodeExpiresAt: T0 + TEN_MIN,
+      now: T0,
+    });
+    await expect(other).rejects.toMatchObject({ code: 'CONFLICT', reason: 'watch_id_taken' });
   });
 
   it('re-registering an unbound IMEI keeps the id, bumps the token version and replaces the code', async () => {
@@ -296,7 +330,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     const { device, codeHash } = await registerNew(T0);
     await store.devices.bindByCode(codeHash, family, 'Mia', T0 + 1000);
 
-    for (const name of PERMISSION_NAMES) {
+    for (const name of WATCH_PERMISSION_NAMES) {
       const wanted: Permissions = { ...NONE, [name]: true };
       const returned = await store.devices.setPermissions(device.id, family, wanted, CHANGE);
       expect(returned).toBeDefined();
@@ -308,7 +342,7 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
 
     const all = await store.devices.setPermissions(device.id, family, ALL, CHANGE);
     expect(permissionsOf(all!)).toEqual(ALL);
-    const mixed: Permissions = { location: true, camera: false, microphone: true, contacts: false };
+    const mixed: Permissions = { location: true, camera: false, microphone: true, contacts: false, health: true };
     await store.devices.setPermissions(device.id, family, mixed, CHANGE);
     const stored = await store.devices.findById(device.id);
     expect(permissionsOf(stored!)).toEqual(mixed);
@@ -367,6 +401,8 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
       perm_camera: 0,
       perm_microphone: 0,
       perm_contacts: 0,
+      perm_health: 0,
+      watch_id: null,
       location_since: null,
       created_at: T0,
     };
@@ -375,7 +411,10 @@ describe.each(STORE_KINDS)('devices (%s)', (kind) => {
     expect(permissionsOf({ ...base, perm_camera: 1 })).toEqual({ ...NONE, camera: true });
     expect(permissionsOf({ ...base, perm_microphone: 1 })).toEqual({ ...NONE, microphone: true });
     expect(permissionsOf({ ...base, perm_contacts: 1 })).toEqual({ ...NONE, contacts: true });
-    expect(permissionsOf({ ...base, perm_location: 1, perm_camera: 1, perm_microphone: 1, perm_contacts: 1 })).toEqual(ALL);
+    expect(permissionsOf({ ...base, perm_health: 1 })).toEqual({ ...NONE, health: true });
+    expect(
+      permissionsOf({ ...base, perm_location: 1, perm_camera: 1, perm_microphone: 1, perm_contacts: 1, perm_health: 1 }),
+    ).toEqual(ALL);
   });
 
   it('records every permission change with who, when and the previous value', async () => {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { randomImei } from '../../src/contract/imei.js';
 import { purgeExpired } from '../../src/jobs/retention.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { freshDatabaseUrl, STORE_KINDS } from '../helpers/databases.js';
@@ -87,6 +88,7 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       messages: 0,
       media: 0,
       fixes: 0,
+      healthReadings: 0,
       accessPoints: 0,
       audit: 0,
       commands: 0,
@@ -97,6 +99,47 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       geofenceEvents: 0,
       pushRegistrations: 0,
     });
+  });
+
+  it('purges health readings past HUB_RETENTION_HEALTH_DAYS and keeps younger ones', async () => {
+    const owner = randomUUID();
+    await store.users.create({ id: owner, email: null, passwordHash: null, nickname: 'O', createdAt: NOW });
+    const fid = randomUUID();
+    await store.families.create(fid, 'F', owner, NOW);
+    const codeHash = randomUUID();
+    const device = await store.devices.register({
+      newId: randomUUID(),
+      imei: randomImei(),
+      model: 'KW',
+      bindingCodeHash: codeHash,
+      bindingCodeExpiresAt: NOW + DAY,
+      now: NOW - 100 * DAY,
+    });
+    await store.devices.bindByCode(codeHash, fid, 'Mia', NOW - 100 * DAY);
+    const perms = { location: false, camera: false, microphone: false, contacts: false, health: true };
+    await store.devices.setPermissions(device.id, fid, perms, { by: owner, at: NOW - 100 * DAY, newId: randomUUID });
+    const reading = (ageDays: number) =>
+      store.health.insert(
+        {
+          id: randomUUID(),
+          device_id: device.id,
+          family_id: fid,
+          ts: NOW - ageDays * DAY,
+          heart_rate: 70,
+          systolic: null,
+          diastolic: null,
+          body_temp_c: null,
+          spo2: null,
+          received_at: NOW - ageDays * DAY,
+        },
+        { deviceId: device.id, familyId: fid, permission: 'health' },
+      );
+    await reading(31);
+    await reading(40);
+    await reading(29);
+    const health = loadConfig({ HUB_RETENTION_HEALTH_DAYS: '30' });
+    expect((await purgeExpired(store, health, NOW)).healthReadings).toBe(2);
+    expect((await store.health.listFor(device.id, fid, 0)).map((r) => r.ts)).toEqual([NOW - 29 * DAY]);
   });
 
   it('purges old fixes with their cells and access points, and access points not heard within the location retention', async () => {

@@ -1,0 +1,85 @@
+// What goes down to a TCP watch: the commands the queue delivers (src/commands: queued ones when
+// the watch connects, new ones at once) and the family's chat messages (text as MESSAGE, voice as
+// TK with AMR-NB). Each frame written is remembered with its answer key, so the watch's echo
+// marks the oldest delivered command of that type done (see echoes.ts).
+import type { MessageView } from '../../contract/models.js';
+import type { WatchRelayMessage } from '../../contract/events.js';
+import type { Downlink } from '../codec/index.js';
+import { toAmrNb } from './audio.js';
+import type { WatchConnection } from './connection.js';
+
+type RelayedCommand = Extract<WatchRelayMessage, { type: 'command' }>['command'];
+
+async function voiceOf(
+  conn: WatchConnection,
+  mediaId: string,
+): Promise<{ ok: true; audio: Buffer } | { ok: false; reason: string }> {
+  const { chat } = conn.ctx.services;
+  const media = await chat.media(conn.principal, mediaId).catch(() => undefined);
+  if (!media) return { ok: false, reason: 'media_gone' };
+  const amr = await toAmrNb(conn.ctx.services.audio, await chat.mediaBytes(media));
+  return amr.ok ? amr : { ok: false, reason: amr.reason };
+}
+
+/** The command as a downlink, or why it cannot be one. */
+async function downlinkOf(conn: WatchConnection, c: RelayedCommand): Promise<Downlink | string> {
+  const params = c.params as never;
+  switch (c.type) {
+    case 'locate':
+    case 'find':
+    case 'photo':
+    case 'power_off':
+      return { type: c.type };
+    case 'set_interval':
+    case 'set_sos_numbers':
+    case 'set_contacts':
+    case 'set_quiet_hours':
+      return { type: c.type, params } as Downlink;
+    case 'voice_reminder': {
+      const v = await voiceOf(conn, String((c.params as { mediaId?: unknown }).mediaId));
+      return v.ok ? { type: 'voice_reminder', audio: v.audio } : `voice reminder undeliverable: ${v.reason}`;
+    }
+    default:
+      return `this watch does not support ${c.type}`;
+  }
+}
+
+export function deliverCommand(conn: WatchConnection, c: RelayedCommand): void {
+  conn.enqueue(async () => {
+    if (conn.isClosed || conn.echoes.has(c.id)) return;
+    const d = await downlinkOf(conn, c);
+    const sent = typeof d === 'string' ? { ok: false as const, message: d } : conn.send(d);
+    if (sent.ok) {
+      conn.echoes.add({ commandId: c.id, commandType: c.type, keys: sent.answers, ok: true });
+      return;
+    }
+    if (conn.isClosed) return; // delivered again on the next connection
+    // Cannot be carried out by this watch (e.g. four SOS numbers, a voice note with no converter).
+    await conn.ctx.services.commands
+      .result(conn.principal, { id: c.id, status: 'failed', result: { error: sent.message } })
+      .catch(() => undefined);
+  });
+}
+
+export function deliverMessage(conn: WatchConnection, m: MessageView): void {
+  // Its own messages are not sent back to it.
+  if (m.sender.kind === 'device' && m.sender.id === conn.deviceId) return;
+  conn.enqueue(async () => {
+    if (conn.isClosed) return;
+    const { chat } = conn.ctx.services;
+    const undeliverable = (reason: string) => {
+      conn.ctx.metrics.undeliverable.inc({ reason });
+      chat.undeliverable(conn.principal, m, reason);
+    };
+    let d: Downlink;
+    if (m.kind === 'text' && m.text) d = { type: 'text_message', text: m.text };
+    else if (m.kind === 'voice' && m.media) {
+      const v = await voiceOf(conn, m.media.id);
+      if (!v.ok) return undeliverable(v.reason);
+      d = { type: 'voice_message', audio: v.audio };
+    } else return undeliverable(m.kind === 'image' ? 'images_not_supported' : 'unsupported');
+    const sent = conn.send(d);
+    if (sent.ok) conn.echoes.add({ commandId: null, commandType: null, keys: sent.answers, ok: true });
+    else if (!conn.isClosed) undeliverable('too_large');
+  });
+}
