@@ -158,7 +158,7 @@ describe('the parents’ web app', () => {
     await heading(page, "Mia's watch").waitFor();
 
     // --- Permissions: all off by default; turn location and the microphone on -------------------
-    for (const p of ['Location', 'Camera', 'Microphone', 'Contacts']) {
+    for (const p of ['Location', 'Camera', 'Microphone', 'Contacts', 'Health']) {
       expect(await page.getByRole('checkbox', { name: new RegExp(`^${p}`) }).isChecked()).toBe(false);
     }
     await page.getByText('The watch may send where it is.').waitFor();
@@ -168,7 +168,13 @@ describe('the parents’ web app', () => {
     await page.getByRole('button', { name: 'Save permissions' }).click();
     await page.getByText('Permissions saved.').waitFor();
     const fam = await api(t, 'GET', `/v1/families/${familyId}`, { token: await ownerToken(email) });
-    expect(fam.body.devices[0].permissions).toEqual({ location: true, camera: false, microphone: true, contacts: false });
+    expect(fam.body.devices[0].permissions).toEqual({
+      location: true,
+      camera: false,
+      microphone: true,
+      contacts: false,
+      health: false,
+    });
 
     // --- The live map follows the watch ---------------------------------------------------------
     await tab(page, 'Map');

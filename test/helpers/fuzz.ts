@@ -471,6 +471,8 @@ export async function httpChecked(
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string },
   where: string,
+  /** 503 reasons this hub answers by design (a feature it was started without); any other 5xx fails. */
+  unavailable: readonly string[] = [],
 ): Promise<HttpResult> {
   let res: Response;
   try {
@@ -487,7 +489,9 @@ export async function httpChecked(
       throw new Error(`${where}: ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
     }
   }
-  if (res.status >= 500) throw new Error(`${where}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  const declaredOff =
+    res.status === 503 && unavailable.includes((body as { error?: { reason?: unknown } } | undefined)?.error?.reason as string);
+  if (res.status >= 500 && !declaredOff) throw new Error(`${where}: HTTP ${res.status} ${text.slice(0, 300)}`);
   if (res.status >= 400) {
     if (typeof body !== 'object' || body === null || Object.keys(body).join(',') !== 'error') {
       throw new Error(`${where}: HTTP ${res.status} body is not { error }: ${text.slice(0, 300)}`);

@@ -94,7 +94,7 @@ describe.each(STORE_KINDS)('family care on %s', (kind) => {
       body: { bindingCode, childName: 'Mia' },
     });
     expect(bound.status).toBe(201);
-    expect(bound.body.permissions).toEqual({ location: false, camera: false, microphone: false, contacts: false });
+    expect(bound.body.permissions).toEqual({ location: false, camera: false, microphone: false, contacts: false, health: false });
     // Single use.
     const again = await api(t, 'POST', `/v1/families/${familyId}/devices`, {
       token: owner.accessToken,

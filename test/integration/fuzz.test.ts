@@ -16,6 +16,7 @@ import { type Socket, io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId } from '../../src/auth/tokens.js';
 import { DEVICE_ALERT_TYPES, FIX_SOURCES, PERMISSION_NAMES, ROLES } from '../../src/contract/models.js';
+import { MUTABLE_TYPES, PUSH_PROVIDERS } from '../../src/contract/notifications.js';
 import { type EventName, eventSchemas } from '../../src/contract/schemas.js';
 import {
   ACK_TIMEOUT_MS,
@@ -55,6 +56,7 @@ import {
   startHub,
 } from '../helpers/hub.js';
 import { fix, setPermissions } from '../helpers/location.js';
+import { type MailCatcher, startMailCatcher } from '../helpers/smtp.js';
 import { amrFile, jpegFile, m4aFile, oggFile, pngFile, webmFile } from '../helpers/media.js';
 
 const TIMEOUT = 120_000;
@@ -99,6 +101,8 @@ interface FamilyB {
   /** A member and a watch the fuzz may remove; re-created when it does. */
   sacMember: TestUser;
   sacWatch: TestWatch;
+  /** A family of B's owner the fuzz may delete; re-created when it does. */
+  sacFamilyId: string;
   /** An unbound watch whose binding code the fuzz may use; replaced when bound. */
   freshWatch: TestWatch;
   /** A standalone watch the fuzz may re-register (same IMEI). */
@@ -184,10 +188,16 @@ async function sacrificialWatch(familyId: string, owner: TestUser): Promise<Test
   return w;
 }
 
+let mail: MailCatcher;
+
 beforeAll(async () => {
+  // Password resets go deep only with mail on: a real local SMTP server takes what the hub sends.
+  mail = await startMailCatcher();
   // The config caps these budgets (100,000 and 1,000); far above what the fuzz sends.
   t = await startHub({
     env: {
+      HUB_SMTP_URL: mail.url,
+      HUB_SMTP_FROM: 'hub@example.test',
       HUB_SOCKET_RATE_POINTS: '100000',
       HUB_HTTP_AUTH_RATE_PER_MIN: '100000',
       HUB_LOGIN_MAX_FAILURES: '1000',
@@ -240,6 +250,7 @@ beforeAll(async () => {
     sacMember: await addMember(t, b.owner, b.familyId, 'viewer'),
     outsider: await registerUser(t, 'Outsider'),
     sacWatch: await sacrificialWatch(b.familyId, b.owner),
+    sacFamilyId: await createFamily(t, b.owner, 'Sacrificial'),
     freshWatch: await provisionWatch(t),
     reWatch: await provisionWatch(t),
     invites: [],
@@ -267,6 +278,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await mail?.close();
   console.log(`fuzz: ${cases} cases`);
   if (process.env.FUZZ_STATS === '1') {
     for (const [label, m] of stats) {
@@ -861,6 +873,7 @@ const REFS: Record<string, () => string> = {
   '§consumer': () => callPools.consumer.at(-1) ?? 'no-consumer-yet',
   '§sacWatch': () => B.sacWatch.deviceId,
   '§sacMember': () => B.sacMember.id,
+  '§sacFamily': () => B.sacFamilyId,
   '§invite': () => B.invites[0] ?? 'none-left',
   '§bindCode': () => B.freshWatch.bindingCode,
   '§gid': () => B.geofenceIds[0] ?? 'none-left',
@@ -1218,6 +1231,125 @@ function routes(): Route[] {
       },
     },
     { method: 'GET', pattern: '/v1/families/:fid/alerts', segs: [fid] },
+    // Account and family care (#17).
+    { method: 'GET', pattern: '/v1/policy', auth: fc.constantFrom<Auth>('none', 'owner', 'garbage') },
+    { method: 'PATCH', pattern: '/v1/me', body: () => fc.record({ nickname: nameArb }) },
+    {
+      method: 'POST',
+      pattern: '/v1/me/password',
+      // The victim, whose password the fuzz knows: a success ends its other sessions, so it is replaced.
+      auth: fc.oneof({ weight: 4, arbitrary: fc.constant<Auth>('victim') }, { weight: 1, arbitrary: authArb }),
+      body: () =>
+        fc.record({
+          currentPassword: fc.oneof(fc.constant('§victimPassword'), fc.string({ minLength: 1, maxLength: 256 })),
+          newPassword: fc.oneof(fc.string({ minLength: 8, maxLength: 256 }), fc.string({ maxLength: 8 })),
+        }),
+      runs: RUNS_HTTP_SLOW,
+      after: async (r, c) => {
+        if (r.status < 300 && c.auth === 'victim') B.victim = await makeVictim();
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/v1/me/policy',
+      body: () => fc.record({ version: fc.oneof(fc.constant('1'), fc.string({ maxLength: 40 })) }),
+    },
+    {
+      method: 'POST',
+      pattern: '/v1/auth/password-reset',
+      auth: fc.constantFrom<Auth>('none', 'garbage', 'owner'),
+      body: () => fc.record({ email: fc.oneof(fc.constant(B.throwaway.email), emailArb) }),
+    },
+    {
+      method: 'POST',
+      pattern: '/v1/auth/password-reset/confirm',
+      auth: fc.constantFrom<Auth>('none', 'garbage'),
+      body: () =>
+        fc.record({
+          email: fc.oneof(fc.constant(B.throwaway.email), emailArb),
+          code: fc.oneof(fc.stringMatching(/^[A-Z0-9]{10}$/), fc.string({ maxLength: 40 })),
+          newPassword: fc.string({ minLength: 8, maxLength: 256 }),
+        }),
+    },
+    {
+      method: 'PATCH',
+      pattern: '/v1/families/:fid',
+      segs: [seg(B.familyId, '§sacFamily', A.familyId)],
+      body: () => fc.record({ name: nameArb }),
+    },
+    {
+      // Never B's own family: the sacrificial one (B's owner owns it) or A's (refused).
+      method: 'DELETE',
+      pattern: '/v1/families/:fid',
+      segs: [seg('§sacFamily', A.familyId)],
+      after: async (r, _c, path) => {
+        if (r.status === 204 && path.includes(B.sacFamilyId)) B.sacFamilyId = await createFamily(t, B.owner, 'Sacrificial');
+      },
+    },
+    {
+      // Roles below owner only, and never for B's owner or the members whose tokens the fuzz uses:
+      // an owner the fuzz made could take B's family from the principals the other routes need.
+      method: 'PUT',
+      pattern: '/v1/families/:fid/members/:uid',
+      segs: [fid, seg('§sacMember', B.owner.id, A.owner.id, B.outsider.id)],
+      body: () => fc.record({ role: fc.oneof(fc.constantFrom('guardian', 'viewer'), fc.string({ maxLength: 20 })) }),
+    },
+    {
+      method: 'PUT',
+      pattern: '/v1/families/:fid/members/:uid/emergency-contact',
+      segs: [fid, seg(B.owner.id, '§sacMember', A.owner.id)],
+      body: () => fc.record({ emergencyContact: fc.boolean() }),
+    },
+    {
+      // Who leaves is the sacrificial member (re-added) or someone it refuses (B's last owner, an outsider).
+      method: 'POST',
+      pattern: '/v1/families/:fid/leave',
+      segs: [fid],
+      auth: fc.constantFrom<Auth>('sacMember', 'owner', 'outsider', 'deviceB', 'none', 'garbage'),
+      after: async (r, c, path) => {
+        if (r.status < 300 && c.auth === 'sacMember' && path.includes(B.familyId)) {
+          B.sacMember = await addMember(t, B.owner, B.familyId, 'viewer');
+        }
+      },
+    },
+    // Notifications (#17).
+    {
+      method: 'POST',
+      pattern: '/v1/push/registrations',
+      auth: fc.oneof({ weight: 2, arbitrary: authArb }, { weight: 1, arbitrary: fc.constant<Auth>('none') }),
+      body: () =>
+        fc.record({
+          installationId: fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{8,40}$/), fc.string({ maxLength: 140 })),
+          provider: fc.oneof(fc.constantFrom(...PUSH_PROVIDERS), fc.string({ maxLength: 10 })),
+          token: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.stringMatching(/^[A-Za-z0-9_:.-]{8,200}$/), fc.string()),
+        }),
+    },
+    { method: 'GET', pattern: '/v1/me/notifications' },
+    {
+      method: 'PUT',
+      pattern: '/v1/me/notifications',
+      body: () =>
+        fc.record(
+          {
+            muted: fc.array(fc.oneof(fc.constantFrom(...MUTABLE_TYPES, 'sos'), fc.string({ maxLength: 40 })), { maxLength: 14 }),
+            quietHours: fc.oneof(
+              fc.constant(null),
+              fc.record(
+                {
+                  start: fc.oneof(fc.constantFrom('22:00', '07:30', '24:00'), fc.string({ maxLength: 6 })),
+                  end: fc.oneof(fc.constantFrom('07:00', '22:00'), fc.string({ maxLength: 6 })),
+                  timeZone: fc.oneof(fc.constantFrom('Europe/Berlin', 'UTC', 'Mars/Olympus'), fc.string({ maxLength: 70 })),
+                  utcOffsetMinutes: fc.oneof(fc.integer({ min: -900, max: 900 }), fc.double()),
+                },
+                { requiredKeys: ['start', 'end'] },
+              ),
+            ),
+          },
+          { requiredKeys: ['muted'] },
+        ),
+    },
+    { method: 'GET', pattern: '/v1/families/:fid/geofence-events', segs: [fid] },
+
     { method: 'GET', pattern: '/v1/me/export', runs: RUNS_HTTP / 2 },
     { method: 'GET', pattern: '/v1/families/:fid/devices/:did/export', segs: [fid, did], runs: RUNS_HTTP / 2 },
     { method: 'GET', pattern: '/v1/families/:fid/devices/:did/consents', segs: [fid, did] },
@@ -1323,6 +1455,8 @@ async function httpCase(route: Route, c: HttpCase): Promise<void> {
     t.url + path + c.query,
     { method: route.method, headers, ...(body !== undefined ? { body } : {}) },
     where,
+    // This hub has no FCM or APNs credentials: registrations for them are refused as such.
+    ['push_provider_off'],
   );
   count(displayPattern(route), String(r.status));
   await route.after?.(r, c, path);
@@ -1352,6 +1486,21 @@ describe('HTTP fuzz', () => {
     'PUT /v1/families/:fid/geofences/:gid',
     'DELETE /v1/families/:fid/geofences/:gid',
     'GET /v1/families/:fid/alerts',
+    'GET /v1/policy',
+    'PATCH /v1/me',
+    'POST /v1/me/password',
+    'POST /v1/me/policy',
+    'POST /v1/auth/password-reset',
+    'POST /v1/auth/password-reset/confirm',
+    'PATCH /v1/families/:fid',
+    'DELETE /v1/families/:fid',
+    'PUT /v1/families/:fid/members/:uid',
+    'PUT /v1/families/:fid/members/:uid/emergency-contact',
+    'POST /v1/families/:fid/leave',
+    'POST /v1/push/registrations',
+    'GET /v1/me/notifications',
+    'PUT /v1/me/notifications',
+    'GET /v1/families/:fid/geofence-events',
     'GET /v1/me/export',
     'GET /v1/families/:fid/devices/:did/export',
     'GET /v1/families/:fid/devices/:did/consents',

@@ -2,11 +2,11 @@
 // explained in plain words), commands and their status, the child's data export, and unbinding.
 import { useEffect, useState } from 'preact/hooks';
 import {
-  PERMISSION_NAMES,
+  WATCH_PERMISSION_NAMES,
   type CommandType,
   type CommandView,
-  type PermissionName,
   type Permissions,
+  type WatchPermission,
 } from '../../../src/contract/models.js';
 import { api } from '../api.js';
 import { startCall } from '../call.js';
@@ -22,7 +22,7 @@ import { request } from '../socket.js';
 import { useStore } from '../store.js';
 import type { FamilyTabProps } from './Family.js';
 
-const PERMISSION_TEXT: Record<PermissionName, { label: string; explain: string }> = {
+const PERMISSION_TEXT: Record<WatchPermission, { label: string; explain: string }> = {
   location: {
     label: 'Location',
     explain:
@@ -40,6 +40,11 @@ const PERMISSION_TEXT: Record<PermissionName, { label: string; explain: string }
   contacts: {
     label: 'Contacts',
     explain: 'The family may send the watch a contact list (names and phone numbers), stored encrypted on the hub.',
+  },
+  health: {
+    label: 'Health',
+    explain:
+      'The watch may send health readings (heart rate, blood pressure, temperature, oxygen). They are kept for a limited time and are in the child’s data export. Off: readings are dropped, not stored.',
   },
 };
 
@@ -82,7 +87,7 @@ function PermissionsForm({ fid, did, current, editable }: { fid: string; did: st
     <form onSubmit={save}>
       <fieldset disabled={!editable}>
         <legend>What this watch may do</legend>
-        {PERMISSION_NAMES.map((p) => (
+        {WATCH_PERMISSION_NAMES.map((p) => (
           <div class="check" key={p}>
             <input
               id={`perm-${p}`}
