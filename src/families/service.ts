@@ -121,7 +121,7 @@ export class FamilyService {
   /** Takes a watch out of the family: once answered, nothing of it reaches the family any more. */
   async unbindWatch(user: Principal, req: { familyId: string; deviceId: string }): Promise<void> {
     await this.deps.guard.check(RULES['watch.unbind'], user, req);
-    if (!(await this.deps.store.devices.unbind(req.deviceId, req.familyId))) throw E.noSuchWatch();
+    if (!(await this.deps.store.devices.unbind(req.deviceId, req.familyId, this.deps.clock()))) throw E.noSuchWatch();
     await this.watchLeft(req.deviceId, req.familyId);
   }
 

@@ -85,6 +85,7 @@ export class MessageRepository {
           text: m.text,
           media_id: m.media?.id ?? null,
           ts: m.ts,
+          deleted_at: null,
         };
         await tx.insertInto('messages').values(row).execute();
         return row;
