@@ -19,6 +19,7 @@ import { geofenceRoutes } from './http/geofence-routes.js';
 import { mediaRoutes } from './http/media-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { privacyRoutes } from './http/privacy-routes.js';
+import { dataRightsRoutes } from './http/data-rights-routes.js';
 import { isOwnOrigin, webRoutes } from './http/web-routes.js';
 import type { Services } from './services.js';
 
@@ -131,6 +132,7 @@ export async function createHub(services: Services, config: Config): Promise<Hub
   geofenceRoutes(app, http);
   mediaRoutes(app, http);
   privacyRoutes(app, http);
+  dataRightsRoutes(app, http);
   webRoutes(app, config.map);
 
   // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends

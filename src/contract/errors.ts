@@ -112,6 +112,16 @@ export const E = {
   provisioningKeyWrong: reason('provisioning_key_wrong', 'FORBIDDEN', () => 'wrong provisioning key'),
   callOutsideFamily: reason('call_outside_family', 'FORBIDDEN', () => 'you can only call your family'),
   voiceCallNoVideo: reason('voice_call_no_video', 'FORBIDDEN', () => 'this is a voice call'),
+  notYourMessage: reason(
+    'not_your_message',
+    'FORBIDDEN',
+    () => 'only its sender or an owner of the family may delete this message',
+  ),
+  formerFamilyReadOnly: reason(
+    'former_family',
+    'FORBIDDEN',
+    () => 'the watch is no longer bound to this family: only its export and its history deletion remain',
+  ),
 
   // --- CONSENT_REQUIRED: the family's owner has not turned a watch permission on ---------------
   /** Reason `permission_off.<permission>`, e.g. `permission_off.camera`. */
@@ -133,6 +143,7 @@ export const E = {
   noSuchGeofence: reason('no_such_geofence', 'NOT_FOUND', () => 'no such geofence in this family'),
   noSuchAlert: reason('no_such_alert', 'NOT_FOUND', () => 'no such alert'),
   noSuchMedia: reason('no_such_media', 'NOT_FOUND', () => 'no such media'),
+  noSuchMessage: reason('no_such_message', 'NOT_FOUND', () => 'no such message in this family'),
   noSuchCommand: reason('no_such_command', 'NOT_FOUND', () => 'no such command for this watch'),
   noSuchCall: reason('no_such_call', 'NOT_FOUND', (m: string) => m),
   noSuchTransport: reason('no_such_transport', 'NOT_FOUND', () => 'no such transport of yours in this call'),
@@ -150,6 +161,7 @@ export const E = {
   familyCallsFull: reason('family_calls_full', 'CONFLICT', (max: number) => `the family already has ${max} calls going`),
   callLimit: reason('call_limit', 'CONFLICT', (m: string) => m),
   duplicateFix: reason('duplicate_fix', 'CONFLICT', () => 'another fix in this report has the same ts'),
+  messageDeleted: reason('message_deleted', 'CONFLICT', () => 'this message was deleted'),
 
   // --- TOO_LARGE -------------------------------------------------------------------------------
   payloadTooLarge: reason('payload_too_large', 'TOO_LARGE', (limit: number) => `payload exceeds ${limit} bytes`),

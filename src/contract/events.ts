@@ -8,6 +8,7 @@ import type {
   GeofenceEvent,
   LocationEvent,
   MessageView,
+  SyncedMessage,
   Principal,
   PresenceEntry,
   PresenceView,
@@ -42,7 +43,7 @@ export interface ClientToServerEvents {
   'command:send': (req: EventPayload<'command:send'>, ack: Ack<{ command: CommandView }>) => void;
   'command:result': (req: EventPayload<'command:result'>, ack: Ack<{ command: CommandView }>) => void;
   'chat:send': (req: EventPayload<'chat:send'>, ack: Ack<{ message: MessageView }>) => void;
-  'chat:sync': (req: EventPayload<'chat:sync'>, ack: Ack<{ messages: MessageView[]; hasMore: boolean }>) => void;
+  'chat:sync': (req: EventPayload<'chat:sync'>, ack: Ack<{ messages: SyncedMessage[]; hasMore: boolean }>) => void;
   'chat:read': (req: EventPayload<'chat:read'>, ack: Ack<{ seq: number }>) => void;
   'call:start': (req: EventPayload<'call:start'>, ack: Ack<{ callId: string; rtpCapabilities: object }>) => void;
   'call:accept': (req: EventPayload<'call:accept'>, ack: Ack<{ callId: string; rtpCapabilities: object }>) => void;
@@ -85,6 +86,8 @@ export interface ServerToClientEvents {
   'command:update': (e: { command: CommandView }) => void;
   'chat:message': (e: { message: MessageView }) => void;
   'chat:read': (e: { conversationId: string; seq: number; by: Principal; at: number }) => void;
+  /** A message was deleted by its sender or an owner: drop its content (the seq slot stays). */
+  'chat:deleted': (e: { conversationId: string; id: string }) => void;
   /** To a watch unbound when its family was deleted: the new code to show. */
   'binding:code': (e: { bindingCode: string; expiresAt: number }) => void;
   'call:ring': (e: { callId: string; from: Principal; video: boolean }) => void;

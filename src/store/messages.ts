@@ -100,6 +100,47 @@ export class MessageRepository {
     }
   }
 
+  /** A message of the conversation (another conversation's id is not found). */
+  find(conversationId: string, id: string): Promise<MessageRow | undefined> {
+    return this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Deletes a message's content, keeping its seq slot (so `chat:sync` stays gap-free): text and
+   * media reference cleared, the media row deleted, and every push queued or kept about it (it
+   * may carry the text) deleted, in one transaction. Returns the media ids whose bytes to delete,
+   * or undefined when the message is not in the conversation; `deleted: false` when it was
+   * deleted already.
+   */
+  async deleteContent(
+    conversationId: string,
+    id: string,
+    now: number,
+  ): Promise<{ deleted: boolean; media: string[] } | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('messages')
+        .select(['id', 'media_id', 'deleted_at'])
+        .where('conversation_id', '=', conversationId)
+        .where('id', '=', id)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (row.deleted_at !== null) return { deleted: false, media: [] };
+      await tx.updateTable('messages').set({ text: null, media_id: null, deleted_at: now }).where('id', '=', id).execute();
+      const media = row.media_id ? [row.media_id] : [];
+      if (media.length > 0) await tx.deleteFrom('media').where('id', 'in', media).execute();
+      // Ids are UUIDs (no LIKE wildcards); a push names its message as "messageId":"<id>".
+      await tx.deleteFrom('push_outbox').where('payload', 'like', `%"messageId":"${id}"%`).execute();
+      return { deleted: true, media };
+    });
+  }
+
   /** Messages after a seq, in order. */
   after(conversationId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {
     return this.db

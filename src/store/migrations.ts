@@ -311,7 +311,9 @@ export const migrationsFor = (dialect: DialectName): Record<string, Migration> =
       await db.schema.createIndex('device_bindings_family').on('device_bindings').columns(['family_id', 'device_id']).execute();
       // The bindings that hold now are known; earlier ones were not recorded before this migration.
       await sql`INSERT INTO device_bindings (device_id, family_id, child_name, bound_at, unbound_at)
-          SELECT id, family_id, child_name, COALESCE(bound_at, created_at), NULL FROM devices WHERE family_id IS NOT NULL`.execute(db);
+          SELECT id, family_id, child_name, COALESCE(bound_at, created_at), NULL FROM devices WHERE family_id IS NOT NULL`.execute(
+        db,
+      );
 
       await db.schema
         .createTable('fix_erasures')

@@ -106,6 +106,7 @@ export class PrivacyQueries {
         .select(['m.id', 'm.conversation_id', 'm.seq', 'm.kind', 'm.text', 'm.ts', 'x.id as media_id', 'x.mime', 'x.bytes'])
         .where('m.sender_kind', '=', kind)
         .where('m.sender_id', '=', id)
+        .where('m.deleted_at', 'is', null)
         .$if(binding !== undefined, (q) => q.where('c.family_id', '=', binding!.familyId).where('m.ts', '>=', binding!.since))
         .$if(after !== undefined, (q) =>
           q.where((eb) => eb.or([eb('m.ts', '>', after!.ts), eb.and([eb('m.ts', '=', after!.ts), eb('m.id', '>', after!.id)])])),

@@ -35,6 +35,8 @@ const EXPECTED: Record<UseCase, Expected> = {
   'watch.permissions': { who: 'user', via: 'family', minRole: 'owner' },
   'watch.consents': { who: 'user', via: 'family', minRole: 'owner' },
   'watch.export': { who: 'user', via: 'family', minRole: 'owner' },
+  'watch.history.delete': { who: 'user', via: 'family', minRole: 'owner' },
+  'family.audit': { who: 'user', via: 'family', minRole: 'owner' },
   'member.remove': { who: 'user', via: 'family', minRole: 'owner' },
   'member.leave': { who: 'user', via: 'family', minRole: 'viewer' },
   'presence.list': { who: 'both', via: 'family', minRole: 'viewer' },
@@ -59,6 +61,7 @@ const EXPECTED: Record<UseCase, Expected> = {
   },
   'chat.read': { who: 'both', via: 'family', minRole: 'viewer' },
   'media.get': { who: 'both', via: 'media', minRole: 'viewer' },
+  'message.delete': { who: 'both', via: 'family', minRole: 'viewer' },
   'command.send': {
     who: 'user',
     via: 'watch',
