@@ -117,6 +117,8 @@ export type PeerMessage =
   | { type: 'device'; id: string }
   | { type: 'fences'; id: string }
   | { type: 'watch-left'; id: string }
+  /** The family deleted part of the watch's history: reload its erased ranges, let reports in flight end. */
+  | { type: 'history-erased'; id: string; familyId: string }
   /** The principal left the family (or lost a permission): its part in the family's calls ends. */
   | { type: 'leave-calls'; principal: Principal; familyId: string; media?: ('audio' | 'video')[] };
 

@@ -66,6 +66,7 @@ export function createLocationServices(o: {
       area,
       roomControl,
       publishWatchLeft: (id) => backplane.publish({ type: 'watch-left', id }),
+      publishHistoryErased: (id, familyId) => backplane.publish({ type: 'history-erased', id, familyId }),
       resolver: positioning.resolver,
       accessPoints: positioning.accessPoints,
       onBackgroundError: o.onBackgroundError,

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, freshDatabaseUrl } from '../helpers/databases.js';
 import { type TestHub, addMember, api, connect, received, request, startHub, waitFor } from '../helpers/hub.js';
-import { sharingFamily } from '../helpers/location.js';
+import { BOUND_A_WEEK_AGO, fix, sharingFamily } from '../helpers/location.js';
 import { amrFile } from '../helpers/media.js';
 
 let n = 0;
@@ -28,7 +28,8 @@ describe.each(STORE_KINDS)('data rights on %s', (kind) => {
     if (db) drop = db.drop;
     t = await startHub({
       ...(db ? { databaseUrl: db.url } : {}),
-      env: { HUB_SOCKET_RATE_POINTS: '10000', HUB_MAX_VOICE_BYTES: '65536' },
+      // A slow group commit keeps reports in flight long enough to race a deletion.
+      env: { HUB_SOCKET_RATE_POINTS: '10000', HUB_MAX_VOICE_BYTES: '65536', HUB_FIX_BATCH_MAX_DELAY_MS: '60' },
     });
   });
   afterAll(async () => {
@@ -149,6 +150,120 @@ describe.each(STORE_KINDS)('data rights on %s', (kind) => {
 
       const synced = await request(a.parentSocket, 'chat:sync', { conversationId: fid, afterSeq: 0 });
       expect(synced.messages).toEqual([ownerMsg.message]);
+    });
+  });
+
+  describe('deleting a watch’s history', () => {
+    const H = 3_600_000;
+
+    it('deletes a range, then everything, with the cells, alert positions and newest position that reveal it', async () => {
+      const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
+      const now = Date.now();
+      const ts = [5, 4, 3, 2, 1].map((h) => now - h * H);
+      const fixes = ts.map((at, i) =>
+        fix({ ts: at, lat: 48.85 + i / 1000, ...(i === 2 ? { cells: [{ mcc: 208, mnc: 1, lac: 7, cid: 42 }] } : {}) }),
+      );
+      const sent = await request(a.watchSocket, 'location:report', { fixes });
+      expect(sent).toMatchObject({ ok: true, accepted: 5 });
+      const sos = await request(a.watchSocket, 'alert:raise', { type: 'sos', ts: ts[2]!, lat: 48.9, lng: 2.3 });
+      expect(sos.ok).toBe(true);
+      const alertId = (await t.store.alerts.listByFamily(a.familyId, 10))[0]!.id;
+
+      const path = `/v1/families/${a.familyId}/devices/${a.deviceId}/history`;
+      const ranged = await api(t, 'DELETE', path, {
+        token: a.owner.accessToken,
+        body: { from: now - 3.5 * H, to: now - 1.5 * H },
+      });
+      expect(ranged.status).toBe(200);
+      expect(ranged.body).toEqual({ deleted: 2 });
+      const history = await request(a.parentSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: now + H });
+      expect(history.fixes.map((f) => f.ts)).toEqual([ts[0], ts[1], ts[4]]);
+      expect(await t.store.fixObservations.between(a.deviceId, 0, now + H, 100)).toEqual([]);
+      expect(await t.store.alerts.find(alertId)).toMatchObject({ type: 'sos', ts: ts[2], lat: null, lng: null });
+      // The newest position is outside the range: it stays.
+      const latest = await request(a.parentSocket, 'location:latest', { familyId: a.familyId });
+      expect(latest.positions.map((p) => p.ts)).toEqual([ts[4]]);
+
+      // A fix from the deleted range uploaded late is refused; one from outside it is kept.
+      const late = await request(a.watchSocket, 'location:report', {
+        fixes: [fix({ ts: now - 2.5 * H }), fix({ ts: now - 0.5 * H })],
+      });
+      expect(late).toMatchObject({ accepted: 1, rejected: [{ index: 0, code: 'BAD_REQUEST' }] });
+
+      // Everything (no range, the range in the query string works too: here, none).
+      const all = await api(t, 'DELETE', path, { token: a.owner.accessToken });
+      expect(all.status).toBe(200);
+      expect(all.body).toEqual({ deleted: 4 });
+      const empty = await request(a.parentSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: now + H });
+      expect(empty.fixes).toEqual([]);
+      const none = await request(a.parentSocket, 'location:latest', { familyId: a.familyId });
+      expect(none.positions).toEqual([]);
+      // What the watch reports afterwards is kept and told as usual.
+      const told = waitFor(a.parentSocket, 'location', (e) => e.deviceId === a.deviceId);
+      expect(await request(a.watchSocket, 'location:report', fix({ ts: Date.now() }))).toMatchObject({ accepted: 1 });
+      await told;
+      const audit = await t.store.audit.forSubject(a.deviceId);
+      expect(audit.filter((e) => e.action === 'history.delete').map((e) => e.details)).toEqual([
+        expect.objectContaining({ from: now - 3.5 * H, to: now - 1.5 * H, fixes: 2, alertPositions: 1 }),
+        expect.objectContaining({ from: null, to: null, fixes: 4 }),
+      ]);
+    });
+
+    it('takes the range from the query string too, and refuses guardians, other families and bad ranges', async () => {
+      const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
+      const now = Date.now();
+      await request(a.watchSocket, 'location:report', { fixes: [fix({ ts: now - 2 * H }), fix({ ts: now - H })] });
+      const path = `/v1/families/${a.familyId}/devices/${a.deviceId}/history`;
+      const guardian = await addMember(t, a.owner, a.familyId, 'guardian');
+      const byGuardian = await api(t, 'DELETE', path, { token: guardian.accessToken });
+      expect(byGuardian.status).toBe(403);
+      expect(byGuardian.body.error.reason).toBe('role_required');
+      const b = await sharingFamily(t);
+      const theirs = await api(t, 'DELETE', `/v1/families/${b.familyId}/devices/${a.deviceId}/history`, {
+        token: b.owner.accessToken,
+      });
+      expect(theirs.status).toBe(404);
+      expect(theirs.body.error.reason).toBe('no_such_watch');
+      const ours = await api(t, 'DELETE', path, { token: b.owner.accessToken });
+      expect(ours.status).toBe(403);
+      expect(ours.body.error.reason).toBe('not_member');
+      const byWatch = await api(t, 'DELETE', path, { token: a.watch.deviceToken });
+      expect(byWatch.status).toBe(403);
+      const backwards = await api(t, 'DELETE', path, { token: a.owner.accessToken, body: { from: now, to: now - H } });
+      expect(backwards.status).toBe(400);
+      const junk = await api(t, 'DELETE', path, { token: a.owner.accessToken, body: { from: 'yesterday' } });
+      expect(junk.status).toBe(400);
+      const extra = await api(t, 'DELETE', path, { token: a.owner.accessToken, body: { from: 0, everything: true } });
+      expect(extra.status).toBe(400);
+      // Nothing was deleted by any of them.
+      const kept = await request(a.parentSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: now });
+      expect(kept.fixes).toHaveLength(2);
+      const q = await api(t, 'DELETE', `${path}?from=${now - 1.5 * H}`, { token: a.owner.accessToken });
+      expect(q.body).toEqual({ deleted: 1 });
+    });
+
+    it('leaves no deleted fix stored, cached or told again when a report is in flight during the deletion', async () => {
+      for (let round = 0; round < 6; round++) {
+        const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
+        const inFlight = fix({ ts: Date.now() - 1000 });
+        const report = request(a.watchSocket, 'location:report', inFlight);
+        const deletion = api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}/history`, {
+          token: a.owner.accessToken,
+        });
+        const [answer, deleted] = await Promise.all([report, deletion]);
+        expect(deleted.status).toBe(200);
+        expect(answer.ok).toBe(true);
+        // Not stored, not the newest position.
+        expect(await t.store.fixes.history(a.deviceId, 0, Date.now() + 60_000, undefined, 10)).toEqual([]);
+        const latest = await request(a.parentSocket, 'location:latest', { familyId: a.familyId });
+        expect(latest.positions).toEqual([]);
+        // The watch, unsure of its ack, sends it again: refused, not told again.
+        const again = await request(a.watchSocket, 'location:report', inFlight);
+        expect(again).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'BAD_REQUEST' }] });
+        await request(a.parentSocket, 'location:latest', { familyId: a.familyId });
+        expect(received(a.parentSocket, 'location').filter((e) => e.ts === inFlight.ts).length).toBeLessThanOrEqual(1);
+        expect(await t.store.fixes.history(a.deviceId, 0, Date.now() + 60_000, undefined, 10)).toEqual([]);
+      }
     });
   });
 });
