@@ -82,16 +82,28 @@ export class PrivacyService {
     return this.bounded(user, exportUser(store, store.privacy, this.deps.viewCommand, user.id, this.deps.clock()));
   }
 
-  /** The owner's export of a child's data (for the current binding). */
+  /**
+   * The owner's export of a child's data: what the watch recorded while it was the family's, in
+   * each of its binding periods (the current one, and earlier ones: a family that had the watch
+   * keeps this right after unbinding it). A family that never had it: NOT_FOUND.
+   */
   async exportWatch(user: Principal, req: { familyId: string; deviceId: string }): Promise<AsyncGenerator<string>> {
     await this.deps.guard.check(RULES['watch.export'], user, req);
     const { store } = this.deps;
-    const device = await store.devices.findById(req.deviceId);
-    if (device?.family_id !== req.familyId) throw E.noSuchWatch();
-    await this.audit(user, 'export.device', req.familyId, { kind: 'device', id: req.deviceId });
+    const periods = await store.devices.bindingsOf(req.deviceId, req.familyId);
+    if (periods.length === 0) throw E.noSuchWatch();
+    await this.audit(
+      user,
+      'export.device',
+      req.familyId,
+      { kind: 'device', id: req.deviceId },
+      {
+        periods: periods.map((p) => ({ boundAt: p.boundAt, unboundAt: p.unboundAt })),
+      },
+    );
     return this.bounded(
       user,
-      exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, this.deps.clock()),
+      exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, periods, this.deps.clock()),
     );
   }
 

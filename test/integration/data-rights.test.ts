@@ -3,7 +3,19 @@
 // racing reports in flight), a former family's export of its own period, the owner's audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, freshDatabaseUrl } from '../helpers/databases.js';
-import { type TestHub, addMember, api, connect, received, request, startHub, waitFor } from '../helpers/hub.js';
+import {
+  type TestHub,
+  addMember,
+  api,
+  connect,
+  createFamily,
+  provisionWatch,
+  received,
+  registerUser,
+  request,
+  startHub,
+  waitFor,
+} from '../helpers/hub.js';
 import { BOUND_A_WEEK_AGO, fix, sharingFamily } from '../helpers/location.js';
 import { amrFile } from '../helpers/media.js';
 
@@ -264,6 +276,71 @@ describe.each(STORE_KINDS)('data rights on %s', (kind) => {
         expect(received(a.parentSocket, 'location').filter((e) => e.ts === inFlight.ts).length).toBeLessThanOrEqual(1);
         expect(await t.store.fixes.history(a.deviceId, 0, Date.now() + 60_000, undefined, 10)).toEqual([]);
       }
+    });
+  });
+
+  describe('a former family', () => {
+    it('exports what the watch recorded while it was theirs, and only that; the new family only its own', async () => {
+      const a = await sharingFamily(t);
+      const aFix = fix({ ts: Date.now(), lat: 10.5 });
+      expect((await request(a.watchSocket, 'location:report', aFix)).accepted).toBe(1);
+      const aText = await request(a.watchSocket, 'chat:send', text(a.familyId, 'for family A'));
+      const unbind = await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}`, { token: a.owner.accessToken });
+      expect(unbind.status).toBe(204);
+
+      const again = await provisionWatch(t, a.watch.imei);
+      const bOwner = await registerUser(t, 'B owner');
+      const bFamily = await createFamily(t, bOwner, 'Family B');
+      const bind = await api(t, 'POST', `/v1/families/${bFamily}/devices`, {
+        token: bOwner.accessToken,
+        body: { bindingCode: again.bindingCode, childName: 'Sam' },
+      });
+      expect(bind.status).toBe(201);
+      await setPerms(t, bOwner.accessToken, bFamily, a.deviceId, { location: true });
+      const bWatch = await connect(t, again.deviceToken);
+      const bFix = fix({ ts: Date.now() + 1, lat: 20.5 });
+      expect((await request(bWatch, 'location:report', bFix)).accepted).toBe(1);
+      const bText = await request(bWatch, 'chat:send', text(bFamily, 'for family B'));
+
+      const path = (fid: string) => `/v1/families/${fid}/devices/${a.deviceId}/export`;
+      const forA = await api(t, 'GET', path(a.familyId), { token: a.owner.accessToken });
+      expect(forA.status).toBe(200);
+      expect(forA.body.watch).toMatchObject({ id: a.deviceId, childName: 'Mia', boundAt: null, permissions: null });
+      expect(forA.body.bindings).toEqual([{ boundAt: expect.any(Number), unboundAt: expect.any(Number), childName: 'Mia' }]);
+      expect(forA.body.fixes.map((f: { lat: number }) => f.lat)).toEqual([10.5]);
+      expect(forA.body.messagesSent.map((m: { id: string }) => m.id)).toEqual([aText.message.id]);
+
+      const forB = await api(t, 'GET', path(bFamily), { token: bOwner.accessToken });
+      expect(forB.status).toBe(200);
+      expect(forB.body.watch).toMatchObject({ childName: 'Sam', permissions: expect.objectContaining({ location: true }) });
+      expect(forB.body.fixes.map((f: { lat: number }) => f.lat)).toEqual([20.5]);
+      expect(forB.body.messagesSent.map((m: { id: string }) => m.id)).toEqual([bText.message.id]);
+
+      // Hostile: a family that never had the watch, another family's period, a guardian of A.
+      const c = await sharingFamily(t);
+      const never = await api(t, 'GET', path(c.familyId), { token: c.owner.accessToken });
+      expect(never.status).toBe(404);
+      expect(never.body.error.reason).toBe('no_such_watch');
+      const intoA = await api(t, 'GET', path(a.familyId), { token: bOwner.accessToken });
+      expect(intoA.status).toBe(403);
+      const guardian = await addMember(t, a.owner, a.familyId, 'guardian');
+      expect((await api(t, 'GET', path(a.familyId), { token: guardian.accessToken })).status).toBe(403);
+      // A cannot read the watch's live data any more: only its export and its deletion remain.
+      const history = await request(a.parentSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: Date.now() + 10 });
+      expect(history.ok).toBe(false);
+
+      // A deletes what it recorded: B's fixes stay.
+      const del = await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}/history`, {
+        token: a.owner.accessToken,
+      });
+      expect(del.body).toEqual({ deleted: 1 });
+      const forBAfter = await api(t, 'GET', path(bFamily), { token: bOwner.accessToken });
+      expect(forBAfter.body.fixes.map((f: { lat: number }) => f.lat)).toEqual([20.5]);
+      const forAAfter = await api(t, 'GET', path(a.familyId), { token: a.owner.accessToken });
+      expect(forAAfter.body.fixes).toEqual([]);
+      // Each export is audited, with the periods it covered.
+      const audit = await t.store.audit.forSubject(a.deviceId);
+      expect(audit.filter((e) => e.action === 'export.device' && e.familyId === a.familyId)).toHaveLength(2);
     });
   });
 });
