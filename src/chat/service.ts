@@ -221,6 +221,23 @@ export class ChatService {
     return media;
   }
 
+  /**
+   * Audits a read of a media item (a voice note or photo of the family): who, which item, whose.
+   * Called once per download, not per range of it (see src/http/media-routes.ts).
+   */
+  async auditDownload(reader: Principal, media: MediaRow): Promise<void> {
+    const sender = await this.deps.store.messages.senderOfMedia(media.id);
+    await this.deps.store.audit.record({
+      id: randomUUID(),
+      at: this.deps.clock(),
+      actor: reader,
+      action: 'media.download',
+      familyId: media.family_id,
+      subject: sender ? { kind: sender.kind as Principal['kind'], id: sender.id } : null,
+      details: { mediaId: media.id, mime: media.mime },
+    });
+  }
+
   /** The bytes of a media item the reader was allowed by media(). */
   async mediaBytes(media: MediaRow): Promise<Buffer> {
     const data = await this.deps.store.mediaBlobs.get(media.id);

@@ -6,6 +6,11 @@ import { epochMs, familyDeviceParams, id, parseOrThrow } from '../contract/schem
 import { type HttpContext, authenticated, caller } from './context.js';
 
 const messageParams = z.strictObject({ fid: id, mid: id });
+const familyParams = z.strictObject({ fid: id });
+const auditQuery = z.strictObject({
+  cursor: z.string().max(256).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
 /** A time range (both ends included); either end may be left out. In the body, or in the query. */
 const rangeBody = z.strictObject({ from: epochMs.optional(), to: epochMs.optional() });
 const rangeQuery = z.strictObject({
@@ -14,7 +19,7 @@ const rangeQuery = z.strictObject({
 });
 
 export function dataRightsRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const { chat, location } = ctx.services;
+  const { chat, location, privacy } = ctx.services;
   authenticated(app, ctx, (scope) => {
     scope.delete('/v1/families/:fid/messages/:mid', async (req, reply) => {
       const { fid, mid } = parseOrThrow(messageParams, req.params);
@@ -27,6 +32,11 @@ export function dataRightsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       const body = req.body === undefined || req.body === null ? {} : req.body;
       const range = { ...parseOrThrow(rangeQuery, req.query ?? {}), ...parseOrThrow(rangeBody, body) };
       return location.service.deleteHistory(caller(req), { familyId: fid, deviceId: did, ...range });
+    });
+
+    scope.get('/v1/families/:fid/audit', async (req) => {
+      const { fid } = parseOrThrow(familyParams, req.params);
+      return privacy.familyAudit(caller(req), { familyId: fid, ...parseOrThrow(auditQuery, req.query ?? {}) });
     });
   });
 }

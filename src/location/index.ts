@@ -1,4 +1,5 @@
 // Builds the location services of one hub.
+import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Backplane } from '../backplane/backplane.js';
 import type { Guard } from '../auth/policy.js';
@@ -52,7 +53,10 @@ export function createLocationServices(o: {
   const latest = new LatestPositions(store, backplane.positions);
   const geofences = new GeofenceService(store, loc.geofenceMarginM, (id) => void backplane.publish({ type: 'fences', id }));
   const alerts = new AlertService(store, o.guard, roomControl, o.notifyOffline, clock, loc.maxFutureS * 1000);
-  const area = new AreaService(latest, roomControl, o.guard);
+  const area = new AreaService(latest, roomControl, o.guard, {
+    minCount: loc.areaMinCount,
+    audit: (e) => store.audit.record({ id: randomUUID(), at: clock(), ...e }),
+  });
   const positioning = createPositioning({ store, geolocation: config.geolocation, registry: o.registry, clock });
   const service = new LocationService(
     {

@@ -164,6 +164,19 @@ export class LocationService {
       const latest = await this.deps.latest.get(d.id, familyId!, sharingSince(d));
       if (latest) positions.push(latest.event);
     }
+    // Every read of a child's position is audited: one entry per watch whose position was given.
+    const at = this.deps.clock();
+    for (const p of positions) {
+      await this.deps.store.audit.record({
+        id: randomUUID(),
+        at,
+        actor: principal,
+        action: 'location.latest',
+        familyId: familyId!,
+        subject: { kind: 'device', id: p.deviceId },
+        details: { ts: p.ts },
+      });
+    }
     return { positions };
   }
 

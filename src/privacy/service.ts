@@ -14,6 +14,12 @@ import type { Store } from '../store/store.js';
 import { exportDevice, exportUser } from './export.js';
 
 const CONFIRM = 'delete my account';
+
+function decodeAuditCursor(cursor: string): { at: number; id: string } {
+  const m = /^(\d{1,16}):([\w-]{1,128})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw E.badCursor();
+  return { at: Number(m[1]), id: m[2]! };
+}
 /** Exports streamed at once: one per person, a few per node (each holds a database cursor). */
 const EXPORTS_PER_USER = 1;
 const EXPORTS_PER_NODE = 4;
@@ -105,6 +111,30 @@ export class PrivacyService {
       user,
       exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, periods, this.deps.clock()),
     );
+  }
+
+  /**
+   * `GET /v1/families/:fid/audit?cursor&limit` (owner): who read, exported or deleted what of the
+   * family's data, when, about whom; newest first, a page at a time.
+   */
+  async familyAudit(user: Principal, req: { familyId: string; cursor?: string | undefined; limit?: number | undefined }) {
+    await this.deps.guard.check(RULES['family.audit'], user, req);
+    const limit = req.limit ?? 50;
+    const before = req.cursor === undefined ? undefined : decodeAuditCursor(req.cursor);
+    const rows = await this.deps.store.audit.pageForFamily(req.familyId, before, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      entries: page.map((e) => ({
+        id: e.id,
+        at: e.at,
+        actor: { ...e.actor, ...(e.actorName !== null ? { nickname: e.actorName } : {}) },
+        action: e.action,
+        subject: e.subject,
+        details: e.details,
+      })),
+      nextCursor: rows.length > limit && last ? Buffer.from(`${last.at}:${last.id}`).toString('base64url') : null,
+    };
   }
 
   /**

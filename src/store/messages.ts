@@ -172,6 +172,16 @@ export class MessageRepository {
     return this.db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Who sent the message carrying a media item (for the audit of its downloads). */
+  async senderOfMedia(mediaId: string): Promise<{ kind: string; id: string } | undefined> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select(['sender_kind', 'sender_id'])
+      .where('media_id', '=', mediaId)
+      .executeTakeFirst();
+    return row ? { kind: row.sender_kind, id: row.sender_id } : undefined;
+  }
+
   mediaByIds(ids: readonly string[]): Promise<MediaRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.db.selectFrom('media').selectAll().where('id', 'in', ids).execute();
