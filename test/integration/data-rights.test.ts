@@ -343,4 +343,85 @@ describe.each(STORE_KINDS)('data rights on %s', (kind) => {
       expect(audit.filter((e) => e.action === 'export.device' && e.familyId === a.familyId)).toHaveLength(2);
     });
   });
+
+  describe('the audit', () => {
+    it('records every read of a child’s data, and owners page through it, newest first', async () => {
+      const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
+      const fid = a.familyId;
+      await setPerms(t, a.owner.accessToken, fid, a.deviceId, { location: true, microphone: true });
+      const guardian = await addMember(t, a.owner, fid, 'guardian');
+      const viewer = await addMember(t, a.owner, fid, 'viewer');
+      const vSocket = await connect(t, viewer.accessToken);
+      const gSocket = await connect(t, guardian.accessToken);
+      const now = Date.now();
+      expect((await request(a.watchSocket, 'location:report', fix({ ts: now - 1000 }))).accepted).toBe(1);
+      const voice = await request(a.watchSocket, 'chat:send', {
+        conversationId: fid,
+        clientMsgId: 'audit-voice',
+        kind: 'voice',
+        media: { data: amrFile(1), mime: 'audio/amr' },
+      });
+      const mediaUrl = `${t.url}/v1/media/${voice.message.media!.id}`;
+
+      // The reads: newest positions, history, a media download in two ranges, an export.
+      expect((await request(vSocket, 'location:latest', { familyId: fid })).positions).toHaveLength(1);
+      await request(gSocket, 'location:history', { deviceId: a.deviceId, from: 0, to: now });
+      for (const range of ['bytes=0-9', 'bytes=10-']) {
+        const r = await fetch(mediaUrl, { headers: { authorization: `Bearer ${viewer.accessToken}`, range } });
+        expect(r.status).toBe(206);
+        await r.arrayBuffer();
+      }
+      const exported = await api(t, 'GET', `/v1/families/${fid}/devices/${a.deviceId}/export`, { token: a.owner.accessToken });
+      expect(exported.status).toBe(200);
+
+      // Paged two at a time, newest first, until the end.
+      const entries: { at: number; action: string; actor: { kind: string; id: string; nickname?: string }; subject: unknown }[] =
+        [];
+      let cursor: string | null = null;
+      do {
+        const q: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+        const page = await api(t, 'GET', `/v1/families/${fid}/audit${q}`, { token: a.owner.accessToken });
+        expect(page.status).toBe(200);
+        expect(page.body.entries.length).toBeLessThanOrEqual(2);
+        entries.push(...page.body.entries);
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(entries.map((e) => e.action)).toEqual(['export.device', 'media.download', 'location.history', 'location.latest']);
+      const ats = entries.map((e) => e.at);
+      expect([...ats].sort((x, y) => y - x)).toEqual(ats);
+      const watch = { kind: 'device', id: a.deviceId };
+      expect(entries[1]).toMatchObject({ actor: { kind: 'user', id: viewer.id, nickname: 'viewer' }, subject: watch });
+      expect(entries[2]).toMatchObject({ actor: { kind: 'user', id: guardian.id }, subject: watch });
+      expect(entries[3]).toMatchObject({ actor: { kind: 'user', id: viewer.id }, subject: watch });
+
+      // Only owners read it; other families' owners are strangers; cursors are the hub's own.
+      for (const who of [guardian, viewer]) {
+        const r = await api(t, 'GET', `/v1/families/${fid}/audit`, { token: who.accessToken });
+        expect(r.status).toBe(403);
+        expect(r.body.error.reason).toBe('role_required');
+      }
+      const b = await sharingFamily(t);
+      const stranger = await api(t, 'GET', `/v1/families/${fid}/audit`, { token: b.owner.accessToken });
+      expect(stranger.status).toBe(403);
+      expect(stranger.body.error.reason).toBe('not_member');
+      expect(
+        JSON.stringify((await api(t, 'GET', `/v1/families/${b.familyId}/audit`, { token: b.owner.accessToken })).body),
+      ).not.toContain(a.deviceId);
+      const forged = await api(t, 'GET', `/v1/families/${fid}/audit?cursor=${Buffer.from('x').toString('base64url')}`, {
+        token: a.owner.accessToken,
+      });
+      expect(forged.status).toBe(400);
+      expect(forged.body.error.reason).toBe('bad_cursor');
+      expect((await api(t, 'GET', `/v1/families/${fid}/audit?limit=0`, { token: a.owner.accessToken })).status).toBe(400);
+    });
+
+    it('records who opened a live position stream (ops), on which cells', async () => {
+      const ops = await registerUser(t, 'Operator');
+      const s = await connect(t, t.hub.services.tokens.signUser(ops.id, 0, ['ops']));
+      const cells = ['871fb4662ffffff'];
+      expect((await request(s, 'area:subscribe', { cells, mode: 'positions' })).ok).toBe(true);
+      const entries = await t.store.privacy.auditByActor(ops.id);
+      expect(entries.map((e) => [e.action, JSON.parse(e.details)])).toEqual([['area.positions', { cells }]]);
+    });
+  });
 });
