@@ -117,11 +117,6 @@ export const E = {
     'FORBIDDEN',
     () => 'only its sender or an owner of the family may delete this message',
   ),
-  formerFamilyReadOnly: reason(
-    'former_family',
-    'FORBIDDEN',
-    () => 'the watch is no longer bound to this family: only its export and its history deletion remain',
-  ),
 
   // --- CONSENT_REQUIRED: the family's owner has not turned a watch permission on ---------------
   /** Reason `permission_off.<permission>`, e.g. `permission_off.camera`. */
