@@ -79,6 +79,40 @@ describe.each(STORE_KINDS)('data rights in the store (%s)', (kind) => {
     expect(await store.fixes.erase(d.id, [], 0, T0 + 10_000)).toBe(0);
   });
 
+  it('erases what a family recorded in its earlier bindings of a watch with the family, and nothing of the next family’s', async () => {
+    const a = await family();
+    const b = await family();
+    const first = randomUUID();
+    const d = await store.devices.register({
+      newId: randomUUID(),
+      imei: `35${String(Date.now()).slice(-13)}`,
+      model: 'KW',
+      bindingCodeHash: first,
+      bindingCodeExpiresAt: T0 + 10,
+      now: T0,
+    });
+    await store.devices.bindByCode(first, a.fid, 'Mia', T0 + 1);
+    await store.fixes.insertMany([fixAt(d.id, T0 + 100)]);
+    await store.devices.unbind(d.id, a.fid, T0 + 300);
+    const second = randomUUID();
+    await store.devices.register({
+      newId: randomUUID(),
+      imei: d.imei,
+      model: 'KW',
+      bindingCodeHash: second,
+      bindingCodeExpiresAt: T0 + 1000,
+      now: T0 + 400,
+    });
+    await store.devices.bindByCode(second, b.fid, 'Sam', T0 + 500);
+    await store.fixes.insertMany([fixAt(d.id, T0 + 600)]);
+    // A's last owner deletes the account: A goes, with what the watch recorded for A.
+    const result = await store.erasure.erase(a.owner, () => ({ hash: randomUUID(), expiresAt: T0 + 10_000 }));
+    expect(result.deletedFamilies).toEqual([a.fid]);
+    expect((await store.fixes.history(d.id, 0, T0 + 10_000, undefined, 10)).map((f) => f.ts)).toEqual([T0 + 600]);
+    expect(await store.devices.bindingsOf(d.id, a.fid)).toEqual([]);
+    expect((await store.devices.findById(d.id))?.family_id).toBe(b.fid);
+  });
+
   it('deletes a message’s content and its pushes, only in its own conversation, once', async () => {
     const a = await family();
     const b = await family();
