@@ -147,6 +147,9 @@ export const envSchema = {
   HUB_SOS_EMERGENCY_AFTER_SENDS: int(0, 100).default(2),
   HUB_GEOFENCE_LATE_S: int(1, 86_400).default(120),
   HUB_RETENTION_AUDIT_DAYS: int(30, 3650).default(365),
+  HUB_RETENTION_ALERT_DAYS: int(1, 3650).default(30),
+  HUB_RETENTION_CONSENT_DAYS: int(30, 3650).default(365),
+  HUB_AREA_MIN_COUNT: int(1, 1000).default(3),
   MEDIASOUP_WORKERS: int(0, 64).optional(),
   MEDIASOUP_LISTEN_IP: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
   MEDIASOUP_ANNOUNCED_IP: optionalText,
@@ -341,6 +344,8 @@ export interface Config {
     readonly geofenceLateMs: number;
     readonly areaStatsIntervalS: number;
     readonly areaActiveWindowS: number;
+    /** Area statistics never report a count below this (k-anonymity): fewer show as 0. */
+    readonly areaMinCount: number;
   };
   /**
    * The outside provider for fixes without GPS that the local resolvers cannot place (Google
@@ -363,6 +368,10 @@ export interface Config {
   };
   readonly commands: { readonly maxContacts: number; readonly defaultTtlS: number; readonly retentionDays: number };
   readonly auditRetentionDays: number;
+  /** Alerts (which carry positions) are deleted this many days after they were raised. */
+  readonly alertRetentionDays: number;
+  /** Consent records older than this go, but for the one behind each permission's current value. */
+  readonly consentRetentionDays: number;
   readonly media: {
     /** Workers to start; 0 turns calls off. Unset: one per core. */
     readonly workers: number;
@@ -498,6 +507,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       geofenceLateMs: e.HUB_GEOFENCE_LATE_S * 1000,
       areaStatsIntervalS: e.HUB_AREA_STATS_INTERVAL_S,
       areaActiveWindowS: e.HUB_AREA_ACTIVE_WINDOW_S,
+      areaMinCount: e.HUB_AREA_MIN_COUNT,
     }),
     geolocation: e.HUB_GEOLOCATION_URL
       ? Object.freeze({
@@ -523,6 +533,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionDays: e.HUB_RETENTION_COMMAND_DAYS,
     }),
     auditRetentionDays: e.HUB_RETENTION_AUDIT_DAYS,
+    alertRetentionDays: e.HUB_RETENTION_ALERT_DAYS,
+    consentRetentionDays: e.HUB_RETENTION_CONSENT_DAYS,
     media: Object.freeze({
       workers: e.MEDIASOUP_WORKERS ?? cpus().length,
       listenIp: e.MEDIASOUP_LISTEN_IP,

@@ -20,6 +20,7 @@ import { mediaRoutes } from './http/media-routes.js';
 import { notificationRoutes } from './http/notification-routes.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { privacyRoutes } from './http/privacy-routes.js';
+import { dataRightsRoutes } from './http/data-rights-routes.js';
 import { isOwnOrigin, webRoutes } from './http/web-routes.js';
 import type { Services } from './services.js';
 import { createWatchGateway, type WatchPorts } from './watch/gateway/index.js';
@@ -142,6 +143,7 @@ export async function createHub(services: Services, config: Config): Promise<Hub
   mediaRoutes(app, http);
   notificationRoutes(app, http);
   privacyRoutes(app, http);
+  dataRightsRoutes(app, http);
   webRoutes(app, config.map);
 
   // Drain: refuse new sockets and turn unready, ask clients to reconnect (the balancer sends

@@ -301,6 +301,7 @@ export function createServices(deps: ServiceDeps, config: Config): Services {
     if (msg.type === 'device') devices.invalidate(msg.id, true);
     else if (msg.type === 'fences') location.geofences.invalidateFamily(msg.id, true);
     else if (msg.type === 'watch-left') await location.service.watchLeftHere(msg.id);
+    else if (msg.type === 'history-erased') await location.service.historyErasedHere(msg.id, msg.familyId);
     else calls.removeParty(msg.principal, msg.familyId, msg.media);
   });
 

@@ -58,6 +58,15 @@ export const RULES = {
   },
   'family.rename': { who: USER, family: family(), roles: OWNER },
   'family.delete': { who: USER, family: family(), roles: OWNER },
+  // The family's watch, now or in an earlier binding (its own periods only, checked by the use case).
+  'watch.history.delete': {
+    who: USER,
+    family: family(),
+    roles: OWNER,
+    what: 'history deletions',
+    budget: { name: 'history-delete', points: 60, durationS: 3600 },
+  },
+  'family.audit': { who: USER, family: family(), roles: OWNER },
   'member.remove': { who: USER, family: family(), roles: OWNER },
   'member.role': { who: USER, family: family(), roles: OWNER },
   'member.leave': { who: USER, family: family(), roles: ANY_ROLE },
@@ -108,6 +117,8 @@ export const RULES = {
   },
   'chat.read': { who: BOTH, family: family('conversationId'), roles: ANY_ROLE },
   'media.get': { who: BOTH, family: { field: 'id', via: 'media' }, roles: ANY_ROLE },
+  // Its sender, or an owner of the family (checked by the use case against the message).
+  'message.delete': { who: BOTH, family: family(), roles: ANY_ROLE },
 
   // Commands to a watch.
   'command.send': {

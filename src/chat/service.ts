@@ -7,7 +7,7 @@ import type { LimiterFactory } from '../backplane/backplane.js';
 import type { Guard } from '../auth/policy.js';
 import { MESSAGE_PERMISSION, RULES } from '../auth/rules.js';
 import { E } from '../contract/errors.js';
-import type { MessageKind, MessageView, Principal } from '../contract/models.js';
+import type { MessageKind, MessageView, Principal, SyncedMessage } from '../contract/models.js';
 import { rooms } from '../contract/rooms.js';
 import type { EventPayload } from '../contract/schemas.js';
 import type { HubMetrics } from '../metrics.js';
@@ -56,6 +56,12 @@ export function messageView(row: MessageRow, media: MediaRow | undefined): Messa
       : {}),
     ts: row.ts,
   };
+}
+
+/** What `chat:sync` shows of a stored message: the message, or only its slot once deleted. */
+export function syncedView(row: MessageRow, media: MediaRow | undefined): SyncedMessage {
+  if (row.deleted_at !== null) return { id: row.id, conversationId: row.conversation_id, seq: row.seq, deleted: true };
+  return messageView(row, media);
 }
 
 export class ChatService {
@@ -114,7 +120,7 @@ export class ChatService {
     await this.deps.guard.check(RULES['chat.send'], sender, req);
     const { store } = this.deps;
     const earlier = await store.messages.findByClientId(sender.kind, sender.id, familyId, req.clientMsgId);
-    if (earlier) return this.view(earlier);
+    if (earlier) return this.replay(earlier);
 
     const now = this.deps.clock();
     let media: MediaRow | null = null;
@@ -161,7 +167,7 @@ export class ChatService {
     if (!created) {
       // Lost a race with the same send: drop our copy of the bytes, answer with the first.
       if (media) await store.mediaBlobs.delete([media.id]);
-      return this.view(row);
+      return this.replay(row);
     }
     if (media) this.deps.metrics.mediaStored.inc(media.bytes);
     const message = messageView(row, media ?? undefined);
@@ -195,7 +201,7 @@ export class ChatService {
     });
   }
 
-  async sync(reader: Principal, req: EventPayload<'chat:sync'>): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+  async sync(reader: Principal, req: EventPayload<'chat:sync'>): Promise<{ messages: SyncedMessage[]; hasMore: boolean }> {
     await this.deps.guard.check(RULES['chat.read'], reader, req);
     const limit = req.limit ?? 100;
     const rows = await this.deps.store.messages.after(req.conversationId, req.afterSeq, limit + 1);
@@ -204,7 +210,7 @@ export class ChatService {
       (await this.deps.store.messages.mediaByIds(page.flatMap((r) => (r.media_id ? [r.media_id] : [])))).map((m) => [m.id, m]),
     );
     return {
-      messages: page.map((r) => messageView(r, r.media_id ? media.get(r.media_id) : undefined)),
+      messages: page.map((r) => syncedView(r, r.media_id ? media.get(r.media_id) : undefined)),
       hasMore: rows.length > limit,
     };
   }
@@ -232,6 +238,23 @@ export class ChatService {
     return media;
   }
 
+  /**
+   * Audits a read of a media item (a voice note or photo of the family): who, which item, whose.
+   * Called once per download, not per range of it (see src/http/media-routes.ts).
+   */
+  async auditDownload(reader: Principal, media: MediaRow): Promise<void> {
+    const sender = await this.deps.store.messages.senderOfMedia(media.id);
+    await this.deps.store.audit.record({
+      id: randomUUID(),
+      at: this.deps.clock(),
+      actor: reader,
+      action: 'media.download',
+      familyId: media.family_id,
+      subject: sender ? { kind: sender.kind as Principal['kind'], id: sender.id } : null,
+      details: { mediaId: media.id, mime: media.mime },
+    });
+  }
+
   /** The bytes of a media item the reader was allowed by media(). */
   async mediaBytes(media: MediaRow): Promise<Buffer> {
     const data = await this.deps.store.mediaBlobs.get(media.id);
@@ -249,6 +272,42 @@ export class ChatService {
       throw E.formatUnsupported(`format=ogg is for AMR voice notes; this ${media.mime} plays as it is`);
     }
     return this.deps.voiceFormats.ogg(media.id, () => this.mediaBytes(media));
+  }
+
+  /**
+   * `DELETE /v1/families/:fid/messages/:mid`: its sender, or an owner of the family (a watch's
+   * message too), deletes a message's text and media (record and bytes); the seq slot stays. The
+   * room is told `chat:deleted`; the deletion is audited. Another family's message id answers
+   * like a missing one; deleting a deleted message again answers the same, and tells no one.
+   */
+  async deleteMessage(principal: Principal, req: { familyId: string; messageId: string }): Promise<void> {
+    const { role } = await this.deps.guard.check(RULES['message.delete'], principal, req);
+    const { store } = this.deps;
+    const row = await store.messages.find(req.familyId, req.messageId);
+    if (!row) throw E.noSuchMessage();
+    const mine = row.sender_kind === principal.kind && row.sender_id === principal.id;
+    if (!mine && role !== 'owner') throw E.notYourMessage();
+    const now = this.deps.clock();
+    const done = await store.messages.deleteContent(req.familyId, req.messageId, now);
+    if (!done) throw E.noSuchMessage();
+    if (!done.deleted) return;
+    await store.mediaBlobs.delete(done.media);
+    this.deps.roomControl.emit(rooms.family(req.familyId), 'chat:deleted', { conversationId: req.familyId, id: row.id });
+    await store.audit.record({
+      id: randomUUID(),
+      at: now,
+      actor: principal,
+      action: 'message.delete',
+      familyId: req.familyId,
+      subject: { kind: row.sender_kind as Principal['kind'], id: row.sender_id },
+      details: { messageId: row.id, seq: row.seq, media: done.media.length > 0 },
+    });
+  }
+
+  /** The answer to a repeated send: the first message, unless it was deleted since. */
+  private async replay(row: MessageRow): Promise<MessageView> {
+    if (row.deleted_at !== null) throw E.messageDeleted();
+    return this.view(row);
   }
 
   private async view(row: MessageRow): Promise<MessageView> {

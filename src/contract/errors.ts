@@ -123,6 +123,11 @@ export const E = {
     'FORBIDDEN',
     () => 'this installation is signed in as someone else; sign in on it, or register with its current token',
   ),
+  notYourMessage: reason(
+    'not_your_message',
+    'FORBIDDEN',
+    () => 'only its sender or an owner of the family may delete this message',
+  ),
 
   // --- CONSENT_REQUIRED: the family's owner has not turned a watch permission on ---------------
   /** Reason `permission_off.<permission>`, e.g. `permission_off.camera`. */
@@ -144,6 +149,7 @@ export const E = {
   noSuchGeofence: reason('no_such_geofence', 'NOT_FOUND', () => 'no such geofence in this family'),
   noSuchAlert: reason('no_such_alert', 'NOT_FOUND', () => 'no such alert'),
   noSuchMedia: reason('no_such_media', 'NOT_FOUND', () => 'no such media'),
+  noSuchMessage: reason('no_such_message', 'NOT_FOUND', () => 'no such message in this family'),
   noSuchCommand: reason('no_such_command', 'NOT_FOUND', () => 'no such command for this watch'),
   noSuchCall: reason('no_such_call', 'NOT_FOUND', (m: string) => m),
   noSuchTransport: reason('no_such_transport', 'NOT_FOUND', () => 'no such transport of yours in this call'),
@@ -168,6 +174,7 @@ export const E = {
   familyCallsFull: reason('family_calls_full', 'CONFLICT', (max: number) => `the family already has ${max} calls going`),
   callLimit: reason('call_limit', 'CONFLICT', (m: string) => m),
   duplicateFix: reason('duplicate_fix', 'CONFLICT', () => 'another fix in this report has the same ts'),
+  messageDeleted: reason('message_deleted', 'CONFLICT', () => 'this message was deleted'),
 
   // --- TOO_LARGE -------------------------------------------------------------------------------
   payloadTooLarge: reason('payload_too_large', 'TOO_LARGE', (limit: number) => `payload exceeds ${limit} bytes`),

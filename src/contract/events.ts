@@ -9,6 +9,7 @@ import type {
   LocationEvent,
   MemberView,
   MessageView,
+  SyncedMessage,
   Principal,
   PresenceEntry,
   PresenceView,
@@ -46,7 +47,7 @@ export interface ClientToServerEvents {
   'command:send': (req: EventPayload<'command:send'>, ack: Ack<{ command: CommandView }>) => void;
   'command:result': (req: EventPayload<'command:result'>, ack: Ack<{ command: CommandView }>) => void;
   'chat:send': (req: EventPayload<'chat:send'>, ack: Ack<{ message: MessageView }>) => void;
-  'chat:sync': (req: EventPayload<'chat:sync'>, ack: Ack<{ messages: MessageView[]; hasMore: boolean }>) => void;
+  'chat:sync': (req: EventPayload<'chat:sync'>, ack: Ack<{ messages: SyncedMessage[]; hasMore: boolean }>) => void;
   'chat:read': (req: EventPayload<'chat:read'>, ack: Ack<{ seq: number }>) => void;
   'call:start': (req: EventPayload<'call:start'>, ack: Ack<{ callId: string; rtpCapabilities: object }>) => void;
   'call:accept': (req: EventPayload<'call:accept'>, ack: Ack<{ callId: string; rtpCapabilities: object }>) => void;
@@ -98,6 +99,8 @@ export interface ServerToClientEvents {
   /** A family message could not be given to a 3G-protocol watch (e.g. voice it cannot play, with no converter). */
   'chat:undeliverable': (e: { conversationId: string; messageId: string; deviceId: string; reason: string; at: number }) => void;
   'chat:read': (e: { conversationId: string; seq: number; by: Principal; at: number }) => void;
+  /** A message was deleted by its sender or an owner: drop its content (the seq slot stays). */
+  'chat:deleted': (e: { conversationId: string; id: string }) => void;
   /**
    * To a watch taken out of its family (unbound by the owner, the family deleted, or its last
    * owner's account deleted), on its own connection: the new code to show, so it can be bound again.
@@ -130,6 +133,8 @@ export type PeerMessage =
   | { type: 'device'; id: string }
   | { type: 'fences'; id: string }
   | { type: 'watch-left'; id: string }
+  /** The family deleted part of the watch's history: reload its erased ranges, let reports in flight end. */
+  | { type: 'history-erased'; id: string; familyId: string }
   /** The principal left the family (or lost a permission): its part in the family's calls ends. */
   | { type: 'leave-calls'; principal: Principal; familyId: string; media?: ('audio' | 'video')[] };
 

@@ -222,6 +222,17 @@ export interface MediaView {
   url: string;
 }
 
+/** A deleted message in `chat:sync`: its seq slot stays, its content is gone. */
+export interface DeletedMessageView {
+  id: string;
+  conversationId: string;
+  seq: number;
+  deleted: true;
+}
+
+/** What `chat:sync` returns for each seq: the message, or what is left of a deleted one. */
+export type SyncedMessage = MessageView | DeletedMessageView;
+
 export interface MessageView {
   id: string;
   conversationId: string;

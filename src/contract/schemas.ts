@@ -148,7 +148,7 @@ export const inviteParams = z.strictObject({ code: text().min(1).max(64) });
 
 const lat = z.number().min(-90).max(90);
 const lng = z.number().min(-180).max(180);
-const epochMs = z.number().int().min(0).max(8.64e15);
+export const epochMs = z.number().int().min(0).max(8.64e15);
 
 /** One fix. Time bounds (future, retention) depend on the clock and are checked by the ingest. */
 /**

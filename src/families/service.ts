@@ -139,7 +139,8 @@ export class FamilyService {
   async unbindWatch(user: Principal, req: { familyId: string; deviceId: string }): Promise<void> {
     await this.deps.guard.check(RULES['watch.unbind'], user, req);
     const code = this.freshBindingCode();
-    if (!(await this.deps.store.devices.unbind(req.deviceId, req.familyId, code.stored))) throw E.noSuchWatch();
+    if (!(await this.deps.store.devices.unbind(req.deviceId, req.familyId, code.stored, this.deps.clock())))
+      throw E.noSuchWatch();
     await this.watchLeft(req.deviceId, req.familyId);
     this.deps.roomControl.emit(rooms.device(req.deviceId), 'binding:code', {
       bindingCode: code.bindingCode,

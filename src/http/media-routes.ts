@@ -43,7 +43,9 @@ export function mediaRoutes(app: FastifyInstance, ctx: HttpContext): void {
       }
       const etag = format ? `"${media.id}.${format}"` : `"${media.id}"`;
       void reply
-        .header('cache-control', 'private, max-age=31536000, immutable')
+        // Revalidated on every use (a 304 costs no bytes): a deleted message's media must stop
+        // showing, not live on in caches for a year.
+        .header('cache-control', 'private, no-cache')
         .header('etag', etag)
         .header('accept-ranges', 'bytes')
         .header('x-content-type-options', 'nosniff');
@@ -57,6 +59,8 @@ export function mediaRoutes(app: FastifyInstance, ctx: HttpContext): void {
           .send({ error: { ...E.invalid('range not satisfiable').toBody() } });
       }
       void reply.type(format === 'ogg' ? 'audio/ogg' : media.mime);
+      // A download is audited once: when it starts (the whole item, or a range from its first byte).
+      if (!range || range.start === 0) await chat.auditDownload(caller(req), media);
       if (!range) return reply.header('content-length', data.length).send(data);
       return reply
         .status(206)

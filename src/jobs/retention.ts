@@ -1,5 +1,6 @@
 // One job for every retention limit: chat and media, fixes (with their cells and access points),
-// learned access points not heard within the location retention, audit entries, finished
+// learned access points not heard within the location retention, audit entries, alerts, consent
+// records, deleted history ranges, ended binding periods, finished
 // commands, spent invites and binding codes, expired password-reset codes, delivered pushes. Each class is deleted in bounded batches, so
 // a large backlog never holds the store for long; the report feeds the metrics.
 import type { Config } from '../config.js';
@@ -19,6 +20,10 @@ export interface RetentionReport {
   healthReadings: number;
   accessPoints: number;
   audit: number;
+  alerts: number;
+  consents: number;
+  erasures: number;
+  bindings: number;
   commands: number;
   invites: number;
   bindingCodes: number;
@@ -56,6 +61,25 @@ export async function purgeExpired(store: Store, config: Config, now: number): P
     // them, and no longer than the fixes once they go quiet.
     accessPoints: await drain(() => store.accessPoints.purgeStale(now - config.location.retentionDays * DAY_MS, BATCH)),
     audit: await drain(() => store.retention.auditOlderThan(now - config.auditRetentionDays * DAY_MS, BATCH)),
+    // Alerts carry the watch's position (and SOS its whereabouts): kept like data, not forever.
+    alerts: await drain(() => store.retention.alertsOlderThan(now - config.alertRetentionDays * DAY_MS, BATCH)),
+    consents: await drain(() => store.retention.consentsOlderThan(now - config.consentRetentionDays * DAY_MS, BATCH)),
+    erasures: await drain(() => store.retention.erasuresOlderThan(now - config.location.retentionDays * DAY_MS, BATCH)),
+    // A former family's binding period is kept while anything it covered may still be: its
+    // fixes, messages, alerts and consent records.
+    bindings: await drain(() =>
+      store.retention.endedBindingsOlderThan(
+        now -
+          Math.max(
+            config.location.retentionDays,
+            config.chat.retentionDays,
+            config.alertRetentionDays,
+            config.consentRetentionDays,
+          ) *
+            DAY_MS,
+        BATCH,
+      ),
+    ),
     commands: await drain(() => store.retention.finishedCommandsOlderThan(now - config.commands.retentionDays * DAY_MS, BATCH)),
     invites: await drain(() => store.retention.spentInvites(now, now - SPENT_KEEP_MS, BATCH)),
     bindingCodes: await drain(() => store.retention.expiredBindingCodes(now, BATCH)),

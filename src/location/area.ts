@@ -9,6 +9,7 @@ import { rooms } from '../contract/rooms.js';
 import { type EventPayload, MAX_AREA_CELLS } from '../contract/schemas.js';
 import { cellOf, isCell, parentOf, resolutionOf } from '../geo/h3.js';
 import type { RoomControl } from '../realtime/room-control.js';
+import type { AuditEntry } from '../store/audit.js';
 import type { LatestPositions } from './latest.js';
 
 /**
@@ -31,6 +32,12 @@ export class AreaService {
     private readonly latest: LatestPositions,
     private readonly roomControl: RoomControl,
     private readonly guard: Guard,
+    private readonly opts: {
+      /** HUB_AREA_MIN_COUNT: a count below it is reported as 0 (k-anonymity). */
+      minCount: number;
+      /** Writes an audit entry (a live position stream opened). */
+      audit: (e: Omit<AuditEntry, 'id' | 'at'>) => Promise<void>;
+    } = { minCount: 1, audit: async () => undefined },
   ) {}
 
   /**
@@ -52,6 +59,16 @@ export class AreaService {
     }
     const unique = [...new Set(cells)];
     if (this.countAfter(socketId, unique, mode) > MAX_AREA_CELLS) throw E.tooManyCells(MAX_AREA_CELLS);
+    // Live positions of whoever is in the cells: who opened the stream, on which cells, is audited.
+    if (mode === 'positions') {
+      await this.opts.audit({
+        actor: principal,
+        action: 'area.positions',
+        familyId: null,
+        subject: null,
+        details: { cells: unique },
+      });
+    }
     this.subscribe(socketId, unique, mode);
     return { cells: unique, join: mode === 'positions' ? unique.map(rooms.area) : [] };
   }
@@ -126,7 +143,12 @@ export class AreaService {
     for (const [socketId, sub] of this.subscribers) {
       if (sub.stats.size === 0) continue;
       const cells: Record<string, number> = {};
-      for (const c of sub.stats) cells[c] = counts.get(c) ?? 0;
+      // k-anonymity: fewer than minCount watches in a cell show as none, so a count never singles
+      // out a child (docs/privacy.md).
+      for (const c of sub.stats) {
+        const n = counts.get(c) ?? 0;
+        cells[c] = n < this.opts.minCount ? 0 : n;
+      }
       this.roomControl.emit(socketId, 'area:stats', { cells, ts: now });
     }
   }

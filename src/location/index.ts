@@ -1,4 +1,5 @@
 // Builds the location services of one hub.
+import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Backplane } from '../backplane/backplane.js';
 import type { Guard } from '../auth/policy.js';
@@ -80,7 +81,10 @@ export function createLocationServices(o: {
     { store, devices: o.devices, latest, alerts, clock, onError: o.onBackgroundError },
     { silenceMs, writeEveryMs: Math.min(silenceMs / 4, 5_000) },
   );
-  const area = new AreaService(latest, roomControl, o.guard);
+  const area = new AreaService(latest, roomControl, o.guard, {
+    minCount: loc.areaMinCount,
+    audit: (e) => store.audit.record({ id: randomUUID(), at: clock(), ...e }),
+  });
   const positioning = createPositioning({ store, geolocation: config.geolocation, registry: o.registry, clock });
   const service = new LocationService(
     {
@@ -97,6 +101,7 @@ export function createLocationServices(o: {
       area,
       roomControl,
       publishWatchLeft: (id) => backplane.publish({ type: 'watch-left', id }),
+      publishHistoryErased: (id, familyId) => backplane.publish({ type: 'history-erased', id, familyId }),
       resolver: positioning.resolver,
       accessPoints: positioning.accessPoints,
       onBackgroundError: o.onBackgroundError,

@@ -29,6 +29,11 @@ export class LatestPositions {
     return loaded;
   }
 
+  /** What is kept for the watch now, whatever its family (no read from the store). */
+  peek(deviceId: string): Promise<NewestPosition | undefined> {
+    return this.positions.get(deviceId);
+  }
+
   set(deviceId: string, p: NewestPosition): Promise<void> {
     return this.positions.set(deviceId, p);
   }

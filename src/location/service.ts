@@ -66,6 +66,8 @@ export class LocationService {
   private readonly perWatch = new KeyedSerial();
   /** Work started by reports and not finished when they were acked. */
   private readonly later = new Set<Promise<void>>();
+  /** Reports being handled on this node, per watch, from their first step to their ack. */
+  private readonly inFlight = new Map<string, Set<Promise<unknown>>>();
 
   constructor(
     private readonly deps: {
@@ -85,6 +87,8 @@ export class LocationService {
       roomControl: RoomControl;
       /** Tells every node that the watch left (or lost consent); resolves once they all have. */
       publishWatchLeft: (deviceId: string) => Promise<void>;
+      /** Tells every node that the family deleted part of the watch's history; resolves once they all have. */
+      publishHistoryErased: (deviceId: string, familyId: string) => Promise<void>;
       /** Locates fixes without GPS (learned access points, cell towers, the optional provider). */
       resolver: PositionResolver;
       /** Learns access points from the family's own GPS fixes. */
@@ -100,7 +104,22 @@ export class LocationService {
    * `location:report`; resolves once the accepted fixes are durable and told. A fix waiting for
    * the outside provider is acked (durable, as a sign of life) without waiting for it.
    */
-  async report(principal: Principal, payload: { fixes: unknown[] } | Record<string, unknown>): Promise<ReportResult> {
+  report(principal: Principal, payload: { fixes: unknown[] } | Record<string, unknown>): Promise<ReportResult> {
+    // Counted from the first step, before the watch's binding is read: a history deletion waits
+    // for every report that may have read it without the deleted range (see historyErasedHere).
+    const p = this.receive(principal, payload);
+    let mine = this.inFlight.get(principal.id);
+    if (!mine) this.inFlight.set(principal.id, (mine = new Set()));
+    mine.add(p);
+    const done = () => {
+      mine.delete(p);
+      if (mine.size === 0 && this.inFlight.get(principal.id) === mine) this.inFlight.delete(principal.id);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private async receive(principal: Principal, payload: { fixes: unknown[] } | Record<string, unknown>): Promise<ReportResult> {
     let device: DeviceInfo | undefined;
     try {
       ({ device } = await this.deps.guard.check(RULES['location.report'], principal, {}));
@@ -114,7 +133,12 @@ export class LocationService {
     const now = this.deps.clock();
     this.deps.heard(info.id, info.familyId!, now);
     const raw = Array.isArray(payload.fixes) ? payload.fixes : [payload];
-    const limits = { maxFutureMs: this.opts.maxFutureMs, maxAgeMs: this.opts.retentionMs, notBefore: info.boundAt };
+    const limits = {
+      maxFutureMs: this.opts.maxFutureMs,
+      maxAgeMs: this.opts.retentionMs,
+      notBefore: info.boundAt,
+      erased: info.erased,
+    };
     const { accepted, rejected } = checkFixes(raw, now, limits);
     if (accepted.length === 0) return { accepted: 0, rejected };
 
@@ -158,6 +182,19 @@ export class LocationService {
       const latest = await this.deps.latest.get(d.id, familyId!, sharingSince(d));
       if (latest) positions.push(latest.event);
     }
+    // Every read of a child's position is audited: one entry per watch whose position was given.
+    const at = this.deps.clock();
+    for (const p of positions) {
+      await this.deps.store.audit.record({
+        id: randomUUID(),
+        at,
+        actor: principal,
+        action: 'location.latest',
+        familyId: familyId!,
+        subject: { kind: 'device', id: p.deviceId },
+        details: { ts: p.ts },
+      });
+    }
     return { positions };
   }
 
@@ -182,6 +219,80 @@ export class LocationService {
     });
     const last = page[page.length - 1];
     return { fixes: page.map(storedFix), nextCursor: rows.length > pageSize && last ? encodeCursor(last.ts) : null };
+  }
+
+  /**
+   * `DELETE /v1/families/:fid/devices/:did/history {from?, to?}` (owner): deletes the watch's
+   * stored fixes with from ≤ ts ≤ to (default: all; the range ends at the deletion's time at the
+   * latest, so what the watch records afterwards stays), within the family's own binding periods
+   * (the current one, or earlier ones: a former family may delete what it recorded), with their
+   * cells and access points; the positions of the watch's alerts in the range; and the family's
+   * access points learned only within it. In the current binding, the range (up to now) is
+   * recorded first, so a fix taken in it and uploaded later is refused, and every node lets the
+   * reports it is handling for the watch end before the fixes are deleted: once answered, no
+   * deleted fix is stored, cached as the newest position or told again. Audited.
+   */
+  async deleteHistory(
+    principal: Principal,
+    req: { familyId: string; deviceId: string; from?: number | undefined; to?: number | undefined },
+  ): Promise<{ deleted: number }> {
+    const from = req.from ?? 0;
+    const to = req.to ?? Number.MAX_SAFE_INTEGER;
+    if (from > to) throw E.invalid('from must not be after to');
+    await this.deps.guard.check(RULES['watch.history.delete'], principal, req);
+    const { store } = this.deps;
+    const { familyId, deviceId } = req;
+    const periods = (await store.devices.bindingsOf(deviceId, familyId)).map((b) => ({ from: b.boundAt, to: b.unboundAt }));
+    if (periods.length === 0) throw E.noSuchWatch();
+    const now = this.deps.clock();
+    // What the watch records after the deletion is not part of it: the range ends now at the latest.
+    const until = Math.min(to, now);
+    const current = periods.find((p) => p.to === null);
+    if (current && Math.max(from, current.from) <= until) {
+      await store.fixes.recordErasure({ id: randomUUID(), deviceId, from: Math.max(from, current.from), to: until, at: now });
+    }
+    const accessPoints = await store.accessPoints.eraseLearnedWithin(familyId, from, until);
+    // Every node reloads the watch (with the range) and lets the reports it is handling end.
+    await this.historyErasedHere(deviceId, familyId);
+    await this.deps.publishHistoryErased(deviceId, familyId);
+    const deleted = await store.fixes.erase(deviceId, periods, from, until);
+    const alerts = await store.alerts.forgetPositions(familyId, deviceId, from, until);
+    // The newest position is shared by the nodes (the backplane): dropped once, for all of them.
+    await this.perWatch.run(deviceId, async () => {
+      const kept = await this.deps.latest.peek(deviceId);
+      if (kept && kept.event.familyId === familyId && kept.event.ts >= from && kept.event.ts <= until) {
+        await this.deps.latest.forget(deviceId);
+      }
+    });
+    await store.audit.record({
+      id: randomUUID(),
+      at: now,
+      actor: principal,
+      action: 'history.delete',
+      familyId,
+      subject: { kind: 'device', id: deviceId },
+      details: {
+        from: req.from ?? null,
+        to: req.to ?? null,
+        fixes: deleted,
+        alertPositions: alerts,
+        accessPoints,
+      },
+    });
+    return { deleted };
+  }
+
+  /**
+   * This node's part of a history deletion (also what a peer's `history-erased` runs here): the
+   * watch is read again (with its erased ranges), the family's learned access points are read
+   * again from the store, and every report this node is handling for the watch ends first.
+   */
+  async historyErasedHere(deviceId: string, familyId: string): Promise<void> {
+    this.deps.devices.invalidate(deviceId, true);
+    this.deps.accessPoints.forgetFamily(familyId);
+    const handling = [...(this.inFlight.get(deviceId) ?? [])];
+    await Promise.allSettled(handling);
+    await this.perWatch.run(deviceId, async () => undefined);
   }
 
   /** The fix's own position, or the one the local resolvers find for its cells and access points. */

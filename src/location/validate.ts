@@ -11,6 +11,8 @@ export interface FixLimits {
   maxAgeMs: number;
   /** When the watch's binding began: older fixes are its previous family's (see inBinding). */
   notBefore?: number;
+  /** Time ranges the family deleted from the watch's history: fixes taken in them are not kept again. */
+  erased?: readonly { from: number; to: number }[];
 }
 
 export interface Rejection {
@@ -57,6 +59,12 @@ export function checkFixes(raw: readonly unknown[], now: number, limits: FixLimi
       rejected.push({ index, code: 'BAD_REQUEST', message });
     } else if (fix.ts < (limits.notBefore ?? 0)) {
       rejected.push({ index, code: 'BAD_REQUEST', message: 'ts is before the watch was bound to its family' });
+    } else if (limits.erased?.some((r) => fix.ts >= r.from && fix.ts <= r.to)) {
+      rejected.push({
+        index,
+        code: 'BAD_REQUEST',
+        message: 'ts falls in a time range the family deleted from this watch’s history',
+      });
     } else if (seen.has(fix.ts)) {
       rejected.push({ index, code: 'CONFLICT', message: 'another fix in this report has the same ts' });
     } else {

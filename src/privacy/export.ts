@@ -5,6 +5,7 @@ import { permissionsOf } from '../store/devices.js';
 import { geofenceView } from '../location/geofence-view.js';
 import type { CommandRow } from '../store/commands.js';
 import type { HealthReadingRow } from '../store/health.js';
+import type { BindingPeriod } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { PrivacyQueries } from '../store/privacy-queries.js';
 
@@ -117,21 +118,35 @@ function healthView(r: HealthReadingRow) {
   };
 }
 
+/** Yields every item of each iterable in turn. */
+async function* concat<T>(parts: Iterable<AsyncIterable<T>>): AsyncGenerator<T> {
+  for (const part of parts) yield* part;
+}
+
+/**
+ * A watch's data for one family: what it recorded in each of the family's binding periods (the
+ * current one cut at its binding, earlier ones at their binding and unbinding), never another
+ * family's. A former family's export has the watch's identity and its periods, not the current
+ * family's name for the child or its permissions.
+ */
 export function exportDevice(
   store: Store,
   q: PrivacyQueries,
   viewCommand: CommandViewer,
   deviceId: string,
   familyId: string,
+  periods: readonly BindingPeriod[],
   now: number,
 ): AsyncGenerator<string> {
   return (async function* () {
     const device = await store.devices.findById(deviceId);
-    if (device?.family_id !== familyId) return;
-    const permissions: Permissions = permissionsOf(device);
+    if (!device || periods.length === 0) return;
+    const current = device.family_id === familyId;
+    const permissions: Permissions | null = current ? permissionsOf(device) : null;
     const fences = (await store.geofences.listByFamily(familyId))
       .map(geofenceView)
       .filter((g) => g.deviceIds === null || g.deviceIds.includes(deviceId));
+    const last = periods[periods.length - 1]!;
     yield* jsonObject([
       ['exportedAt', now],
       [
@@ -141,18 +156,22 @@ export function exportDevice(
           imei: device.imei,
           watchId: device.watch_id,
           model: device.model,
-          childName: device.child_name,
-          boundAt: device.bound_at,
+          childName: current ? device.child_name : last.childName,
+          boundAt: current ? device.bound_at : null,
           permissions,
         },
       ],
+      ['bindings', periods.map((p) => ({ boundAt: p.boundAt, unboundAt: p.unboundAt, childName: p.childName }))],
       ['consentHistory', await store.devices.consents(deviceId, familyId)],
       ['geofences', fences],
       ['alerts', await q.alertsFor(deviceId, familyId)],
       ['commands', (await q.commandsFor(deviceId, familyId)).map(viewCommand)],
-      ['messagesSent', q.messagesBy('device', deviceId, { familyId, since: device.bound_at ?? 0 })],
+      [
+        'messagesSent',
+        concat(periods.map((p) => q.messagesBy('device', deviceId, { familyId, since: p.boundAt, until: p.unboundAt }))),
+      ],
       ['auditEntries', await q.auditAbout(deviceId, familyId)],
-      ['fixes', q.fixes(deviceId, device.bound_at ?? 0)],
+      ['fixes', concat(periods.map((p) => q.fixes(deviceId, p.boundAt, p.unboundAt)))],
       // Readings from the watch's sensors (only ever kept with its `health` permission).
       ['healthReadings', (await store.health.listFor(deviceId, familyId, device.bound_at ?? 0)).map(healthView)],
       // Where the family's watches hear each Wi-Fi access point, learned from their GPS fixes: the

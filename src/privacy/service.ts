@@ -14,6 +14,12 @@ import type { Store } from '../store/store.js';
 import { exportDevice, exportUser } from './export.js';
 
 const CONFIRM = 'delete my account';
+
+function decodeAuditCursor(cursor: string): { at: number; id: string } {
+  const m = /^(\d{1,16}):([\w-]{1,128})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw E.badCursor();
+  return { at: Number(m[1]), id: m[2]! };
+}
 /** Exports streamed at once: one per person, a few per node (each holds a database cursor). */
 const EXPORTS_PER_USER = 1;
 const EXPORTS_PER_NODE = 4;
@@ -82,17 +88,53 @@ export class PrivacyService {
     return this.bounded(user, exportUser(store, store.privacy, this.deps.viewCommand, user.id, this.deps.clock()));
   }
 
-  /** The owner's export of a child's data (for the current binding). */
+  /**
+   * The owner's export of a child's data: what the watch recorded while it was the family's, in
+   * each of its binding periods (the current one, and earlier ones: a family that had the watch
+   * keeps this right after unbinding it). A family that never had it: NOT_FOUND.
+   */
   async exportWatch(user: Principal, req: { familyId: string; deviceId: string }): Promise<AsyncGenerator<string>> {
     await this.deps.guard.check(RULES['watch.export'], user, req);
     const { store } = this.deps;
-    const device = await store.devices.findById(req.deviceId);
-    if (device?.family_id !== req.familyId) throw E.noSuchWatch();
-    await this.audit(user, 'export.device', req.familyId, { kind: 'device', id: req.deviceId });
+    const periods = await store.devices.bindingsOf(req.deviceId, req.familyId);
+    if (periods.length === 0) throw E.noSuchWatch();
+    await this.audit(
+      user,
+      'export.device',
+      req.familyId,
+      { kind: 'device', id: req.deviceId },
+      {
+        periods: periods.map((p) => ({ boundAt: p.boundAt, unboundAt: p.unboundAt })),
+      },
+    );
     return this.bounded(
       user,
-      exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, this.deps.clock()),
+      exportDevice(store, store.privacy, this.deps.viewCommand, req.deviceId, req.familyId, periods, this.deps.clock()),
     );
+  }
+
+  /**
+   * `GET /v1/families/:fid/audit?cursor&limit` (owner): who read, exported or deleted what of the
+   * family's data, when, about whom; newest first, a page at a time.
+   */
+  async familyAudit(user: Principal, req: { familyId: string; cursor?: string | undefined; limit?: number | undefined }) {
+    await this.deps.guard.check(RULES['family.audit'], user, req);
+    const limit = req.limit ?? 50;
+    const before = req.cursor === undefined ? undefined : decodeAuditCursor(req.cursor);
+    const rows = await this.deps.store.audit.pageForFamily(req.familyId, before, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      entries: page.map((e) => ({
+        id: e.id,
+        at: e.at,
+        actor: { ...e.actor, ...(e.actorName !== null ? { nickname: e.actorName } : {}) },
+        action: e.action,
+        subject: e.subject,
+        details: e.details,
+      })),
+      nextCursor: rows.length > limit && last ? Buffer.from(`${last.at}:${last.id}`).toString('base64url') : null,
+    };
   }
 
   /**

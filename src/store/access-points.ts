@@ -90,6 +90,20 @@ export class AccessPointRepository {
   }
 
   /** Deletes up to `batch` access points last heard before `before`; returns how many. */
+  /**
+   * A deleted history range: the family's access points learned only from fixes within it (first
+   * and last heard inside it) would still say where the watch was, and go. Returns how many.
+   */
+  async eraseLearnedWithin(familyId: string, from: number, to: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('access_points')
+      .where('family_id', '=', familyId)
+      .where('first_seen', '>=', from)
+      .where('last_seen', '<=', to)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async purgeStale(before: number, batch: number): Promise<number> {
     const r = await sql`DELETE FROM access_points WHERE (family_id, mac) IN
       (SELECT family_id, mac FROM access_points WHERE last_seen < ${before} LIMIT ${batch})`.execute(this.db);

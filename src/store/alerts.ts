@@ -94,6 +94,23 @@ export class AlertRepository {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * A deleted history range: the alerts the watch raised in it keep their type and time but lose
+   * their position (a position there is a fix the family deleted). Returns how many changed.
+   */
+  async forgetPositions(familyId: string, deviceId: string, from: number, to: number): Promise<number> {
+    const r = await this.db
+      .updateTable('alerts')
+      .set({ lat: null, lng: null })
+      .where('family_id', '=', familyId)
+      .where('device_id', '=', deviceId)
+      .where('ts', '>=', from)
+      .where('ts', '<=', to)
+      .where('lat', 'is not', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   listByFamily(familyId: string, limit: number): Promise<AlertRow[]> {
     return this.db
       .selectFrom('alerts')

@@ -3,6 +3,7 @@
 // goes through invalidate(), which the backplane carries to the other nodes.
 import type { Permissions } from '../contract/models.js';
 import { type DeviceRow, permissionsOf } from './devices.js';
+import type { ErasedRange } from './fixes.js';
 import type { Store } from './store.js';
 
 export interface DeviceInfo {
@@ -16,6 +17,8 @@ export interface DeviceInfo {
    */
   sharingSince: number;
   permissions: Permissions;
+  /** Ranges the family deleted from the watch's history in this binding: fixes in them are refused. */
+  erased: readonly ErasedRange[];
 }
 
 export const sharingSince = (row: DeviceRow): number => Math.max(row.bound_at ?? 0, row.location_since ?? 0);
@@ -32,7 +35,7 @@ export class DeviceDirectory {
   get(deviceId: string): Promise<DeviceInfo | undefined> {
     let entry = this.cache.get(deviceId);
     if (!entry) {
-      entry = this.store.devices.findById(deviceId).then((row) =>
+      entry = this.store.devices.findById(deviceId).then(async (row) =>
         row
           ? {
               id: row.id,
@@ -40,6 +43,7 @@ export class DeviceDirectory {
               boundAt: row.bound_at ?? 0,
               sharingSince: sharingSince(row),
               permissions: permissionsOf(row),
+              erased: row.family_id === null ? [] : await this.store.fixes.erasures(row.id, row.bound_at ?? 0),
             }
           : undefined,
       );

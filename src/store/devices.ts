@@ -57,6 +57,25 @@ export interface Registration {
 
 export type ConsentRow = Selectable<ConsentRecordsTable>;
 
+/** One period a watch was bound to a family (device_bindings). */
+export interface BindingPeriod {
+  boundAt: number;
+  /** null while it holds. */
+  unboundAt: number | null;
+  childName: string | null;
+}
+
+/** Ends the open binding period of the watch in the family (an unbind, or the family's watches freed). */
+export async function endBindings(db: Kysely<Database>, deviceId: string, familyId: string, now: number): Promise<void> {
+  await db
+    .updateTable('device_bindings')
+    .set({ unbound_at: now })
+    .where('device_id', '=', deviceId)
+    .where('family_id', '=', familyId)
+    .where('unbound_at', 'is', null)
+    .execute();
+}
+
 export class DeviceRepository {
   constructor(
     private readonly db: Kysely<Database>,
@@ -140,44 +159,82 @@ export class DeviceRepository {
       throw E.codeUnknown('binding code is unknown, already used or expired; show a new code on the watch');
     }
     if (device.family_id !== null) throw E.watchBound();
-    const r = await this.db
-      .updateTable('devices')
-      .set({
-        family_id: familyId,
-        child_name: childName,
-        bound_at: now,
-        binding_code_hash: null,
-        binding_code_expires_at: null,
-        location_since: null,
-        ...NO_PERMISSIONS,
-      })
-      .where('id', '=', device.id)
-      .where('binding_code_hash', '=', codeHash)
-      .where('family_id', 'is', null)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) throw E.codeUnknown('binding code is unknown, already used or expired');
+    const bound = await this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('devices')
+        .set({
+          family_id: familyId,
+          child_name: childName,
+          bound_at: now,
+          binding_code_hash: null,
+          binding_code_expires_at: null,
+          location_since: null,
+          ...NO_PERMISSIONS,
+        })
+        .where('id', '=', device.id)
+        .where('binding_code_hash', '=', codeHash)
+        .where('family_id', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      // The binding's period, kept after it ends: the family's right to export what it recorded.
+      await tx
+        .insertInto('device_bindings')
+        .values({ device_id: device.id, family_id: familyId, child_name: childName, bound_at: now, unbound_at: null })
+        .onConflict((oc) => oc.columns(['device_id', 'family_id', 'bound_at']).doNothing())
+        .execute();
+      return true;
+    });
+    if (!bound) throw E.codeUnknown('binding code is unknown, already used or expired');
     return (await this.findById(device.id))!;
   }
 
   /**
-   * Unbinds a watch from its family; its permissions go back to all off, and it gets the new
-   * binding code (by hash), so it can be bound again without the maker.
+   * Unbinds a watch from its family; its permissions go back to all off, it gets the new binding
+   * code (by hash), so it can be bound again without the maker, and the binding's period ends `now`.
    */
-  async unbind(deviceId: string, familyId: string, code?: { hash: string; expiresAt: number }): Promise<boolean> {
-    const r = await this.db
-      .updateTable('devices')
-      .set({
-        family_id: null,
-        child_name: null,
-        bound_at: null,
-        location_since: null,
-        ...NO_PERMISSIONS,
-        ...(code ? { binding_code_hash: code.hash, binding_code_expires_at: code.expiresAt } : {}),
-      })
-      .where('id', '=', deviceId)
+  async unbind(
+    deviceId: string,
+    familyId: string,
+    code?: { hash: string; expiresAt: number },
+    now = Date.now(),
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('devices')
+        .set({
+          family_id: null,
+          child_name: null,
+          bound_at: null,
+          location_since: null,
+          ...NO_PERMISSIONS,
+          ...(code ? { binding_code_hash: code.hash, binding_code_expires_at: code.expiresAt } : {}),
+        })
+        .where('id', '=', deviceId)
+        .where('family_id', '=', familyId)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await endBindings(tx, deviceId, familyId, now);
+      return true;
+    });
+  }
+
+  /**
+   * The periods the watch was bound to the family, oldest first (`unboundAt` null: it still is).
+   * Empty for a family that never had it (or whose periods are past the record, see migration 0010).
+   */
+  async bindingsOf(deviceId: string, familyId: string): Promise<BindingPeriod[]> {
+    const rows = await this.db
+      .selectFrom('device_bindings')
+      .select(['bound_at', 'unbound_at', 'child_name'])
+      .where('device_id', '=', deviceId)
       .where('family_id', '=', familyId)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+      .orderBy('bound_at')
+      .execute();
+    return rows.map((r) => ({
+      boundAt: Number(r.bound_at),
+      unboundAt: r.unbound_at === null ? null : Number(r.unbound_at),
+      childName: r.child_name,
+    }));
   }
 
   /** Sets the permissions and records each change (who, when, previous value) in one transaction. */

@@ -41,6 +41,31 @@ export async function insertObservations(db: Kysely<Database>, rows: readonly Fi
   }
 }
 
+/** A time range a family deleted from a watch's history (inclusive). */
+export interface ErasedRange {
+  from: number;
+  to: number;
+}
+
+/** One binding period of the watch (see BindingPeriod in devices.ts); `to` null: it holds. */
+export interface Period {
+  from: number;
+  to: number | null;
+}
+
+/**
+ * The fixes of one binding period: taken (ts) and received within it, as `inBinding` cuts the
+ * current one. A former family's period ends when it unbound the watch.
+ */
+export const inPeriod =
+  (p: Period) =>
+  (eb: ExpressionBuilder<Database, 'fixes'>): Expression<SqlBool> =>
+    eb.and([
+      eb('fixes.ts', '>=', p.from),
+      eb('fixes.received_at', '>=', p.from),
+      ...(p.to === null ? [] : [eb('fixes.ts', '<=', p.to), eb('fixes.received_at', '<=', p.to)]),
+    ]);
+
 export class FixRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -105,6 +130,42 @@ export class FixRepository {
       .limit(limit)
       .$narrowType<Position>()
       .execute();
+  }
+
+  /**
+   * Deletes the watch's fixes with from ≤ ts ≤ to within the given binding periods (a family's
+   * own), with their cells and access points (cascade); returns how many.
+   */
+  async erase(deviceId: string, periods: readonly Period[], from: number, to: number): Promise<number> {
+    if (periods.length === 0) return 0;
+    const r = await this.db
+      .deleteFrom('fixes')
+      .where('device_id', '=', deviceId)
+      .where('ts', '>=', from)
+      .where('ts', '<=', to)
+      .where((eb) => eb.or(periods.map((p) => inPeriod(p)(eb))))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** Records a deleted range: fixes taken in it are refused when uploaded later (see checkFixes). */
+  async recordErasure(e: { id: string; deviceId: string; from: number; to: number; at: number }): Promise<void> {
+    await this.db
+      .insertInto('fix_erasures')
+      .values({ id: e.id, device_id: e.deviceId, from_ts: e.from, to_ts: e.to, at: e.at })
+      .execute();
+  }
+
+  /** The ranges deleted from the watch's history that end at or after `since`. */
+  async erasures(deviceId: string, since: number): Promise<ErasedRange[]> {
+    const rows = await this.db
+      .selectFrom('fix_erasures')
+      .select(['from_ts', 'to_ts'])
+      .where('device_id', '=', deviceId)
+      .where('to_ts', '>=', since)
+      .orderBy('from_ts')
+      .execute();
+    return rows.map((r) => ({ from: Number(r.from_ts), to: Number(r.to_ts) }));
   }
 
   /** Deletes up to `batch` fixes older than `before`; returns how many. */

@@ -85,6 +85,7 @@ export class MessageRepository {
           text: m.text,
           media_id: m.media?.id ?? null,
           ts: m.ts,
+          deleted_at: null,
         };
         await tx.insertInto('messages').values(row).execute();
         return row;
@@ -97,6 +98,47 @@ export class MessageRepository {
       if (!first) throw err;
       return { row: first, created: false };
     }
+  }
+
+  /** A message of the conversation (another conversation's id is not found). */
+  find(conversationId: string, id: string): Promise<MessageRow | undefined> {
+    return this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Deletes a message's content, keeping its seq slot (so `chat:sync` stays gap-free): text and
+   * media reference cleared, the media row deleted, and every push queued or kept about it (it
+   * may carry the text) deleted, in one transaction. Returns the media ids whose bytes to delete,
+   * or undefined when the message is not in the conversation; `deleted: false` when it was
+   * deleted already.
+   */
+  async deleteContent(
+    conversationId: string,
+    id: string,
+    now: number,
+  ): Promise<{ deleted: boolean; media: string[] } | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('messages')
+        .select(['id', 'media_id', 'deleted_at'])
+        .where('conversation_id', '=', conversationId)
+        .where('id', '=', id)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (row.deleted_at !== null) return { deleted: false, media: [] };
+      await tx.updateTable('messages').set({ text: null, media_id: null, deleted_at: now }).where('id', '=', id).execute();
+      const media = row.media_id ? [row.media_id] : [];
+      if (media.length > 0) await tx.deleteFrom('media').where('id', 'in', media).execute();
+      // Ids are UUIDs (no LIKE wildcards); a push names its message as "messageId":"<id>".
+      await tx.deleteFrom('push_outbox').where('payload', 'like', `%"messageId":"${id}"%`).execute();
+      return { deleted: true, media };
+    });
   }
 
   /** Messages after a seq, in order. */
@@ -128,6 +170,16 @@ export class MessageRepository {
 
   mediaById(id: string): Promise<MediaRow | undefined> {
     return this.db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Who sent the message carrying a media item (for the audit of its downloads). */
+  async senderOfMedia(mediaId: string): Promise<{ kind: string; id: string } | undefined> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select(['sender_kind', 'sender_id'])
+      .where('media_id', '=', mediaId)
+      .executeTakeFirst();
+    return row ? { kind: row.sender_kind, id: row.sender_id } : undefined;
   }
 
   mediaByIds(ids: readonly string[]): Promise<MediaRow[]> {

@@ -1,7 +1,7 @@
 // The reads behind data exports: everything the hub holds on a user or a watch. Unbounded sets
 // (fixes, messages) are read a page at a time so an export never holds them all in memory.
 import type { Kysely } from 'kysely';
-import { inBinding } from './fixes.js';
+import { inBinding, inPeriod } from './fixes.js';
 import type { Database } from './schema.js';
 
 const PAGE = 1000;
@@ -94,8 +94,12 @@ export class PrivacyQueries {
    * family it belonged to before (or in an earlier binding of this one).
    */
   messagesBy(kind: 'user', id: string): AsyncGenerator<ExportedMessage>;
-  messagesBy(kind: 'device', id: string, binding: { familyId: string; since: number }): AsyncGenerator<ExportedMessage>;
-  async *messagesBy(kind: 'user' | 'device', id: string, binding?: { familyId: string; since: number }) {
+  messagesBy(
+    kind: 'device',
+    id: string,
+    binding: { familyId: string; since: number; until?: number | null },
+  ): AsyncGenerator<ExportedMessage>;
+  async *messagesBy(kind: 'user' | 'device', id: string, binding?: { familyId: string; since: number; until?: number | null }) {
     if (kind === 'device' && !binding) throw new Error('a watch’s messages are read within its binding');
     let after: { ts: number; id: string } | undefined;
     for (;;) {
@@ -106,7 +110,10 @@ export class PrivacyQueries {
         .select(['m.id', 'm.conversation_id', 'm.seq', 'm.kind', 'm.text', 'm.ts', 'x.id as media_id', 'x.mime', 'x.bytes'])
         .where('m.sender_kind', '=', kind)
         .where('m.sender_id', '=', id)
+        .where('m.deleted_at', 'is', null)
         .$if(binding !== undefined, (q) => q.where('c.family_id', '=', binding!.familyId).where('m.ts', '>=', binding!.since))
+        // A former binding ends when the watch was unbound.
+        .$if(binding?.until !== undefined && binding.until !== null, (q) => q.where('m.ts', '<=', binding!.until!))
         .$if(after !== undefined, (q) =>
           q.where((eb) => eb.or([eb('m.ts', '>', after!.ts), eb.and([eb('m.ts', '=', after!.ts), eb('m.id', '>', after!.id)])])),
         )
@@ -126,7 +133,7 @@ export class PrivacyQueries {
    * positions and signs of life (null position), each with the cells and access points it was
    * reported with, if any (as stored: no SSIDs).
    */
-  async *fixes(deviceId: string, boundAt: number) {
+  async *fixes(deviceId: string, boundAt: number, until: number | null = null) {
     let afterTs = -1;
     for (;;) {
       const page = await this.db
@@ -148,7 +155,7 @@ export class PrivacyQueries {
           'o.wifi',
         ])
         .where('fixes.device_id', '=', deviceId)
-        .where(inBinding(boundAt))
+        .where(until === null ? inBinding(boundAt) : inPeriod({ from: boundAt, to: until }))
         .where('fixes.ts', '>', afterTs)
         .orderBy('fixes.ts')
         .limit(PAGE)

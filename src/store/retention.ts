@@ -15,6 +15,49 @@ export class RetentionRepository {
     );
   }
 
+  /** Alerts raised before `before` (acknowledged or not): they carry the watch's position. */
+  alertsOlderThan(before: number, batch: number): Promise<number> {
+    return this.count(
+      sql`DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE created_at < ${before} LIMIT ${batch})`.execute(this.db),
+    );
+  }
+
+  /**
+   * Consent records older than `before`, but for the newest record of each permission of a watch
+   * in the family it is bound to now (since that binding): who turned on what the watch shares
+   * today stays provable for as long as it shares it.
+   */
+  consentsOlderThan(before: number, batch: number): Promise<number> {
+    return this.count(
+      sql`DELETE FROM consent_records WHERE id IN (SELECT c.id FROM consent_records c
+        WHERE c.at < ${before}
+        AND NOT EXISTS (SELECT 1 FROM devices d
+          WHERE d.id = c.device_id AND d.family_id = c.family_id AND c.at >= COALESCE(d.bound_at, 0)
+          AND NOT EXISTS (SELECT 1 FROM consent_records n
+            WHERE n.device_id = c.device_id AND n.family_id = c.family_id AND n.permission = c.permission
+            AND (n.at > c.at OR (n.at = c.at AND n.id > c.id))))
+        LIMIT ${batch})`.execute(this.db),
+    );
+  }
+
+  /** Deleted history ranges that end before `before`: fixes that old are refused at ingest anyway. */
+  erasuresOlderThan(before: number, batch: number): Promise<number> {
+    return this.count(
+      sql`DELETE FROM fix_erasures WHERE id IN (SELECT id FROM fix_erasures WHERE to_ts < ${before} LIMIT ${batch})`.execute(
+        this.db,
+      ),
+    );
+  }
+
+  /** Binding periods that ended before `before`: nothing they covered is kept any more. */
+  endedBindingsOlderThan(before: number, batch: number): Promise<number> {
+    return this.count(
+      sql`DELETE FROM device_bindings WHERE (device_id, family_id, bound_at) IN
+        (SELECT device_id, family_id, bound_at FROM device_bindings
+          WHERE unbound_at IS NOT NULL AND unbound_at < ${before} LIMIT ${batch})`.execute(this.db),
+    );
+  }
+
   finishedCommandsOlderThan(before: number, batch: number): Promise<number> {
     return this.count(
       sql`DELETE FROM commands WHERE id IN (SELECT id FROM commands

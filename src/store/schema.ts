@@ -234,6 +234,8 @@ export interface HealthReadingsTable {
 export interface Database {
   health_readings: HealthReadingsTable;
   cell_towers: CellTowersTable;
+  device_bindings: DeviceBindingsTable;
+  fix_erasures: FixErasuresTable;
   access_points: AccessPointsTable;
   fix_observations: FixObservationsTable;
   consent_records: ConsentRecordsTable;
@@ -294,6 +296,27 @@ export interface MessagesTable {
   text: string | null;
   media_id: string | null;
   ts: number;
+  /** When the message was deleted (its text and media are gone; the seq slot stays). */
+  deleted_at: number | null;
+}
+
+/** Every binding of a watch to a family (migration 0010): what each family recorded is its own. */
+export interface DeviceBindingsTable {
+  device_id: string;
+  family_id: string;
+  child_name: string | null;
+  bound_at: number;
+  /** null while the binding holds. */
+  unbound_at: number | null;
+}
+
+/** A time range a family deleted from a watch's history: fixes taken in it are refused if uploaded later. */
+export interface FixErasuresTable {
+  id: string;
+  device_id: string;
+  from_ts: number;
+  to_ts: number;
+  at: number;
 }
 
 export interface ReadPositionsTable {

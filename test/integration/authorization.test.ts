@@ -40,6 +40,8 @@ const EXPECTED: Record<UseCase, Expected> = {
   'watch.export': { who: 'user', via: 'family', minRole: 'owner' },
   'family.rename': { who: 'user', via: 'family', minRole: 'owner' },
   'family.delete': { who: 'user', via: 'family', minRole: 'owner' },
+  'watch.history.delete': { who: 'user', via: 'family', minRole: 'owner' },
+  'family.audit': { who: 'user', via: 'family', minRole: 'owner' },
   'member.remove': { who: 'user', via: 'family', minRole: 'owner' },
   'member.role': { who: 'user', via: 'family', minRole: 'owner' },
   'member.leave': { who: 'user', via: 'family', minRole: 'viewer' },
@@ -70,6 +72,7 @@ const EXPECTED: Record<UseCase, Expected> = {
   },
   'chat.read': { who: 'both', via: 'family', minRole: 'viewer' },
   'media.get': { who: 'both', via: 'media', minRole: 'viewer' },
+  'message.delete': { who: 'both', via: 'family', minRole: 'viewer' },
   'command.send': {
     who: 'user',
     via: 'watch',

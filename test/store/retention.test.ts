@@ -1,5 +1,6 @@
-// The retention purge removes chat, media, fixes (with their observations) and stale learned access
-// points past their limits, and nothing younger.
+// The retention purge removes chat, media, fixes (with their observations), stale learned access
+// points, alerts, consent records, deleted history ranges and ended binding periods past their
+// limits, and nothing younger.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -91,6 +92,10 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
       healthReadings: 0,
       accessPoints: 0,
       audit: 0,
+      alerts: 0,
+      consents: 0,
+      erasures: 0,
+      bindings: 0,
       commands: 0,
       invites: 0,
       bindingCodes: 0,
@@ -189,5 +194,76 @@ describe.each(STORE_KINDS)('retention purge (%s)', (kind) => {
     const observed = await store.fixObservations.between('w2', 0, NOW, 100);
     expect(observed.map((o) => o.ts)).toEqual([recent]);
     expect((await store.accessPoints.forFamily(fid, undefined, 10)).map((a) => a.mac)).toEqual(['0a:00:00:00:00:02']);
+  });
+
+  it('purges alerts and consent records like fixes, keeping the consent behind each current permission', async () => {
+    const owner = randomUUID();
+    await store.users.create({ id: owner, email: null, passwordHash: null, nickname: 'O', createdAt: NOW });
+    const fid = randomUUID();
+    await store.families.create(fid, 'F', owner, NOW - 500 * DAY);
+    const watch = async (imei: string, boundAt: number) => {
+      const hash = randomUUID();
+      const d = await store.devices.register({
+        newId: randomUUID(),
+        imei,
+        model: 'KW',
+        bindingCodeHash: hash,
+        bindingCodeExpiresAt: boundAt + DAY,
+        now: boundAt - 1,
+      });
+      await store.devices.bindByCode(hash, fid, 'Mia', boundAt);
+      return d.id;
+    };
+    const perms = (p: Partial<Record<'location' | 'camera' | 'microphone' | 'contacts', boolean>>) => ({
+      location: false,
+      camera: false,
+      microphone: false,
+      contacts: false,
+      ...p,
+    });
+    const set = (did: string, p: object, at: number) =>
+      store.devices.setPermissions(did, fid, perms(p), { by: owner, at, newId: randomUUID });
+    const kept = await watch(`35${Date.now()}1`.slice(0, 15), NOW - 400 * DAY);
+    await set(kept, { location: true }, NOW - 400 * DAY); // old, but still what location is: kept
+    await set(kept, { location: true, camera: true }, NOW - 399 * DAY); // camera on: superseded
+    await set(kept, { location: true }, NOW - 398 * DAY); // camera off: what camera is now, kept
+    await set(kept, { location: true, microphone: true }, NOW - 10 * DAY); // recent
+    const gone = await watch(`35${Date.now()}2`.slice(0, 15), NOW - 400 * DAY);
+    await set(gone, { location: true }, NOW - 399 * DAY);
+    expect(await store.devices.unbind(gone, fid, undefined, NOW - 398 * DAY)).toBe(true);
+
+    const alert = (id: string, ageDays: number) =>
+      store.alerts.insert({
+        id,
+        family_id: fid,
+        device_id: kept,
+        type: 'sos',
+        ts: NOW - ageDays * DAY,
+        lat: 1,
+        lng: 2,
+        details: null,
+        created_at: NOW - ageDays * DAY,
+        notified_at: NOW - ageDays * DAY,
+        notify_count: 1,
+        acked_at: null,
+        acked_by: null,
+      });
+    const oldAlert = randomUUID();
+    const newAlert = randomUUID();
+    await alert(oldAlert, 31);
+    await alert(newAlert, 29);
+    await store.fixes.recordErasure({ id: randomUUID(), deviceId: kept, from: NOW - 9 * DAY, to: NOW - 8 * DAY, at: NOW - DAY });
+    await store.fixes.recordErasure({ id: randomUUID(), deviceId: kept, from: NOW - 7 * DAY, to: NOW - 6 * DAY, at: NOW - DAY });
+
+    const report = await purgeExpired(store, config, NOW);
+    expect(report).toMatchObject({ alerts: 1, consents: 2, erasures: 1, bindings: 1 });
+    expect(await store.alerts.find(oldAlert)).toBeUndefined();
+    expect(await store.alerts.find(newAlert)).toBeDefined();
+    const left = (await store.devices.consents(kept, fid)).map((c) => `${c.permission}:${c.value}@${(NOW - c.at) / DAY}`);
+    expect(left).toEqual(['location:1@400', 'camera:0@398', 'microphone:1@10']);
+    expect(await store.devices.consents(gone, fid)).toEqual([]);
+    expect(await store.fixes.erasures(kept, 0)).toEqual([{ from: NOW - 7 * DAY, to: NOW - 6 * DAY }]);
+    expect(await store.devices.bindingsOf(gone, fid)).toEqual([]);
+    expect(await store.devices.bindingsOf(kept, fid)).toEqual([{ boundAt: NOW - 400 * DAY, unboundAt: null, childName: 'Mia' }]);
   });
 });

@@ -1,6 +1,6 @@
 // The family conversation (its id is the family id): messages in seq order, synced from the
 // highest seq held after every (re)connect so nothing is missed, and duplicates dropped.
-import type { MessageView } from '../../src/contract/models.js';
+import type { MessageView, SyncedMessage } from '../../src/contract/models.js';
 import { session } from './auth.js';
 import { connection, currentSocket, request } from './socket.js';
 import { Store } from './store.js';
@@ -25,12 +25,22 @@ export function conversation(fid: string): Store<Conversation> {
   return c;
 }
 
-function merge(fid: string, incoming: readonly MessageView[]): void {
+/** Seqs of deleted messages, per conversation: their slots count as held, with nothing to show. */
+const deletedSeqs = new Map<string, Set<number>>();
+
+function merge(fid: string, incoming: readonly SyncedMessage[]): void {
   const c = conversation(fid);
+  const deleted = deletedSeqs.get(fid) ?? new Set<number>();
+  deletedSeqs.set(fid, deleted);
   const bySeq = new Map(c.get().messages.map((m) => [m.seq, m]));
-  for (const m of incoming) bySeq.set(m.seq, m);
+  for (const m of incoming) {
+    if ('deleted' in m) {
+      deleted.add(m.seq);
+      bySeq.delete(m.seq);
+    } else if (!deleted.has(m.seq)) bySeq.set(m.seq, m);
+  }
   let contiguous = c.get().contiguousSeq;
-  while (bySeq.has(contiguous + 1)) contiguous++;
+  while (bySeq.has(contiguous + 1) || deleted.has(contiguous + 1)) contiguous++;
   c.set({ ...c.get(), messages: [...bySeq.values()].sort((a, b) => a.seq - b.seq), contiguousSeq: contiguous });
 }
 
@@ -92,6 +102,12 @@ function wireChat(): void {
     const c = conversation(fid).get();
     if (c.synced && message.seq > c.contiguousSeq) void syncConversation(fid).catch(() => undefined);
   });
+  s.on('chat:deleted', ({ conversationId, id }) => {
+    const gone = conversation(conversationId)
+      .get()
+      .messages.find((m) => m.id === id);
+    if (gone) merge(conversationId, [{ id, conversationId, seq: gone.seq, deleted: true }]);
+  });
 }
 
 connection.subscribe((st) => {
@@ -101,5 +117,6 @@ connection.subscribe((st) => {
 session.subscribe((st) => {
   if (st.status === 'signedIn') return;
   conversations.clear();
+  deletedSeqs.clear();
   wiredTo = null;
 });
