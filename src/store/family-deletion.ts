@@ -53,6 +53,22 @@ export async function deleteFamilyIn(
       .execute();
     unboundDevices.push(d.id);
   }
+  // What the family's watches recorded in its earlier bindings of them (device_bindings, migration
+  // 0010) is its data too, and goes with it.
+  const former = await tx
+    .selectFrom('device_bindings')
+    .select(['device_id', 'bound_at', 'unbound_at'])
+    .where('family_id', '=', familyId)
+    .where('unbound_at', 'is not', null)
+    .execute();
+  for (const b of former) {
+    await tx
+      .deleteFrom('fixes')
+      .where('device_id', '=', b.device_id)
+      .where('received_at', '>=', b.bound_at)
+      .where('received_at', '<=', b.unbound_at!)
+      .execute();
+  }
   const media = await tx.selectFrom('media').select('id').where('family_id', '=', familyId).execute();
   await tx.deleteFrom('audit_log').where('family_id', '=', familyId).execute();
   // Conversations, messages, media rows, geofences, alerts, commands, consents, invites

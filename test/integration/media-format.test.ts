@@ -73,7 +73,7 @@ describe('GET /v1/media/:id?format=ogg', () => {
     expect(first.body.includes(Buffer.from('OpusHead'))).toBe(true);
     expect(first.headers.get('content-length')).toBe(String(first.body.length));
     expect(first.headers.get('etag')).toBe(`"${f.mediaId}.ogg"`);
-    expect(first.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    expect(first.headers.get('cache-control')).toBe('private, no-cache'); // revalidated (304 by ETag), so a deleted note stops playing
     // It is the note: decoded back, two seconds of audio (8 kHz 16-bit mono: 16,000 bytes a second).
     const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-ac', '1', '-ar', '8000', '-f', 's16le', 'pipe:1'], {
       input: first.body,
