@@ -1223,6 +1223,23 @@ function routes(): Route[] {
     { method: 'GET', pattern: '/v1/families/:fid/devices/:did/consents', segs: [fid, did] },
     {
       method: 'DELETE',
+      pattern: '/v1/families/:fid/messages/:mid',
+      segs: [fid, seg('00000000-0000-4000-8000-000000000000', A.familyId)],
+    },
+    {
+      method: 'DELETE',
+      pattern: '/v1/families/:fid/devices/:did/history',
+      // B's main watch keeps its history for the other properties.
+      segs: [fid, seg('§sacWatch', A.watch.deviceId, B.freshWatch.deviceId)],
+      body: () =>
+        fc.record(
+          { from: fc.oneof(fc.nat(), fc.integer(), fc.double()), to: fc.oneof(fc.nat(), fc.integer(), fc.double()) },
+          { requiredKeys: [] },
+        ),
+    },
+    { method: 'GET', pattern: '/v1/families/:fid/audit', segs: [fid] },
+    {
+      method: 'DELETE',
       pattern: '/v1/me',
       auth: fc.oneof({ weight: 4, arbitrary: fc.constant<Auth>('victim') }, { weight: 1, arbitrary: authArb }),
       body: () =>
@@ -1355,6 +1372,9 @@ describe('HTTP fuzz', () => {
     'GET /v1/me/export',
     'GET /v1/families/:fid/devices/:did/export',
     'GET /v1/families/:fid/devices/:did/consents',
+    'DELETE /v1/families/:fid/messages/:mid',
+    'DELETE /v1/families/:fid/devices/:did/history',
+    'GET /v1/families/:fid/audit',
     'DELETE /v1/me',
     'POST /v1/ops/incidents',
     'GET /v1/media/:id',
