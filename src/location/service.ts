@@ -257,6 +257,7 @@ export class LocationService {
     await this.deps.publishHistoryErased(deviceId, familyId);
     const deleted = await store.fixes.erase(deviceId, periods, from, until);
     const alerts = await store.alerts.forgetPositions(familyId, deviceId, from, until);
+    const crossings = await store.geofenceEvents.eraseWithin(familyId, deviceId, from, until);
     // The newest position is shared by the nodes (the backplane): dropped once, for all of them.
     await this.perWatch.run(deviceId, async () => {
       const kept = await this.deps.latest.peek(deviceId);
@@ -276,6 +277,7 @@ export class LocationService {
         to: req.to ?? null,
         fixes: deleted,
         alertPositions: alerts,
+        crossings,
         accessPoints,
       },
     });

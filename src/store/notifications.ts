@@ -170,7 +170,19 @@ export class GeofenceEventRepository {
     return Number(r.numAffectedRows ?? 0);
   }
 
-  /** A watch's crossings in a family (history deletion, unbinding are others' concern; export reads). */
+  /** A deleted history range: the watch's crossings in it are positions the family deleted. Returns how many went. */
+  async eraseWithin(familyId: string, deviceId: string, from: number, to: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('geofence_events')
+      .where('family_id', '=', familyId)
+      .where('device_id', '=', deviceId)
+      .where('ts', '>=', from)
+      .where('ts', '<=', to)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** A watch's crossings in a family (the export reads them). */
   forDevice(familyId: string, deviceId: string): Promise<GeofenceEventRow[]> {
     return this.db
       .selectFrom('geofence_events')

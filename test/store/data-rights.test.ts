@@ -34,6 +34,34 @@ describe.each(STORE_KINDS)('data rights in the store (%s)', (kind) => {
     received_at: ts,
   });
 
+  it('erases a watch’s stored geofence crossings within a range, only of that family and watch', async () => {
+    const a = await family();
+    const b = await family();
+    const crossing = (familyId: string, deviceId: string, ts: number) => ({
+      id: randomUUID(),
+      family_id: familyId,
+      device_id: deviceId,
+      geofence_id: 'g',
+      transition: 'enter',
+      ts,
+      lat: 1,
+      lng: 2,
+      late: 0,
+      created_at: ts,
+    });
+    await store.geofenceEvents.insert([
+      crossing(a.fid, 'w1', T0 + 100),
+      crossing(a.fid, 'w1', T0 + 200),
+      crossing(a.fid, 'w1', T0 + 300),
+      crossing(a.fid, 'w2', T0 + 200),
+      crossing(b.fid, 'w1', T0 + 200),
+    ]);
+    expect(await store.geofenceEvents.eraseWithin(a.fid, 'w1', T0 + 150, T0 + 300)).toBe(2);
+    expect((await store.geofenceEvents.forDevice(a.fid, 'w1')).map((e) => Number(e.ts))).toEqual([T0 + 100]);
+    expect(await store.geofenceEvents.forDevice(a.fid, 'w2')).toHaveLength(1);
+    expect(await store.geofenceEvents.forDevice(b.fid, 'w1')).toHaveLength(1);
+  });
+
   it('keeps each family’s binding periods, and erases a history only within the family’s own', async () => {
     const a = await family();
     const b = await family();
