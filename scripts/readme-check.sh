@@ -4,7 +4,9 @@
 # mediasoup package cannot install (its worker download and its build fallback both fail, as on
 # any offline machine). Then /healthz, sign-up and login over HTTP, a call answered UNAVAILABLE
 # with a way to enable calls, the README's 30-second tour run twice (it must hold up to a second
-# run), and `kill <pid of the start command>` stopping the hub. Needs git, curl and jq.
+# run), and `kill <pid of the start command>` stopping the hub. Then the same start command with
+# `npm install --omit=optional`, on a second fresh clone: without Vite's native binding the web app
+# cannot build, and the hub must start anyway, with `/` saying why. Needs git, curl and jq.
 #
 #   bash scripts/readme-check.sh            # from the repository root; .ci/run runs it
 set -euo pipefail
@@ -101,3 +103,44 @@ if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
 fi
 pid=
 echo "README start command: OK (stopped with kill)"
+
+# Without optional dependencies (no mediasoup, no bufferutil, no native binding for Vite's bundler):
+# the hub still starts, and the web app's page says why it is missing.
+lean_cmd=${start_cmd/npm install/npm install --omit=optional}
+[ "$lean_cmd" != "$start_cmd" ] || { echo "README: the start command does not run npm install" >&2; exit 1; }
+echo "lean start command: $lean_cmd"
+git clone -q "$repo" "$work/lean"
+cd "$work/lean"
+SECONDS=0
+bash -c "$lean_cmd" >"$work/lean.log" 2>&1 &
+pid=$!
+until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    tail -40 "$work/lean.log"
+    echo "the start command with --omit=optional exited before /healthz answered" >&2
+    exit 1
+  fi
+  [ "$SECONDS" -lt 600 ] || { tail -40 "$work/lean.log"; echo "no /healthz within 10 minutes (--omit=optional)" >&2; exit 1; }
+  sleep 1
+done
+echo "/healthz answered after ${SECONDS}s without optional dependencies"
+grep -q "the parents' web app is not built: Vite cannot load" "$work/lean.log" \
+  || { tail -40 "$work/lean.log"; echo "the build did not say why the web app is missing" >&2; exit 1; }
+status=$(curl -s -o "$work/lean-root.txt" -w '%{http_code}' "http://127.0.0.1:$port/")
+[ "$status" = 503 ] && grep -q 'not built on this hub: Vite cannot load' "$work/lean-root.txt" \
+  || { echo "/ answered $status: $(cat "$work/lean-root.txt")" >&2; exit 1; }
+curl -fsS -X POST -H 'content-type: application/json' "http://127.0.0.1:$port/v1/auth/register" \
+  -d '{"email":"lean@example.com","password":"correct horse battery","nickname":"Lean"}' >/dev/null
+npm_pid=$(pgrep -P "$pid" -f '^npm start' || true)
+if [ -z "$npm_pid" ] && ps -o args= -p "$pid" | grep -q '^npm start'; then npm_pid=$pid; fi
+kill "${npm_pid:-$pid}"
+for _ in $(seq 1 150); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 || break
+  sleep 0.1
+done
+if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+  echo "the hub (--omit=optional) still answers after its start command was killed" >&2
+  exit 1
+fi
+pid=
+echo "README start command with --omit=optional: OK (web app missing, said why at /)"

@@ -51,6 +51,13 @@ export function defaultWebDir(): string {
   return here.split(sep).includes('dist') ? join(root, 'web') : join(root, 'dist', 'web');
 }
 
+/** Why dist/web is missing: the build's recorded reason, or how to build it. */
+export function webUnbuiltReason(dir: string): string {
+  const file = join(dir, '..', 'web-unbuilt.txt');
+  const recorded = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return recorded || 'run `npm run build:web`, then restart';
+}
+
 /**
  * The page's Content-Security-Policy: nothing inline, no eval, images from the hub (and blob: for
  * media shown from fetched bytes, data: for Leaflet's tiny inline images) plus the tile host only,
@@ -150,13 +157,11 @@ export function webRoutes(app: FastifyInstance, opts: WebAppOptions = {}): void 
   app.get('/app/config.json', { helmet }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(config));
 
   if (!existsSync(join(dir, 'index.html'))) {
-    // A hub started from sources before `npm run build:web`: say so rather than a bare 404.
-    app.get('/', { helmet }, async (_req, reply) =>
-      reply
-        .status(503)
-        .type('text/plain; charset=utf-8')
-        .send('The parents’ web app is not built on this hub: run `npm run build:web`, then restart.'),
-    );
+    // Not built: say why at `/` rather than a bare 404 (the build leaves its reason beside dist/web
+    // when Vite could not load; otherwise the hub was started from sources before a web build).
+    const message = `The parents’ web app is not built on this hub: ${webUnbuiltReason(dir)}.`;
+    app.log.warn(message);
+    app.get('/', { helmet }, async (_req, reply) => reply.status(503).type('text/plain; charset=utf-8').send(`${message}\n`));
     return;
   }
   for (const rel of listFiles(dir)) {

@@ -291,4 +291,18 @@ describe('static files of the web app', () => {
     expect((await bare.inject({ url: '/app/config.json' })).json()).toEqual({ tilesUrl: null, tilesAttribution: null });
     await bare.close();
   });
+
+  it('answers with the reason the build recorded when Vite could not load', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'hub-web-unbuilt-'));
+    writeFileSync(join(parent, 'web-unbuilt.txt'), 'Vite cannot load (Cannot find native binding)\n');
+    const bare = Fastify();
+    await bare.register(helmet, { global: true });
+    webRoutes(bare, { dir: join(parent, 'web') });
+    const r = await bare.inject({ url: '/' });
+    expect(r.statusCode).toBe(503);
+    expect(r.body).toContain('not built on this hub: Vite cannot load (Cannot find native binding).');
+    expect(r.body).not.toMatch(/npm run build:web/);
+    await bare.close();
+    rmSync(parent, { recursive: true, force: true });
+  });
 });
