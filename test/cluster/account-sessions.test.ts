@@ -2,30 +2,18 @@
 // changed on one node ends the other sessions' sockets on the other node, and their tokens there;
 // a role changed on one node holds on the other at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyRedis, redisUrl } from '../helpers/cluster.js';
-import { freshDatabaseUrl } from '../helpers/databases.js';
-import { type TestHub, addMember, api, connect, createFamily, registerUser, request, startHub, waitFor } from '../helpers/hub.js';
-
-const REDIS = redisUrl(12);
+import { startTwoHubs } from '../helpers/cluster.js';
+import { type TestHub, addMember, api, connect, createFamily, registerUser, request, waitFor } from '../helpers/hub.js';
 
 describe('account care across a cluster of two in-process hubs', () => {
   let a: TestHub;
   let b: TestHub;
-  let drop: () => Promise<void> = async () => {};
+  let stop = async () => {};
 
   beforeAll(async () => {
-    await emptyRedis(REDIS);
-    const db = await freshDatabaseUrl('postgres');
-    drop = db.drop;
-    const env = (id: string) => ({ HUB_NODE_ID: id, HUB_NODE_HEARTBEAT_MS: '1000', HUB_SOCKET_RATE_POINTS: '10000' });
-    a = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('acct-a') });
-    b = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('acct-b') });
+    ({ a, b, stop } = await startTwoHubs(12, 'acct'));
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await drop();
-  });
+  afterAll(() => stop());
 
   it('a password changed on one node disconnects the other sessions on the other node', async () => {
     const me = await registerUser(a);

@@ -3,37 +3,22 @@
 // flight on the other, it leaves no deleted fix stored, cached as the newest position on any node,
 // or told again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyRedis, redisUrl } from '../helpers/cluster.js';
-import { freshDatabaseUrl } from '../helpers/databases.js';
-import { type TestHub, api, connect, received, request, startHub } from '../helpers/hub.js';
+import { startTwoHubs } from '../helpers/cluster.js';
+import { type TestHub, api, connect, received, request } from '../helpers/hub.js';
 import { BOUND_A_WEEK_AGO, fix, sharingFamily } from '../helpers/location.js';
-
-const REDIS = redisUrl(13);
 
 describe('history deletion across a cluster of two in-process hubs', () => {
   let a: TestHub;
   let b: TestHub;
-  let drop: () => Promise<void> = async () => {};
+  let stop = async () => {};
 
   beforeAll(async () => {
-    await emptyRedis(REDIS);
-    const db = await freshDatabaseUrl('postgres');
-    drop = db.drop;
-    const env = (id: string) => ({
-      HUB_NODE_ID: id,
-      HUB_NODE_HEARTBEAT_MS: '1000',
+    ({ a, b, stop } = await startTwoHubs(13, 'rights', () => ({
       // A slow group commit keeps each report in flight long enough to race.
       HUB_FIX_BATCH_MAX_DELAY_MS: '80',
-      HUB_SOCKET_RATE_POINTS: '10000',
-    });
-    a = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('rights-a') });
-    b = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('rights-b') });
+    })));
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await drop();
-  });
+  afterAll(() => stop());
 
   it('keeps a deleted fix reported through one node out of the store, every node’s newest position and the family', async () => {
     for (let round = 0; round < 5; round++) {

@@ -1,39 +1,25 @@
 // Two hubs in this process, one cluster (the Redis backplane on a database of this file's own, one
 // PostgreSQL database): what one node decides takes effect on the other before it is answered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyRedis, redisUrl } from '../helpers/cluster.js';
-import { freshDatabaseUrl } from '../helpers/databases.js';
-import { type TestHub, addMember, api, connect, received, request, startHub, waitFor } from '../helpers/hub.js';
+import { startTwoHubs } from '../helpers/cluster.js';
+import { type TestHub, addMember, api, connect, received, request, waitFor } from '../helpers/hub.js';
 import { fix, sharingFamily } from '../helpers/location.js';
-
-const REDIS = redisUrl(15);
 
 describe('a cluster of two in-process hubs', () => {
   let a: TestHub;
   let b: TestHub;
-  let drop: () => Promise<void> = async () => {};
+  let stop = async () => {};
 
   beforeAll(async () => {
-    await emptyRedis(REDIS);
-    const db = await freshDatabaseUrl('postgres');
-    drop = db.drop;
-    const env = (id: string, ports: string) => ({
-      HUB_NODE_ID: id,
-      HUB_NODE_HEARTBEAT_MS: '1000',
+    ({ a, b, stop } = await startTwoHubs(15, 'in', (node) => ({
       HUB_FIX_BATCH_MAX_DELAY_MS: '80',
-      HUB_SOCKET_RATE_POINTS: '10000',
       MEDIASOUP_WORKERS: '1',
-      MEDIASOUP_MIN_PORT: ports.split('-')[0]!,
-      MEDIASOUP_MAX_PORT: ports.split('-')[1]!,
-    });
-    a = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('in-a', '44100-44199') });
-    b = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('in-b', '44200-44299') });
+      // Each node's own range of RTC ports.
+      MEDIASOUP_MIN_PORT: node === 'a' ? '44100' : '44200',
+      MEDIASOUP_MAX_PORT: node === 'a' ? '44199' : '44299',
+    })));
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await drop();
-  });
+  afterAll(() => stop());
 
   it('keeps a report in flight on one node from anyone once another node has answered the unbind', async () => {
     for (let round = 0; round < 5; round++) {

@@ -7,8 +7,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WatchSim } from '../../loadtest/lib/watch-sim.js';
 import { cellOf } from '../../src/geo/h3.js';
-import { emptyRedis, redisUrl } from '../helpers/cluster.js';
-import { freshDatabaseUrl } from '../helpers/databases.js';
+import { startTwoHubs } from '../helpers/cluster.js';
 import {
   api,
   bindWatch,
@@ -18,31 +17,19 @@ import {
   randomImei,
   registerUser,
   request,
-  startHub,
   waitFor,
   type TestHub,
 } from '../helpers/hub.js';
 
-const REDIS = redisUrl(11);
-
 describe('TCP watches in a cluster', () => {
   let a: TestHub;
   let b: TestHub;
-  let drop: () => Promise<void> = async () => {};
+  let stop = async () => {};
 
   beforeAll(async () => {
-    await emptyRedis(REDIS);
-    const db = await freshDatabaseUrl('postgres');
-    drop = db.drop;
-    const env = (id: string) => ({ HUB_NODE_ID: id, HUB_NODE_HEARTBEAT_MS: '1000', HUB_SOCKET_RATE_POINTS: '10000' });
-    a = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('watch-a') });
-    b = await startHub({ databaseUrl: db.url, redisUrl: REDIS, env: env('watch-b') });
+    ({ a, b, stop } = await startTwoHubs(11, 'watch'));
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await drop();
-  });
+  afterAll(() => stop());
 
   async function family() {
     const owner = await registerUser(b, 'Owner');
