@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { E } from '../contract/errors.js';
 import type { MemberView, Role } from '../contract/models.js';
 import type { DialectName } from './db.js';
@@ -72,22 +72,25 @@ export class FamilyRepository {
   /** Removes a member; refuses to leave a family without an owner. */
   removeMember(familyId: string, userId: string): Promise<void> {
     return this.db.transaction().execute(async (tx) => {
-      // Two owners removed at once must not both see "another owner is left": lock the family.
-      // (SQLite runs one write transaction at a time already.)
-      if (this.dialect === 'postgres') {
-        await tx.selectFrom('families').select('id').where('id', '=', familyId).forUpdate().execute();
-      }
-      const members = await tx
-        .selectFrom('family_members')
-        .select(['user_id', 'role'])
-        .where('family_id', '=', familyId)
-        .execute();
-      const target = members.find((m) => m.user_id === userId);
-      if (!target) throw E.noSuchMember();
-      const owners = members.filter((m) => m.role === 'owner').length;
+      const { target, owners } = await this.lockedMember(tx, familyId, userId);
       if (target.role === 'owner' && owners === 1) throw E.lastOwner();
       await tx.deleteFrom('family_members').where('family_id', '=', familyId).where('user_id', '=', userId).execute();
     });
+  }
+
+  /**
+   * A member and the family's owner count, read under a lock of the family: two owners removing
+   * or demoting each other at once must not both see "another owner is left". (SQLite runs one
+   * write transaction at a time already.)
+   */
+  private async lockedMember(tx: Transaction<Database>, familyId: string, userId: string) {
+    if (this.dialect === 'postgres') {
+      await tx.selectFrom('families').select('id').where('id', '=', familyId).forUpdate().execute();
+    }
+    const members = await tx.selectFrom('family_members').select(['user_id', 'role']).where('family_id', '=', familyId).execute();
+    const target = members.find((m) => m.user_id === userId);
+    if (!target) throw E.noSuchMember();
+    return { target, owners: members.filter((m) => m.role === 'owner').length };
   }
 
   /** Renames a family; false when it does not exist. */
@@ -102,18 +105,7 @@ export class FamilyRepository {
    */
   setRole(familyId: string, userId: string, role: Role): Promise<Role> {
     return this.db.transaction().execute(async (tx) => {
-      // As in removeMember: two owners demoting each other at once must not both succeed.
-      if (this.dialect === 'postgres') {
-        await tx.selectFrom('families').select('id').where('id', '=', familyId).forUpdate().execute();
-      }
-      const members = await tx
-        .selectFrom('family_members')
-        .select(['user_id', 'role'])
-        .where('family_id', '=', familyId)
-        .execute();
-      const target = members.find((m) => m.user_id === userId);
-      if (!target) throw E.noSuchMember();
-      const owners = members.filter((m) => m.role === 'owner').length;
+      const { target, owners } = await this.lockedMember(tx, familyId, userId);
       if (target.role === 'owner' && role !== 'owner' && owners === 1) throw E.lastOwner();
       await tx
         .updateTable('family_members')
