@@ -2,7 +2,7 @@
 // (POST /3/device/<token>, provider JWT checked against the key made here), an HTTP server that
 // is Google's token endpoint and FCM's v1 send endpoint, and the operator's webhook. Each records
 // what it received and can fail the next N sends with a 500, to show retries.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import http2 from 'node:http2';
@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { expect } from 'vitest';
+import { type TestHub, type TestUser, api } from './hub.js';
 
 export interface Received {
   provider: 'apns' | 'fcm' | 'webhook';
@@ -223,4 +225,24 @@ export async function startPushReceivers(): Promise<PushReceivers> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// Installations of the family's apps, registered as the apps do it (POST /v1/push/registrations).
+export const apnsToken = () => randomBytes(32).toString('hex');
+export const fcmToken = () => `fcm:${randomUUID()}`;
+export const webhookToken = () => `wh-${randomUUID()}`;
+export const installation = () => `inst-${randomUUID()}`;
+
+export function register(t: TestHub, body: Record<string, unknown>, token?: string) {
+  return api(t, 'POST', '/v1/push/registrations', { body, ...(token ? { token } : {}) });
+}
+
+/** Registers a new installation of `user`'s app with a push provider; its push token and id. */
+export async function installApp(t: TestHub, user: TestUser, provider: 'fcm' | 'apns' | 'webhook') {
+  const token = provider === 'fcm' ? fcmToken() : provider === 'apns' ? apnsToken() : webhookToken();
+  const installationId = installation();
+  const r = await register(t, { installationId, provider, token }, user.accessToken);
+  expect(r.status).toBe(201);
+  expect(r.body.registration).toMatchObject({ installationId, provider, signedIn: true });
+  return { installationId, token, provider };
 }

@@ -1,22 +1,11 @@
 // More pushes that reach a closed app: a call nobody answered (real mediasoup worker), and an SOS
 // escalation run by two hub nodes on one PostgreSQL database: each send pushed once, not once
 // per node, and the emergency contact once per send.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FreshDatabase, freshDatabaseUrl } from '../helpers/databases.js';
-import { type TestHub, type TestUser, addMember, api, request, startHub } from '../helpers/hub.js';
+import { type TestHub, addMember, api, request, startHub } from '../helpers/hub.js';
 import { sharingFamily } from '../helpers/location.js';
-import { type PushReceivers, startPushReceivers } from '../helpers/push-receivers.js';
-
-async function installWebhook(t: TestHub, user: TestUser): Promise<string> {
-  const token = `wh-${randomUUID()}`;
-  const r = await api(t, 'POST', '/v1/push/registrations', {
-    token: user.accessToken,
-    body: { installationId: `inst-${randomUUID()}`, provider: 'webhook', token },
-  });
-  expect(r.status).toBe(201);
-  return token;
-}
+import { type PushReceivers, installApp, startPushReceivers } from '../helpers/push-receivers.js';
 
 describe('missed calls', () => {
   let push: PushReceivers;
@@ -45,8 +34,8 @@ describe('missed calls', () => {
       body: { location: true, camera: false, microphone: true, contacts: false },
     });
     const away = await addMember(t, a.owner, a.familyId, 'guardian');
-    const awayApp = await installWebhook(t, away);
-    const ownerApp = await installWebhook(t, a.owner);
+    const awayApp = (await installApp(t, away, 'webhook')).token;
+    const ownerApp = (await installApp(t, a.owner, 'webhook')).token;
     const started = await request(a.watchSocket, 'call:start', {
       familyId: a.familyId,
       invitees: [
@@ -85,8 +74,8 @@ describe('SOS escalation on two nodes sharing a database', () => {
     const a = await sharingFamily(one);
     const away = await addMember(one, a.owner, a.familyId, 'guardian');
     const contact = await addMember(one, a.owner, a.familyId, 'viewer');
-    const awayApp = await installWebhook(one, away);
-    const contactApp = await installWebhook(two, contact);
+    const awayApp = (await installApp(one, away, 'webhook')).token;
+    const contactApp = (await installApp(two, contact, 'webhook')).token;
     await api(two, 'PUT', `/v1/families/${a.familyId}/members/${contact.id}/emergency-contact`, {
       token: a.owner.accessToken,
       body: { emergencyContact: true },
@@ -125,12 +114,7 @@ describe('push content when the operator allows it', () => {
   it('puts the text and the coordinates in the push only with HUB_PUSH_INCLUDE_CONTENT', async () => {
     const a = await sharingFamily(t);
     const away = await addMember(t, a.owner, a.familyId, 'guardian');
-    const token = `fcm:${randomUUID()}`;
-    const r = await api(t, 'POST', '/v1/push/registrations', {
-      token: away.accessToken,
-      body: { installationId: `inst-${randomUUID()}`, provider: 'fcm', token },
-    });
-    expect(r.status).toBe(201);
+    const { token } = await installApp(t, away, 'fcm');
     await request(a.parentSocket, 'chat:send', {
       conversationId: a.familyId,
       clientMsgId: 'c1',

@@ -3,31 +3,22 @@
 // installation, retried after a failure, without text or coordinates; registrations before and
 // after sign-in, untied at logout; mutes and quiet hours that never hold back an SOS; an SOS
 // escalating to emergency contacts; pushes for crossings and command results.
-import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestHub, type TestUser, addMember, api, connect, request, startHub, waitFor } from '../helpers/hub.js';
+import { type TestHub, addMember, api, connect, request, startHub, waitFor } from '../helpers/hub.js';
 import { BOUND_A_WEEK_AGO, dLat, fix, sharingFamily } from '../helpers/location.js';
-import { type PushReceivers, type Received, startPushReceivers } from '../helpers/push-receivers.js';
+import {
+  type PushReceivers,
+  type Received,
+  apnsToken,
+  fcmToken,
+  installApp,
+  installation,
+  register,
+  startPushReceivers,
+  webhookToken,
+} from '../helpers/push-receivers.js';
 
 const HOME = { lat: 48.8566, lng: 2.3522 };
-const apnsToken = () => randomBytes(32).toString('hex');
-const fcmToken = () => `fcm:${randomUUID()}`;
-const webhookToken = () => `wh-${randomUUID()}`;
-const installation = () => `inst-${randomUUID()}`;
-
-function register(t: TestHub, body: Record<string, unknown>, token?: string) {
-  return api(t, 'POST', '/v1/push/registrations', { body, ...(token ? { token } : {}) });
-}
-
-async function installApp(t: TestHub, user: TestUser, provider: 'fcm' | 'apns' | 'webhook') {
-  const token = provider === 'fcm' ? fcmToken() : provider === 'apns' ? apnsToken() : webhookToken();
-  const installationId = installation();
-  const r = await register(t, { installationId, provider, token }, user.accessToken);
-  expect(r.status).toBe(201);
-  expect(r.body.registration).toMatchObject({ installationId, provider, signedIn: true });
-  return { installationId, token, provider };
-}
-
 const to = (token: string) => (r: Received) => r.token === token;
 
 describe('push to app installations', () => {
