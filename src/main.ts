@@ -15,7 +15,15 @@ import { openMedia } from './media/workers.js';
 import { createInstallationSenders, createPushProvider } from './push/index.js';
 import { createMailer } from './mail/mailer.js';
 import { createServices } from './services.js';
-import { StartupError, explainListenError, explainStoreError, lockSqlite, prepareDataDir, sqlitePath } from './startup.js';
+import {
+  StartupError,
+  checkWatchTls,
+  explainListenError,
+  explainStoreError,
+  lockSqlite,
+  prepareDataDir,
+  sqlitePath,
+} from './startup.js';
 import { openStore, type Store } from './store/store.js';
 
 /** A secret from the data dir, created at random on first start and kept (mode 0600). */
@@ -76,6 +84,7 @@ async function main(): Promise<void> {
           'voice conversion unavailable or partial: no ffmpeg with libopencore_amrnb and libopus (Debian: ffmpeg libavcodec-extra)',
         ),
   );
+  checkWatchTls(config.watch.tls);
   const backplane: Backplane = config.redisUrl
     ? await openRedisBackplane(
         {

@@ -1,6 +1,7 @@
 // What can go wrong on a first start, said in one line that names what to change: a data
 // directory that cannot be written, a port already taken, a PostgreSQL server that cannot be
-// reached or refuses us, and two hubs started on one SQLite database.
+// reached or refuses us, two hubs started on one SQLite database, and a watch TLS certificate or
+// key that cannot be read or used.
 import {
   accessSync,
   chmodSync,
@@ -14,6 +15,7 @@ import {
   closeSync,
 } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 
 /** A failure the operator can fix; its message says how. main.ts prints it without a stack. */
 export class StartupError extends Error {
@@ -144,4 +146,31 @@ export function explainListenError(err: unknown, port: number, host: string, var
   if (code === 'EADDRNOTAVAIL')
     return new StartupError(`HOST=${host} is not an address of this machine: use 0.0.0.0 or 127.0.0.1`);
   return undefined;
+}
+
+/**
+ * The watch gateway's TLS certificate and key (HUB_WATCH_TLS_CERT_FILE, HUB_WATCH_TLS_KEY_FILE),
+ * read and tried before anything listens: a missing file, or a certificate and key that are not
+ * PEM or do not belong together, is said in one line rather than a stack from the listener.
+ */
+export function checkWatchTls(tls: { certFile: string; keyFile: string } | undefined): void {
+  if (!tls) return;
+  const read = (variable: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new StartupError(
+        `${variable} ${resolve(path)} cannot be read (${errno(err) ?? (err as Error).message}): point it at a readable PEM file`,
+      );
+    }
+  };
+  const cert = read('HUB_WATCH_TLS_CERT_FILE', tls.certFile);
+  const key = read('HUB_WATCH_TLS_KEY_FILE', tls.keyFile);
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new StartupError(
+      `HUB_WATCH_TLS_CERT_FILE and HUB_WATCH_TLS_KEY_FILE are not a PEM certificate and its private key (${(err as Error).message.split('\n')[0]}): point them at a matching pair`,
+    );
+  }
 }

@@ -2,7 +2,7 @@
 // change (no stack trace), and `npm start` behaving as a user expects: no rebuild when nothing
 // changed, and `kill <pid of npm start>` stops the hub. `npm test` builds dist/ first.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,26 @@ describe('first-run mistakes', () => {
     await import('node:fs').then((fs) => fs.writeFileSync(file, 'x'));
     const err = await failure({ HUB_DATA_DIR: join(file, 'data') });
     expectOneLine(err, /HUB_DATA_DIR .* cannot be used .*writable directory/);
+  });
+
+  it('a watch TLS certificate that is missing, or is not a PEM certificate and key, names the variables', async () => {
+    const dir = tempDir();
+    const tls = (cert: string, key: string) => ({
+      HUB_DATA_DIR: dir,
+      HUB_WATCH_TCP_PORT: '0',
+      HUB_WATCH_TLS_PORT: '47999', // refused before anything listens
+      HUB_WATCH_TLS_CERT_FILE: cert,
+      HUB_WATCH_TLS_KEY_FILE: key,
+    });
+    const missing = await failure(tls(join(dir, 'no-such-cert.pem'), join(dir, 'no-such-key.pem')));
+    expectOneLine(
+      missing,
+      /HUB_WATCH_TLS_CERT_FILE .*no-such-cert\.pem cannot be read \(ENOENT\): point it at a readable PEM file/,
+    );
+    const junk = join(dir, 'junk.pem');
+    writeFileSync(junk, 'not a certificate\n');
+    const garbled = await failure(tls(junk, junk));
+    expectOneLine(garbled, /HUB_WATCH_TLS_CERT_FILE and HUB_WATCH_TLS_KEY_FILE are not a PEM certificate and its private key/);
   });
 
   it('creates the data directory for its owner only', async () => {
