@@ -101,10 +101,28 @@ export class AlertService {
     return this.raise({ familyId: familyId!, deviceId: principal.id, type: 'low_battery', ts: r.ts, battery: r.battery });
   }
 
-  /** The family's most recent alerts, newest first. */
+  /**
+   * The family's most recent alerts, newest first. Alerts carry where the child was: the read is
+   * audited, one entry per watch whose alerts with a position were given.
+   */
   async list(principal: Principal, req: { familyId: string }): Promise<AlertView[]> {
     await this.guard.check(RULES['alert.list'], principal, req);
-    return (await this.store.alerts.listByFamily(req.familyId, ALERTS_PAGE)).map(alertView);
+    const alerts = (await this.store.alerts.listByFamily(req.familyId, ALERTS_PAGE)).map(alertView);
+    const positioned = new Map<string, number>();
+    for (const a of alerts) if (a.lat !== undefined) positioned.set(a.deviceId, (positioned.get(a.deviceId) ?? 0) + 1);
+    const at = this.clock();
+    for (const [deviceId, count] of positioned) {
+      await this.store.audit.record({
+        id: randomUUID(),
+        at,
+        actor: principal,
+        action: 'alert.list',
+        familyId: req.familyId,
+        subject: { kind: 'device', id: deviceId },
+        details: { alerts: count },
+      });
+    }
+    return alerts;
   }
 
   async raise(a: RaiseAlert): Promise<AlertView> {

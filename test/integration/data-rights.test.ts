@@ -373,10 +373,19 @@ describe.each(STORE_KINDS)('data rights on %s', (kind) => {
       }
       const exported = await api(t, 'GET', `/v1/families/${fid}/devices/${a.deviceId}/export`, { token: a.owner.accessToken });
       expect(exported.status).toBe(200);
+      // Alerts carry where the child was: a list with one is a read of the watch's position.
+      await request(a.watchSocket, 'alert:raise', { type: 'sos', ts: Date.now(), lat: 48.85, lng: 2.35 });
+      const listed = await api(t, 'GET', `/v1/families/${fid}/alerts`, { token: guardian.accessToken });
+      expect(listed.body.alerts.filter((x: { lat?: number }) => x.lat !== undefined)).toHaveLength(1);
 
       // Paged two at a time, newest first, until the end.
-      const entries: { at: number; action: string; actor: { kind: string; id: string; nickname?: string }; subject: unknown }[] =
-        [];
+      const entries: {
+        at: number;
+        action: string;
+        actor: { kind: string; id: string; nickname?: string };
+        subject: unknown;
+        details?: unknown;
+      }[] = [];
       let cursor: string | null = null;
       do {
         const q: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
@@ -386,10 +395,13 @@ describe.each(STORE_KINDS)('data rights on %s', (kind) => {
         entries.push(...page.body.entries);
         cursor = page.body.nextCursor;
       } while (cursor);
+      const alertRead = entries.shift();
+      expect(alertRead).toMatchObject({ action: 'alert.list', actor: { kind: 'user', id: guardian.id }, details: { alerts: 1 } });
       expect(entries.map((e) => e.action)).toEqual(['export.device', 'media.download', 'location.history', 'location.latest']);
       const ats = entries.map((e) => e.at);
       expect([...ats].sort((x, y) => y - x)).toEqual(ats);
       const watch = { kind: 'device', id: a.deviceId };
+      expect(alertRead).toMatchObject({ subject: watch });
       expect(entries[1]).toMatchObject({ actor: { kind: 'user', id: viewer.id, nickname: 'viewer' }, subject: watch });
       expect(entries[2]).toMatchObject({ actor: { kind: 'user', id: guardian.id }, subject: watch });
       expect(entries[3]).toMatchObject({ actor: { kind: 'user', id: viewer.id }, subject: watch });
