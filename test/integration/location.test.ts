@@ -131,6 +131,23 @@ describe('location reports', () => {
     expect(stored.map((r) => r.ts)).toEqual([now - 3000, now - 2000, now]);
   });
 
+  it('keeps a watch’s positions in order when its reports are in flight at once', async () => {
+    const a = await sharingFamily(t, BOUND_A_WEEK_AGO);
+    const base = Date.now() - 60_000;
+    const sent = Array.from({ length: 20 }, (_, i) => fix({ ts: base + i * 1000, lat: 48 + i / 1000 }));
+    // Sent back to back, no report waiting for the previous one's ack (the family is told while
+    // each batch commits, so the order must come from the hub, not from the acks).
+    const acks = await Promise.all(sent.map((f) => request(a.watchSocket, 'location:report', f)));
+    expect(acks.map((r) => r.accepted)).toEqual(sent.map(() => 1));
+    await request(a.parentSocket, 'location:latest', { familyId: a.familyId });
+    const told = received(a.parentSocket, 'location').map((e) => e.ts);
+    expect(told.length).toBeGreaterThan(0);
+    for (let i = 1; i < told.length; i++) expect(told[i]).toBeGreaterThan(told[i - 1]!);
+    expect(told.at(-1)).toBe(sent.at(-1)!.ts);
+    const stored = await t.store.fixes.history(a.deviceId, 0, Date.now(), undefined, 100);
+    expect(stored.map((r) => r.ts)).toEqual(sent.map((f) => f.ts));
+  });
+
   it('serves the latest position of each sharing watch to members only', async () => {
     const a = await sharingFamily(t);
     const b = await sharingFamily(t);
