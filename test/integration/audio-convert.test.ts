@@ -12,8 +12,8 @@ import {
   MAX_INPUT_BYTES,
   audioConversionAvailable,
   convertAudio,
-  prepareInput,
 } from '../../src/media/audio-convert.js';
+import { prepareInput } from '../../src/media/mp4-faststart.js';
 import { checkMedia } from '../../src/chat/media-check.js';
 
 /** `seconds` of a 440 Hz sine, encoded by ffmpeg with these output options. */
