@@ -30,24 +30,49 @@ git clone -q "$repo" "$work/hub"
 cd "$work/hub"
 port=$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 
+# Runs a start command in the background (its pid in $pid) and waits for /healthz.
+start_hub() { # <command> <log file> <what, for messages>
+  SECONDS=0
+  bash -c "$1" >"$2" 2>&1 &
+  pid=$!
+  until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -40 "$2"
+      echo "$3 exited before /healthz answered" >&2
+      exit 1
+    fi
+    [ "$SECONDS" -lt 600 ] || { tail -40 "$2"; echo "no /healthz within 10 minutes ($3)" >&2; exit 1; }
+    sleep 1
+  done
+  echo "/healthz answered after ${SECONDS}s ($3)"
+}
+
+# kill <pid of npm start>, as a user would (bash -c is only our wrapper around the command), and
+# checks that the hub stops. (bash runs the last command of `a && b` in its own process, so the
+# wrapper may be npm itself.)
+stop_hub() { # <what, for messages>
+  local npm_pid
+  npm_pid=$(pgrep -P "$pid" -f '^npm start' || true)
+  if [ -z "$npm_pid" ] && ps -o args= -p "$pid" | grep -q '^npm start'; then npm_pid=$pid; fi
+  [ -n "$npm_pid" ] || { echo "cannot find the npm start process ($1)" >&2; exit 1; }
+  kill "$npm_pid"
+  for _ in $(seq 1 150); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+    echo "the hub still answers after its start command was killed ($1)" >&2
+    exit 1
+  fi
+  pid=
+}
+
 # mediasoup cannot install: its prebuilt download goes nowhere, its build fallback has no Python.
 export MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL=http://127.0.0.1:9/unreachable PYTHON=/bin/false
 # The tour's provisioning key, so the tour can run against this hub.
 tour_key=$(awk '/^## A 30-second tour/{f=1} f' "$repo/README.md" | grep -m1 -o 'HUB_PROVISIONING_KEY=[^ ]*' | cut -d= -f2)
 export PORT=$port HOST=127.0.0.1 HUB_PROVISIONING_KEY=$tour_key
-SECONDS=0
-bash -c "$start_cmd" >"$work/out.log" 2>&1 &
-pid=$!
-until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    tail -40 "$work/out.log"
-    echo "the start command exited before /healthz answered" >&2
-    exit 1
-  fi
-  [ "$SECONDS" -lt 600 ] || { tail -40 "$work/out.log"; echo "no /healthz within 10 minutes" >&2; exit 1; }
-  sleep 1
-done
-echo "/healthz answered after ${SECONDS}s"
+start_hub "$start_cmd" "$work/out.log" "the start command"
 if [ -d node_modules/mediasoup ]; then echo "mediasoup installed although it should not have" >&2; exit 1; fi
 
 # Sign up, log in, and ask for a call, with the clone's own client library.
@@ -87,21 +112,7 @@ for run in 1 2; do
 done
 echo "the 30-second tour ran twice"
 
-# kill <pid of npm start>, as a user would (bash -c is only our wrapper around the command).
-# (bash runs the last command of `a && b` in its own process, so the wrapper may be npm itself.)
-npm_pid=$(pgrep -P "$pid" -f '^npm start' || true)
-if [ -z "$npm_pid" ] && ps -o args= -p "$pid" | grep -q '^npm start'; then npm_pid=$pid; fi
-[ -n "$npm_pid" ] || { echo "cannot find the npm start process" >&2; exit 1; }
-kill "$npm_pid"
-for _ in $(seq 1 150); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 || break
-  sleep 0.1
-done
-if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-  echo "the hub still answers after its start command was killed" >&2
-  exit 1
-fi
-pid=
+stop_hub "the start command"
 echo "README start command: OK (stopped with kill)"
 
 # Without optional dependencies (no mediasoup, no bufferutil, no native binding for Vite's bundler):
@@ -111,19 +122,7 @@ lean_cmd=${start_cmd/npm install/npm install --omit=optional}
 echo "lean start command: $lean_cmd"
 git clone -q "$repo" "$work/lean"
 cd "$work/lean"
-SECONDS=0
-bash -c "$lean_cmd" >"$work/lean.log" 2>&1 &
-pid=$!
-until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    tail -40 "$work/lean.log"
-    echo "the start command with --omit=optional exited before /healthz answered" >&2
-    exit 1
-  fi
-  [ "$SECONDS" -lt 600 ] || { tail -40 "$work/lean.log"; echo "no /healthz within 10 minutes (--omit=optional)" >&2; exit 1; }
-  sleep 1
-done
-echo "/healthz answered after ${SECONDS}s without optional dependencies"
+start_hub "$lean_cmd" "$work/lean.log" "the start command with --omit=optional"
 grep -q "the parents' web app is not built: Vite cannot load" "$work/lean.log" \
   || { tail -40 "$work/lean.log"; echo "the build did not say why the web app is missing" >&2; exit 1; }
 status=$(curl -s -o "$work/lean-root.txt" -w '%{http_code}' "http://127.0.0.1:$port/")
@@ -131,16 +130,5 @@ status=$(curl -s -o "$work/lean-root.txt" -w '%{http_code}' "http://127.0.0.1:$p
   || { echo "/ answered $status: $(cat "$work/lean-root.txt")" >&2; exit 1; }
 curl -fsS -X POST -H 'content-type: application/json' "http://127.0.0.1:$port/v1/auth/register" \
   -d '{"email":"lean@example.com","password":"correct horse battery","nickname":"Lean"}' >/dev/null
-npm_pid=$(pgrep -P "$pid" -f '^npm start' || true)
-if [ -z "$npm_pid" ] && ps -o args= -p "$pid" | grep -q '^npm start'; then npm_pid=$pid; fi
-kill "${npm_pid:-$pid}"
-for _ in $(seq 1 150); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 || break
-  sleep 0.1
-done
-if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-  echo "the hub (--omit=optional) still answers after its start command was killed" >&2
-  exit 1
-fi
-pid=
+stop_hub "--omit=optional"
 echo "README start command with --omit=optional: OK (web app missing, said why at /)"
