@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { expect } from 'vitest';
-import { type TestHub, type TestUser, api } from './hub.js';
+import { type TestHub, type TestUser, api, startHub } from './hub.js';
 
 export interface Received {
   provider: 'apns' | 'fcm' | 'webhook';
@@ -245,4 +245,20 @@ export async function installApp(t: TestHub, user: TestUser, provider: 'fcm' | '
   expect(r.status).toBe(201);
   expect(r.body.registration).toMatchObject({ installationId, provider, signedIn: true });
   return { installationId, token, provider };
+}
+
+/** A hub whose push providers are fresh local receivers; `env` adds hub variables. */
+export async function startHubWithPush(
+  env: Record<string, string> = {},
+): Promise<{ push: PushReceivers; t: TestHub; stop(): Promise<void> }> {
+  const push = await startPushReceivers();
+  const t = await startHub({ env: { ...push.env, ...env } });
+  return {
+    push,
+    t,
+    async stop() {
+      await t.close();
+      await push.close();
+    },
+  };
 }

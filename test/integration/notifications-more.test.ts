@@ -5,27 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FreshDatabase, freshDatabaseUrl } from '../helpers/databases.js';
 import { type TestHub, addMember, api, request, startHub } from '../helpers/hub.js';
 import { sharingFamily } from '../helpers/location.js';
-import { type PushReceivers, installApp, startPushReceivers } from '../helpers/push-receivers.js';
+import { type PushReceivers, installApp, startHubWithPush, startPushReceivers } from '../helpers/push-receivers.js';
 
 describe('missed calls', () => {
   let push: PushReceivers;
   let t: TestHub;
+  let stop = async () => {};
   beforeAll(async () => {
-    push = await startPushReceivers();
-    t = await startHub({
-      env: {
-        ...push.env,
-        MEDIASOUP_WORKERS: '1',
-        MEDIASOUP_MIN_PORT: '47100',
-        MEDIASOUP_MAX_PORT: '47199',
-        HUB_CALL_RING_TIMEOUT_S: '1',
-      },
-    });
+    ({ push, t, stop } = await startHubWithPush({
+      MEDIASOUP_WORKERS: '1',
+      MEDIASOUP_MIN_PORT: '47100',
+      MEDIASOUP_MAX_PORT: '47199',
+      HUB_CALL_RING_TIMEOUT_S: '1',
+    }));
   });
-  afterAll(async () => {
-    await t.close();
-    await push.close();
-  });
+  afterAll(() => stop());
 
   it('pushes ring, then missed_call, to an invited member with no connection when nobody answers', async () => {
     const a = await sharingFamily(t);
@@ -102,14 +96,11 @@ describe('SOS escalation on two nodes sharing a database', () => {
 describe('push content when the operator allows it', () => {
   let push: PushReceivers;
   let t: TestHub;
+  let stop = async () => {};
   beforeAll(async () => {
-    push = await startPushReceivers();
-    t = await startHub({ env: { ...push.env, HUB_PUSH_INCLUDE_CONTENT: 'true' } });
+    ({ push, t, stop } = await startHubWithPush({ HUB_PUSH_INCLUDE_CONTENT: 'true' }));
   });
-  afterAll(async () => {
-    await t.close();
-    await push.close();
-  });
+  afterAll(() => stop());
 
   it('puts the text and the coordinates in the push only with HUB_PUSH_INCLUDE_CONTENT', async () => {
     const a = await sharingFamily(t);

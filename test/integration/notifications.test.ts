@@ -14,7 +14,7 @@ import {
   installApp,
   installation,
   register,
-  startPushReceivers,
+  startHubWithPush,
   webhookToken,
 } from '../helpers/push-receivers.js';
 
@@ -24,22 +24,16 @@ const to = (token: string) => (r: Received) => r.token === token;
 describe('push to app installations', () => {
   let push: PushReceivers;
   let t: TestHub;
+  let stop = async () => {};
   beforeAll(async () => {
-    push = await startPushReceivers();
-    t = await startHub({
-      env: {
-        ...push.env,
-        HUB_PUSH_MAX_INSTALLATIONS_PER_USER: '3',
-        HUB_SOS_ESCALATION_S: '0,1,2',
-        HUB_SOS_RENOTIFY_S: '1',
-        HUB_SOS_EMERGENCY_AFTER_SENDS: '2',
-      },
-    });
+    ({ push, t, stop } = await startHubWithPush({
+      HUB_PUSH_MAX_INSTALLATIONS_PER_USER: '3',
+      HUB_SOS_ESCALATION_S: '0,1,2',
+      HUB_SOS_RENOTIFY_S: '1',
+      HUB_SOS_EMERGENCY_AFTER_SENDS: '2',
+    }));
   });
-  afterAll(async () => {
-    await t.close();
-    await push.close();
-  });
+  afterAll(() => stop());
 
   it('sends one push per event and installation through FCM, APNs and the webhook, retried, without text or coordinates', async () => {
     const a = await sharingFamily(t);
