@@ -60,6 +60,11 @@ export const api = {
   updateGeofence: (fid: string, gid: string, g: GeofenceInput) =>
     call<GeofenceView>(`${fam(fid)}/geofences/${enc(gid)}`, { method: 'PUT', body: g }),
   deleteGeofence: (fid: string, gid: string) => call<void>(`${fam(fid)}/geofences/${enc(gid)}`, { method: 'DELETE' }),
+  /** Sender or owner only (the hub answers 403 `not_your_message` otherwise); 204 again when already deleted. */
+  deleteMessage: (fid: string, mid: string) => call<void>(`${fam(fid)}/messages/${enc(mid)}`, { method: 'DELETE' }),
+  /** Owner only. Without a range, all of the family's history of the watch; both ends included. */
+  deleteHistory: (fid: string, did: string, range: { from?: number; to?: number } = {}) =>
+    call<{ deleted: number }>(`${fam(fid)}/devices/${enc(did)}/history`, { method: 'DELETE', body: range }),
   alerts: (fid: string) => call<{ alerts: AlertView[] }>(`${fam(fid)}/alerts`),
   deleteMe: (password: string) => call<void>('/v1/me', { method: 'DELETE', body: { password } }),
   /** A download as bytes (the export routes stream JSON with a file name). */

@@ -1,12 +1,15 @@
 // The family conversation (its id is the family id): messages in seq order, synced from the
 // highest seq held after every (re)connect so nothing is missed, and duplicates dropped.
-import type { MessageView, SyncedMessage } from '../../src/contract/models.js';
+import type { DeletedMessageView, MessageView, Role, SyncedMessage } from '../../src/contract/models.js';
+import { api } from './api.js';
 import { session } from './auth.js';
 import { connection, currentSocket, request } from './socket.js';
 import { Store } from './store.js';
 
 export interface Conversation {
   messages: readonly MessageView[];
+  /** Deleted messages' slots, in seq order: shown as deleted, with nothing of what they said. */
+  deleted: readonly DeletedMessageView[];
   synced: boolean;
   /** Every seq up to this one is held (events beyond it may be too, with gaps before them). */
   contiguousSeq: number;
@@ -19,29 +22,32 @@ let wiredTo: ReturnType<typeof currentSocket> = null;
 export function conversation(fid: string): Store<Conversation> {
   let c = conversations.get(fid);
   if (!c) {
-    c = new Store<Conversation>({ messages: [], synced: false, contiguousSeq: 0 });
+    c = new Store<Conversation>({ messages: [], deleted: [], synced: false, contiguousSeq: 0 });
     conversations.set(fid, c);
   }
   return c;
 }
 
-/** Seqs of deleted messages, per conversation: their slots count as held, with nothing to show. */
-const deletedSeqs = new Map<string, Set<number>>();
-
+/** Deleted messages' slots count as held, with nothing to show but that they were deleted. */
 function merge(fid: string, incoming: readonly SyncedMessage[]): void {
   const c = conversation(fid);
-  const deleted = deletedSeqs.get(fid) ?? new Set<number>();
-  deletedSeqs.set(fid, deleted);
+  const deleted = new Map(c.get().deleted.map((m) => [m.seq, m]));
   const bySeq = new Map(c.get().messages.map((m) => [m.seq, m]));
   for (const m of incoming) {
     if ('deleted' in m) {
-      deleted.add(m.seq);
+      deleted.set(m.seq, m);
       bySeq.delete(m.seq);
     } else if (!deleted.has(m.seq)) bySeq.set(m.seq, m);
   }
   let contiguous = c.get().contiguousSeq;
   while (bySeq.has(contiguous + 1) || deleted.has(contiguous + 1)) contiguous++;
-  c.set({ ...c.get(), messages: [...bySeq.values()].sort((a, b) => a.seq - b.seq), contiguousSeq: contiguous });
+  const bySeqOrder = <T extends { seq: number }>(a: T, b: T) => a.seq - b.seq;
+  c.set({
+    ...c.get(),
+    messages: [...bySeq.values()].sort(bySeqOrder),
+    deleted: [...deleted.values()].sort(bySeqOrder),
+    contiguousSeq: contiguous,
+  });
 }
 
 /** Fetches what is missing after the highest seq held, until the hub says there is no more. */
@@ -86,6 +92,19 @@ export async function sendMedia(
   return message;
 }
 
+/**
+ * Whether the signed-in user may delete the message (docs/protocol.md, `DELETE …/messages/:mid`):
+ * its sender, whatever their role, and every owner of the family, a watch's messages included.
+ */
+export const canDeleteMessage = (m: MessageView, role: Role | undefined, myId: string): boolean =>
+  role === 'owner' || (m.sender.kind === 'user' && m.sender.id === myId);
+
+/** Deletes a message for everyone; the other apps learn it from `chat:deleted`. */
+export async function deleteMessage(fid: string, m: MessageView): Promise<void> {
+  await api.deleteMessage(fid, m.id);
+  merge(fid, [{ id: m.id, conversationId: m.conversationId, seq: m.seq, deleted: true }]);
+}
+
 export function markRead(fid: string, seq: number): void {
   void request('chat:read', { conversationId: fid, seq }).catch(() => undefined);
 }
@@ -117,6 +136,5 @@ connection.subscribe((st) => {
 session.subscribe((st) => {
   if (st.status === 'signedIn') return;
   conversations.clear();
-  deletedSeqs.clear();
   wiredTo = null;
 });

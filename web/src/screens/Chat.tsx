@@ -2,12 +2,13 @@
 // Voice notes are recorded here with MediaRecorder; media are fetched with the token and shown
 // through blob: URLs (media.ts). Watches' AMR notes are asked for as Ogg.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { MediaView, MessageView } from '../../../src/contract/models.js';
-import { conversation, markRead, sendMedia, sendText, syncConversation } from '../chat.js';
+import type { DeletedMessageView, MediaView, MessageView } from '../../../src/contract/models.js';
+import { canDeleteMessage, conversation, deleteMessage, markRead, sendMedia, sendText, syncConversation } from '../chat.js';
 import { ErrorText, Loading, useAction, useId } from '../components/ui.js';
 import { canAct, nameOf } from '../family.js';
 import { duration, time } from '../format.js';
 import { mediaUrl, type MediaResult } from '../media.js';
+import { notify } from '../notices.js';
 import { recordingSupported, VoiceRecorder } from '../recorder.js';
 import { session } from '../auth.js';
 import { useStore } from '../store.js';
@@ -54,7 +55,16 @@ function VoiceNote({ media, from }: { media: MediaView; from: string }) {
   return <audio ref={audio} controls src={r.url} aria-label={label} data-voice-player={media.id} />;
 }
 
-function Message({ m, view, mine }: { m: MessageView; view: FamilyTabProps['view']; mine: boolean }) {
+interface MessageProps {
+  m: MessageView;
+  view: FamilyTabProps['view'];
+  mine: boolean;
+  /** Given only when the signed-in user may delete the message (its sender, or an owner). */
+  onDelete?: (m: MessageView) => void;
+  busy: boolean;
+}
+
+function Message({ m, view, mine, onDelete, busy }: MessageProps) {
   const from = nameOf(view, m.sender);
   return (
     <li class={`msg ${mine ? 'mine' : ''}`} data-seq={m.seq} data-kind={m.kind}>
@@ -64,6 +74,26 @@ function Message({ m, view, mine }: { m: MessageView; view: FamilyTabProps['view
       {m.kind === 'text' && <p class="text">{m.text}</p>}
       {m.kind === 'image' && m.media && <Photo media={m.media} from={from} />}
       {m.kind === 'voice' && m.media && <VoiceNote media={m.media} from={from} />}
+      {onDelete && (
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => onDelete(m)}
+          disabled={busy}
+          aria-label={`Delete the message from ${from} at ${time(m.ts)}`}
+          data-delete-message={m.id}
+        >
+          Delete
+        </button>
+      )}
+    </li>
+  );
+}
+
+function DeletedMessage({ m }: { m: DeletedMessageView }) {
+  return (
+    <li class="msg deleted muted" data-seq={m.seq} data-deleted="true">
+      <p class="text">Message deleted.</p>
     </li>
   );
 }
@@ -97,6 +127,8 @@ export function Chat({ fid, view }: FamilyTabProps) {
   const photoInput = useRef<HTMLInputElement>(null);
   const ids = { text: useId('msg'), photo: useId('photo') };
   const writer = canAct(view.role);
+  // Messages and deleted slots together, in seq order.
+  const items: (MessageView | DeletedMessageView)[] = [...conv.messages, ...conv.deleted].sort((a, b) => a.seq - b.seq);
 
   useEffect(() => void syncConversation(fid).catch(() => undefined), [fid]);
   const last = conv.messages.at(-1)?.seq;
@@ -136,6 +168,14 @@ export function Chat({ fid, view }: FamilyTabProps) {
       const note = await r.stop();
       await sendMedia(fid, 'voice', note.data, note.mime, note.durationMs);
     });
+  const remove = (m: MessageView) => {
+    const kind = m.kind === 'text' ? 'message' : m.kind === 'image' ? 'photo' : 'voice note';
+    if (!confirm(`Delete this ${kind} for everyone in ${view.name}? This cannot be undone.`)) return;
+    void run(async () => {
+      await deleteMessage(fid, m);
+      notify('Message deleted.');
+    });
+  };
   const cancelRecording = () => {
     recorder?.cancel();
     setRecorder(undefined);
@@ -156,10 +196,21 @@ export function Chat({ fid, view }: FamilyTabProps) {
       <h1 tabIndex={-1}>{view.name}: chat</h1>
       {!conv.synced && conv.messages.length === 0 && <Loading what="Loading messages" />}
       <ol class="chat" role="log" aria-label="Messages" aria-live="polite">
-        {conv.synced && conv.messages.length === 0 && <li class="muted">No messages yet.</li>}
-        {conv.messages.map((m) => (
-          <Message key={m.seq} m={m} view={view} mine={m.sender.kind === 'user' && m.sender.id === myId} />
-        ))}
+        {conv.synced && items.length === 0 && <li class="muted">No messages yet.</li>}
+        {items.map((m) =>
+          'deleted' in m ? (
+            <DeletedMessage key={m.seq} m={m} />
+          ) : (
+            <Message
+              key={m.seq}
+              m={m}
+              view={view}
+              mine={m.sender.kind === 'user' && m.sender.id === myId}
+              onDelete={canDeleteMessage(m, view.role, myId) ? remove : undefined}
+              busy={busy}
+            />
+          ),
+        )}
         <li ref={listEnd} class="end" aria-hidden="true" />
       </ol>
       <ErrorText error={error} />

@@ -1,8 +1,12 @@
 // A watch's history as a path, with a time slider and playback (location:history, paged).
+// Owners can also delete it: the period shown, or all of it (DELETE …/devices/:did/history).
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { StoredFix } from '../../../src/contract/models.js';
+import { api } from '../api.js';
 import { ErrorText, useAction, useId } from '../components/ui.js';
+import { isOwner } from '../family.js';
 import { battery, coords, dateTime, metres, time } from '../format.js';
+import { notify } from '../notices.js';
 import { PathLayer } from '../map/path.js';
 import { request } from '../socket.js';
 import type { FamilyTabProps } from './Family.js';
@@ -15,33 +19,59 @@ const toLocalInput = (ts: number) => {
   return d.toISOString().slice(0, 16);
 };
 
-export default function History({ view, did }: FamilyTabProps) {
+interface Range {
+  deviceId: string;
+  from: number;
+  to: number;
+}
+
+export default function History({ fid, view, did }: FamilyTabProps) {
   const [ref, hub] = useMap();
   const layer = useMemo(() => (hub ? new PathLayer(hub.map) : undefined), [hub]);
   const [deviceId, setDeviceId] = useState(did ?? view.devices[0]?.id ?? '');
   const [from, setFrom] = useState(toLocalInput(Date.now() - 86_400_000));
   const [to, setTo] = useState(toLocalInput(Date.now() + 60_000));
   const [fixes, setFixes] = useState<StoredFix[] | null>(null);
+  /** The watch and period the fixes shown were read for (what "Delete this period" deletes). */
+  const [shown, setShown] = useState<Range | null>(null);
   const [index, setIndex] = useState(0);
   const [playing, setPlaying] = useState(false);
   const [busy, error, run] = useAction();
   const ids = { watch: useId('w'), from: useId('from'), to: useId('to'), slider: useId('s') };
 
-  const load = () =>
+  const owner = isOwner(view.role);
+  const child = view.devices.find((d) => d.id === deviceId)?.childName ?? 'the watch';
+
+  const fetchHistory = async (range: Range) => {
+    const all: StoredFix[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const r = await request('location:history', { ...range, limit: 1000, ...(cursor ? { cursor } : {}) });
+      all.push(...r.fixes);
+      if (!r.nextCursor) break;
+      cursor = r.nextCursor;
+    }
+    setPlaying(false);
+    setFixes(all);
+    setShown(range);
+    setIndex(Math.max(0, all.length - 1));
+  };
+  const load = () => void run(() => fetchHistory({ deviceId, from: new Date(from).getTime(), to: new Date(to).getTime() }));
+
+  /** Deletes the period shown (`period`) or, without it, all of the family's history of the watch. */
+  const deleteHistory = (period: Range | null) => {
+    if (!shown) return;
+    const what = period
+      ? `the history of ${child} from ${dateTime(period.from)} to ${dateTime(period.to)}`
+      : `all of ${child}'s history`;
+    if (!confirm(`Delete ${what}? This cannot be undone.`)) return;
+    const target = shown;
     void run(async () => {
-      const range = { deviceId, from: new Date(from).getTime(), to: new Date(to).getTime() };
-      const all: StoredFix[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const r = await request('location:history', { ...range, limit: 1000, ...(cursor ? { cursor } : {}) });
-        all.push(...r.fixes);
-        if (!r.nextCursor) break;
-        cursor = r.nextCursor;
-      }
-      setPlaying(false);
-      setFixes(all);
-      setIndex(Math.max(0, all.length - 1));
+      const r = await api.deleteHistory(fid, target.deviceId, period ? { from: period.from, to: period.to } : {});
+      await fetchHistory(target);
+      notify(`Deleted ${r.deleted} location record${r.deleted === 1 ? '' : 's'} of ${child}.`);
     });
+  };
 
   useEffect(() => {
     if (deviceId) load();
@@ -63,7 +93,6 @@ export default function History({ view, did }: FamilyTabProps) {
   }, [playing, fixes]);
 
   const fix = fixes?.[index];
-  const child = view.devices.find((d) => d.id === deviceId)?.childName ?? 'the watch';
   return (
     <>
       <h1 tabIndex={-1}>History of {child}</h1>
@@ -158,6 +187,16 @@ export default function History({ view, did }: FamilyTabProps) {
               {fix.speed !== undefined && <>, {Math.round(fix.speed * 3.6)} km/h</>}
             </p>
           )}
+        </div>
+      )}
+      {owner && shown && shown.deviceId === deviceId && (
+        <div class="card row wrap" role="group" aria-label={`Delete ${child}'s history`}>
+          <button type="button" class="danger" onClick={() => deleteHistory(shown)} disabled={busy}>
+            Delete this period
+          </button>
+          <button type="button" class="danger" onClick={() => deleteHistory(null)} disabled={busy}>
+            Delete all history
+          </button>
         </div>
       )}
     </>
