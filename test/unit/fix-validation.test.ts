@@ -1,6 +1,8 @@
 // What a watch author sees on a wrong first report: every problem of a fix named, a missing field
 // called "required", and a `ts` in seconds recognised as such.
 import { describe, expect, it } from 'vitest';
+import { HubError } from '../../src/contract/errors.js';
+import { eventSchemas, parseOrThrow } from '../../src/contract/schemas.js';
 import { checkFixes } from '../../src/location/validate.js';
 
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
@@ -53,5 +55,47 @@ describe('fix validation messages', () => {
     const { accepted, rejected } = checkFixes([before, at], NOW, { ...limits, notBefore: boundAt });
     expect(accepted).toEqual([at]);
     expect(rejected).toEqual([{ index: 0, code: 'BAD_REQUEST', message: 'ts is before the watch was bound to its family' }]);
+  });
+});
+
+// The report's shape, checked before any fix (docs/protocol.md, "location:report").
+describe('location:report payload shape', () => {
+  const shapeError = (payload: unknown): string => {
+    try {
+      parseOrThrow(eventSchemas['location:report'], payload);
+    } catch (err) {
+      expect(err).toBeInstanceOf(HubError);
+      expect((err as HubError).code).toBe('BAD_REQUEST');
+      return (err as HubError).message;
+    }
+    throw new Error(`${JSON.stringify(payload)} passed the report schema`);
+  };
+
+  it('takes one fix, or { fixes } with 1–100 entries, unchanged', () => {
+    expect(parseOrThrow(eventSchemas['location:report'], good)).toEqual(good);
+    const many = { fixes: [good, { ...good, ts: good.ts + 1 }] };
+    expect(parseOrThrow(eventSchemas['location:report'], many)).toEqual(many);
+    // A single fix with a wrong field passes the shape: its problem is a rejection of index 0.
+    expect(parseOrThrow(eventSchemas['location:report'], { ...good, lat: 'north' })).toMatchObject({ lat: 'north' });
+  });
+
+  it('refuses both forms at once with the documented messages', () => {
+    expect(shapeError({ ...good, fixes: 'x' })).toBe('send one fix or { fixes }, not both');
+    expect(shapeError({ ...good, fixes: [good] })).toBe('Invalid input');
+  });
+
+  it('refuses what is neither form', () => {
+    for (const payload of [
+      [good],
+      'fix',
+      42,
+      null,
+      { fixes: [] },
+      { fixes: Array(101).fill(good) },
+      { fixes: [good], extra: 1 },
+    ]) {
+      shapeError(payload);
+    }
+    expect(shapeError({ fixes: [] })).toMatch(/fixes/);
   });
 });
