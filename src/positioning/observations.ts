@@ -118,6 +118,8 @@ export function checkFixPosition(
   f: Observations & { lat?: number | undefined; lng?: number | undefined; acc?: number | undefined; source: string },
   ctx: z.RefinementCtx,
 ): void {
+  // The common fix, with all three, allocates nothing here.
+  if (f.lat !== undefined && f.lng !== undefined && f.acc !== undefined) return;
   const fields = { lat: f.lat, lng: f.lng, acc: f.acc };
   const missing = Object.entries(fields).filter(([, v]) => v === undefined);
   if (missing.length === 0) return;
