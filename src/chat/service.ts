@@ -215,6 +215,18 @@ export class ChatService {
     };
   }
 
+  /**
+   * What a watch missed while it was away, for a watch with no `chat:sync` of its own (a TCP
+   * watch): the family's messages after its read position, taken since its binding and within the
+   * last `maxAgeMs`, neither deleted nor its own; the newest `limit` of them, oldest first.
+   */
+  async unreadForWatch(device: Principal, familyId: string, opts: { maxAgeMs: number; limit: number }): Promise<MessageView[]> {
+    const grant = await this.deps.guard.check(RULES['chat.read'], device, { conversationId: familyId });
+    const since = Math.max(grant.device!.boundAt, this.deps.clock() - opts.maxAgeMs);
+    const rows = await this.deps.store.messages.unreadBy(familyId, device, since, opts.limit);
+    return Promise.all(rows.map((r) => this.view(r)));
+  }
+
   async read(reader: Principal, req: EventPayload<'chat:read'>): Promise<{ seq: number }> {
     await this.deps.guard.check(RULES['chat.read'], reader, req);
     const last = await this.deps.store.messages.lastSeq(req.conversationId);

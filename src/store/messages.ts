@@ -141,6 +141,37 @@ export class MessageRepository {
     });
   }
 
+  /**
+   * What a reader has not read: the newest `limit` messages after its read position, taken at or
+   * after `fromTs`, neither deleted nor its own, in seq order (a TCP watch's replay on connecting).
+   */
+  async unreadBy(
+    conversationId: string,
+    reader: { kind: string; id: string },
+    fromTs: number,
+    limit: number,
+  ): Promise<MessageRow[]> {
+    const position = await this.db
+      .selectFrom('read_positions')
+      .select('seq')
+      .where('conversation_id', '=', conversationId)
+      .where('reader_kind', '=', reader.kind)
+      .where('reader_id', '=', reader.id)
+      .executeTakeFirst();
+    const rows = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('seq', '>', position ? Number(position.seq) : 0)
+      .where('ts', '>=', fromTs)
+      .where('deleted_at', 'is', null)
+      .where((eb) => eb.not(eb.and([eb('sender_kind', '=', reader.kind), eb('sender_id', '=', reader.id)])))
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
+  }
+
   /** Messages after a seq, in order. */
   after(conversationId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {
     return this.db

@@ -22,6 +22,7 @@ import {
   waitFor,
   type TestHub,
 } from '../helpers/hub.js';
+import { freshDatabaseUrl } from '../helpers/databases.js';
 import { amrFile, jpegFile } from '../helpers/media.js';
 
 void amrFile;
@@ -357,6 +358,115 @@ describe('TCP watches: voice, photos and messages', () => {
     await got;
     await settled(s);
     expect(s.received.filter((r) => r.frame?.kind === 'voice')).toEqual([]);
+    await s.close();
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('TCP watches: messages sent while the watch was away (%s)', (kind) => {
+  let h: TestHub;
+  let drop: () => Promise<void> = async () => {};
+  beforeAll(async () => {
+    const db = await freshDatabaseUrl(kind);
+    drop = db.drop;
+    h = await startHub({ databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await drop();
+  });
+
+  const say = async (parent: Awaited<ReturnType<typeof tcpFamily>>['parent'], familyId: string, text: string) => {
+    const r = await request(parent, 'chat:send', { conversationId: familyId, clientMsgId: text, kind: 'text', text });
+    expect(r.ok).toBe(true);
+    return r.message as { id: string; seq: number };
+  };
+  const texts = (s: WatchSim) => s.received.flatMap((r) => (r.frame?.kind === 'text' ? [r.frame.text] : []));
+
+  it('come down in order when it connects; once echoed they are read and not sent again', async () => {
+    const { watchId, watch, familyId, parent } = await tcpFamily(ALL_ON, h);
+    await say(parent, familyId, 'one');
+    const last = await say(parent, familyId, 'two');
+    const read = waitFor(parent, 'chat:read', (e) => e.by.id === watch.deviceId && e.seq === last.seq);
+    const s = await sim(watchId, {}, h);
+    await s.heartbeat(80);
+    await s.waitForFrame('text', (f) => f.kind === 'text' && f.text === 'two');
+    expect(texts(s)).toEqual(['one', 'two']);
+    // The watch's echo is its read position, and the family is told.
+    expect(await read).toMatchObject({ conversationId: familyId, seq: last.seq, by: { kind: 'device', id: watch.deviceId } });
+    await s.close();
+
+    const again = await sim(watchId, {}, h);
+    await again.heartbeat(80);
+    await say(parent, familyId, 'three');
+    await again.waitForFrame('text', (f) => f.kind === 'text' && f.text === 'three');
+    await settled(again);
+    expect(texts(again)).toEqual(['three']);
+    await again.close();
+  });
+
+  it('a watch that did not echo a message gets it again on its next connection', async () => {
+    const { watchId, familyId, parent } = await tcpFamily(ALL_ON, h);
+    const mute = await sim(watchId, { autoEcho: (f) => f.kind !== 'text' }, h);
+    await mute.heartbeat(80);
+    await say(parent, familyId, 'are you there?');
+    await mute.waitForFrame('text');
+    await mute.close();
+    const s = await sim(watchId, {}, h);
+    await s.heartbeat(80);
+    await s.waitForFrame('text', (f) => f.kind === 'text' && f.text === 'are you there?');
+    await s.close();
+  });
+
+  it('replays neither what was said before the binding, nor deleted messages, nor its own', async () => {
+    const owner = await registerUser(h, 'Owner');
+    const familyId = await createFamily(h, owner);
+    const parent = await connect(h, owner.accessToken);
+    await say(parent, familyId, 'before the watch');
+    const watchId = newWatchId();
+    const watch = await provisionWatch(h, randomImei(), watchId);
+    await bindWatch(h, owner, familyId, watch);
+    const perms = { ...ALL_ON };
+    expect(
+      (
+        await api(h, 'PUT', `/v1/families/${familyId}/devices/${watch.deviceId}/permissions`, {
+          token: owner.accessToken,
+          body: perms,
+        })
+      ).status,
+    ).toBe(200);
+
+    const gone = await say(parent, familyId, 'deleted');
+    expect((await api(h, 'DELETE', `/v1/families/${familyId}/messages/${gone.id}`, { token: owner.accessToken })).status).toBe(
+      204,
+    );
+    const first = await sim(watchId, {}, h);
+    const own = waitFor(parent, 'chat:message', (e) => e.message.sender.id === watch.deviceId);
+    await first.voice(amrFile(1));
+    await own;
+    await first.close();
+
+    await say(parent, familyId, 'after');
+    const s = await sim(watchId, {}, h);
+    await s.heartbeat(80);
+    await s.waitForFrame('text', (f) => f.kind === 'text' && f.text === 'after');
+    await settled(s);
+    expect(texts(s)).toEqual(['after']);
+    expect(s.received.filter((r) => r.frame?.kind === 'voice')).toEqual([]);
+    await s.close();
+  });
+
+  it('messages said while it connects come down once each, in order', async () => {
+    const { watchId, familyId, parent } = await tcpFamily(ALL_ON, h);
+    const early = ['a', 'b', 'c'];
+    for (const x of early) await say(parent, familyId, x);
+    const s = await sim(watchId, {}, h);
+    const beat = s.heartbeat(80);
+    const late = ['d', 'e'];
+    for (const x of late) await say(parent, familyId, x);
+    await beat;
+    await s.waitForFrame('text', (f) => f.kind === 'text' && f.text === 'e');
+    await settled(s);
+    expect(texts(s)).toEqual([...early, ...late]);
     await s.close();
   });
 });

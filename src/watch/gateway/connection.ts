@@ -52,6 +52,8 @@ export class WatchConnection {
   familyId: string | null = null;
   address: WatchAddress | null = null;
   readonly echoes = new EchoTracker();
+  /** The newest family message given to the watch on this connection (replay and relay overlap). */
+  chatSeen: { conversationId: string; seq: number } | null = null;
   readonly awaitingPhotos: string[] = [];
   readonly voice: VoiceAssembler;
 

@@ -7,6 +7,8 @@ export interface Awaited {
   /** The command this downlink carries out, or null for a family message (MESSAGE, TK). */
   commandId: string | null;
   commandType: string | null;
+  /** The family message it carries (MESSAGE, TK): its echo moves the watch's read position. */
+  message?: { conversationId: string; seq: number };
   /** Answer keys still to come. */
   keys: string[];
   ok: boolean;

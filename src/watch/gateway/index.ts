@@ -7,7 +7,7 @@ import type { Config } from '../../config.js';
 import type { WatchRelayMessage } from '../../contract/events.js';
 import type { Services } from '../../services.js';
 import { WatchConnection, type GatewayContext } from './connection.js';
-import { deliverCommand, deliverMessage } from './downlink.js';
+import { deliverCommand, deliverMessage, replayUnread } from './downlink.js';
 import { listen, type ListenerSpec } from './listener.js';
 import { GatewayMetrics } from './metrics.js';
 import { handleUplink } from './uplink.js';
@@ -88,6 +88,8 @@ export function createWatchGateway(services: Services, config: Config): WatchGat
       }
       // Any other node holding an older connection lets it go.
       services.backplane.relayToWatches({ type: 'claim', deviceId: id, node: services.backplane.nodeId, connection: conn.id });
+      // Queued now, before any message the relay can bring to this connection.
+      replayUnread(conn);
     },
     handleFrame: handleUplink,
     released(conn) {

@@ -150,6 +150,16 @@ async function finish(
 async function echo(conn: WatchConnection, key: string, ok: boolean): Promise<UplinkOutcome> {
   const done = conn.echoes.echo(key, ok);
   if (!done) return 'ignored';
+  if (done.message) {
+    // The watch shows a message as it arrives: its echo is its read position (told to the family).
+    if (done.ok) {
+      await conn.ctx.services.chat.read(conn.principal, done.message).catch((err: unknown) => {
+        // No longer the family's watch, or the message deleted meanwhile: nothing to mark.
+        if (!(err instanceof HubError)) throw err;
+      });
+    }
+    return 'ok';
+  }
   if (!done.commandId) return 'ok';
   if (done.commandType === 'photo' && done.ok) {
     // Done when its photo arrives (an `img`), not at the echo.
