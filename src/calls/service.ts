@@ -322,25 +322,26 @@ export class CallService {
 
   private ringTimeout(call: Call): void {
     if (call.state === 'ringing') {
-      const unanswered = [...call.ringing.values()].filter((p) => p.kind === 'user');
       this.end(call, 'missed');
-      void this.pushMissed(call, unanswered);
       return;
     }
-    // Active: those who never answered stop ringing.
-    for (const p of call.ringing.values()) {
+    // Active (someone else answered): those who never answered stop ringing, and missed it.
+    const unanswered = [...call.ringing.values()];
+    for (const p of unanswered) {
       this.busy.delete(key(p));
       this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason: 'missed' });
     }
     call.ringing.clear();
+    void this.pushMissed(call, unanswered);
   }
 
   /** Tells the invited users not connected anywhere that they missed the call; never throws. */
   private async pushMissed(call: Call, invitees: Principal[]): Promise<void> {
-    if (!this.deps.pushMissed || invitees.length === 0) return;
+    const users = invitees.filter((p) => p.kind === 'user');
+    if (!this.deps.pushMissed || users.length === 0) return;
     try {
       const offline: string[] = [];
-      for (const p of invitees) if (!(await this.deps.isOnline(p))) offline.push(p.id);
+      for (const p of users) if (!(await this.deps.isOnline(p))) offline.push(p.id);
       if (offline.length > 0) {
         await this.deps.pushMissed(offline, {
           kind: 'missed_call',
@@ -359,7 +360,10 @@ export class CallService {
     call.state = 'ended';
     call.timers.forEach(clearTimeout);
     call.grace.forEach(clearTimeout);
-    const everyone = [...call.participants.values(), ...call.ringing.values()];
+    // Still ringing when the call ends (nobody answered in time, the caller gave up, the call
+    // broke off): a missed call for them.
+    const unanswered = [...call.ringing.values()];
+    const everyone = [...call.participants.values(), ...unanswered];
     for (const p of everyone) {
       this.busy.delete(key(p));
       this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason });
@@ -367,6 +371,7 @@ export class CallService {
     }
     call.session.close();
     this.calls.delete(call.id);
+    void this.pushMissed(call, unanswered);
   }
 
   private tell(call: Call, s: { state: 'ringing' | 'active' }): void {

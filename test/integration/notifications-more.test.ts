@@ -45,6 +45,60 @@ describe('missed calls', () => {
     // The owner was connected: told on the socket, never pushed.
     expect(push.received.filter((r) => r.token === ownerApp)).toEqual([]);
   });
+
+  /** A family whose watch may call, a guardian with no connection and the app installed, and the owner's app. */
+  async function callingFamily() {
+    const a = await sharingFamily(t);
+    await api(t, 'PUT', `/v1/families/${a.familyId}/devices/${a.deviceId}/permissions`, {
+      token: a.owner.accessToken,
+      body: { location: true, camera: false, microphone: true, contacts: false },
+    });
+    const away = await addMember(t, a.owner, a.familyId, 'guardian');
+    const awayApp = (await installApp(t, away, 'webhook')).token;
+    const ownerApp = (await installApp(t, a.owner, 'webhook')).token;
+    return { a, away, awayApp, ownerApp };
+  }
+  const kindsFor = (token: string, callId: string) =>
+    push.received
+      .filter((r) => r.token === token && r.data.callId === callId)
+      .map((r) => r.kind)
+      .sort();
+
+  it('pushes missed_call to an invitee who never answered a call someone else took', async () => {
+    const { a, away, awayApp, ownerApp } = await callingFamily();
+    const started = await request(a.watchSocket, 'call:start', {
+      familyId: a.familyId,
+      invitees: [
+        { kind: 'user', id: away.id },
+        { kind: 'user', id: a.owner.id },
+      ],
+      video: false,
+    });
+    expect(started.ok).toBe(true);
+    expect((await request(a.parentSocket, 'call:accept', { callId: started.callId })).ok).toBe(true);
+    await push.until((all) =>
+      all.some((r) => r.token === awayApp && r.kind === 'missed_call' && r.data.callId === started.callId),
+    );
+    expect(kindsFor(awayApp, started.callId)).toEqual(['missed_call', 'ring']);
+    // The one who answered missed nothing.
+    expect(kindsFor(ownerApp, started.callId)).toEqual([]);
+    await request(a.watchSocket, 'call:hangup', { callId: started.callId });
+  });
+
+  it('pushes missed_call when the caller gives up before anyone answers', async () => {
+    const { a, away, awayApp } = await callingFamily();
+    const started = await request(a.watchSocket, 'call:start', {
+      familyId: a.familyId,
+      invitees: [{ kind: 'user', id: away.id }],
+      video: false,
+    });
+    expect(started.ok).toBe(true);
+    expect((await request(a.watchSocket, 'call:hangup', { callId: started.callId })).ok).toBe(true);
+    await push.until((all) =>
+      all.some((r) => r.token === awayApp && r.kind === 'missed_call' && r.data.callId === started.callId),
+    );
+    expect(kindsFor(awayApp, started.callId)).toEqual(['missed_call', 'ring']);
+  });
 });
 
 describe('SOS escalation on two nodes sharing a database', () => {
