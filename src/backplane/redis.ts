@@ -81,6 +81,15 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
     if (!io) throw new Error('the Redis backplane is not attached to the Socket.IO server yet');
     return io;
   };
+  let closing = false;
+  /**
+   * A notice no one answers (call presence, watch relay). Skipped once the node is closing: the
+   * sockets that drop while it shuts down would publish on a closed client (an unhandled
+   * rejection inside the adapter), and the other nodes learn of this node's leaving anyway.
+   */
+  const notify = (event: typeof CALL_PRESENCE_EVENT | typeof WATCH_RELAY_EVENT, msg: unknown) => {
+    if (!closing) (server().serverSideEmit as (e: string, m: unknown) => boolean)(event, msg);
+  };
   const peerHandlers: ((msg: PeerMessage) => Promise<void>)[] = [];
   let callHost: CallHost | undefined;
   const relays: ((msg: WatchRelayMessage) => void)[] = [];
@@ -146,14 +155,14 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
       });
     },
     callPresence(principal, online) {
-      server().serverSideEmit(CALL_PRESENCE_EVENT, { principal, online });
+      notify(CALL_PRESENCE_EVENT, { principal, online });
     },
     serveCalls(host) {
       callHost = host;
     },
     relayToWatches(msg) {
       relayHere(msg);
-      server().serverSideEmit(WATCH_RELAY_EVENT, msg);
+      notify(WATCH_RELAY_EVENT, msg);
     },
     onWatchRelay(handler) {
       relays.push(handler);
@@ -162,6 +171,7 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
       await data.ping();
     },
     async close() {
+      closing = true;
       clearInterval(timer);
       await presence.leave().catch(() => undefined);
       await Promise.allSettled([pub.quit(), sub.quit(), data.quit()]);
