@@ -96,6 +96,14 @@ export const RULES = {
   'location.report': { who: DEVICE, permission: 'location' },
   // v1.1: readings from the watch's sensors (3G-protocol health frames), with its `health` permission.
   'health.report': { who: DEVICE, permission: 'health' },
+  // Owners and guardians (not viewers): readings are medical. Each read writes an audit row.
+  'health.read': {
+    who: USER,
+    family: family(),
+    roles: WRITERS,
+    what: 'health reads',
+    budget: { name: 'history', points: 120, durationS: 60 },
+  },
   'location.latest': { who: USER, family: family(), roles: ANY_ROLE },
   // Each read writes an audit row.
   'location.history': {

@@ -1,8 +1,10 @@
-// Families, invites, watch binding and permissions over HTTP: each route parses its input and
+// Families, invites, watch binding, permissions and the watch's health readings over HTTP: each route parses its input and
 // calls the family use case (which checks the caller's role in the store).
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import {
   deviceBindBody,
+  epochMs,
   familyCreateBody,
   familyDeviceParams,
   familyMemberParams,
@@ -16,8 +18,16 @@ import {
 } from '../contract/schemas.js';
 import { type HttpContext, authenticated, caller, ipBudget } from './context.js';
 
+/** `GET …/health`: a time range (either end may be left out) and a page. */
+const healthQuery = z.strictObject({
+  from: z.coerce.number().pipe(epochMs).optional(),
+  to: z.coerce.number().pipe(epochMs).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(256).optional(),
+});
+
 export function familyRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const { families } = ctx.services;
+  const { families, health } = ctx.services;
   // Invite and binding codes are guessed here: per address too, whoever is signed in.
   const codeGuesses = ipBudget(ctx, 'code-guess', 30 * ctx.services.config.budgetScale);
   authenticated(app, ctx, (scope) => {
@@ -95,6 +105,11 @@ export function familyRoutes(app: FastifyInstance, ctx: HttpContext): void {
     scope.get('/v1/families/:fid/devices/:did/consents', async (req) => {
       const { fid, did } = parseOrThrow(familyDeviceParams, req.params);
       return { consents: await families.consents(caller(req), { familyId: fid, deviceId: did }) };
+    });
+
+    scope.get('/v1/families/:fid/devices/:did/health', async (req) => {
+      const { fid, did } = parseOrThrow(familyDeviceParams, req.params);
+      return health.history(caller(req), { familyId: fid, deviceId: did, ...parseOrThrow(healthQuery, req.query ?? {}) });
     });
   });
 }

@@ -35,6 +35,38 @@ export class HealthRepository {
       .execute();
   }
 
+  /**
+   * A page of the watch's readings in the family, newest first: received since `since` (its
+   * binding), taken within [from, to], and after `after` (the last reading of the previous page)
+   * in that order.
+   */
+  page(q: {
+    deviceId: string;
+    familyId: string;
+    since: number;
+    from: number;
+    to: number;
+    after?: { ts: number; id: string } | undefined;
+    limit: number;
+  }): Promise<HealthReadingRow[]> {
+    const { after } = q;
+    return this.db
+      .selectFrom('health_readings')
+      .selectAll()
+      .where('device_id', '=', q.deviceId)
+      .where('family_id', '=', q.familyId)
+      .where('received_at', '>=', q.since)
+      .where('ts', '>=', q.from)
+      .where('ts', '<=', q.to)
+      .$if(after !== undefined, (w) =>
+        w.where((eb) => eb.or([eb('ts', '<', after!.ts), eb.and([eb('ts', '=', after!.ts), eb('id', '<', after!.id)])])),
+      )
+      .orderBy('ts', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit)
+      .execute();
+  }
+
   async purgeOlderThan(before: number, batch: number): Promise<number> {
     const ids = await this.db.selectFrom('health_readings').select('id').where('ts', '<', before).limit(batch).execute();
     if (ids.length === 0) return 0;

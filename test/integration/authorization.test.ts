@@ -57,6 +57,7 @@ const EXPECTED: Record<UseCase, Expected> = {
   'alert.ack': { who: 'user', via: 'alert', minRole: 'guardian' },
   'location.report': { who: 'device', needs: [{ req: {}, permission: 'location' }] },
   'health.report': { who: 'device', needs: [{ req: {}, permission: 'health' }] },
+  'health.read': { who: 'user', via: 'family', minRole: 'guardian' },
   'location.latest': { who: 'user', via: 'family', minRole: 'viewer' },
   'location.history': { who: 'user', via: 'watch', minRole: 'viewer' },
   'area.subscribe': { who: 'user' },

@@ -1353,6 +1353,7 @@ function routes(): Route[] {
     { method: 'GET', pattern: '/v1/me/export', runs: RUNS_HTTP / 2 },
     { method: 'GET', pattern: '/v1/families/:fid/devices/:did/export', segs: [fid, did], runs: RUNS_HTTP / 2 },
     { method: 'GET', pattern: '/v1/families/:fid/devices/:did/consents', segs: [fid, did] },
+    { method: 'GET', pattern: '/v1/families/:fid/devices/:did/health', segs: [fid, did] },
     {
       method: 'DELETE',
       pattern: '/v1/families/:fid/messages/:mid',
@@ -1521,6 +1522,7 @@ describe('HTTP fuzz', () => {
     'GET /v1/me/export',
     'GET /v1/families/:fid/devices/:did/export',
     'GET /v1/families/:fid/devices/:did/consents',
+    'GET /v1/families/:fid/devices/:did/health',
     'DELETE /v1/families/:fid/messages/:mid',
     'DELETE /v1/families/:fid/devices/:did/history',
     'GET /v1/families/:fid/audit',

@@ -625,6 +625,57 @@ describe('TCP watches: health readings', () => {
     await s2.close();
   });
 
+  it('owners and guardians read them newest first, a page at a time, each read audited; viewers and strangers cannot', async () => {
+    const f = await tcpFamily();
+    const s = await sim(f.watchId);
+    for (const heartRate of [70, 71, 72]) await s.health({ heartRate });
+    await s.health({ spo2: 97 });
+    await settled(s);
+    await s.close();
+    const path = `/v1/families/${f.familyId}/devices/${f.watch.deviceId}/health`;
+    const all = await api(t, 'GET', path, { token: f.owner.accessToken });
+    expect(all.status).toBe(200);
+    const readings = all.body.readings as { ts: number; heartRate?: number; spo2?: number; receivedAt: number }[];
+    expect(readings.map((r) => r.heartRate ?? r.spo2).sort()).toEqual([70, 71, 72, 97]);
+    // Only the values the watch sent: no nulls.
+    expect(readings.find((r) => r.spo2 === 97)).not.toHaveProperty('heartRate');
+    for (let i = 1; i < readings.length; i++) expect(readings[i]!.ts).toBeLessThanOrEqual(readings[i - 1]!.ts);
+    expect(all.body.nextCursor).toBeNull();
+
+    // Pages of 3 and then 1, the same readings in the same order.
+    const first = await api(t, 'GET', `${path}?limit=3`, { token: f.owner.accessToken });
+    expect(first.body.readings).toHaveLength(3);
+    const second = await api(t, 'GET', `${path}?limit=3&cursor=${first.body.nextCursor}`, { token: f.owner.accessToken });
+    expect([...first.body.readings, ...second.body.readings]).toEqual(readings);
+    expect(second.body.nextCursor).toBeNull();
+    // A range that ends before the readings holds none of them.
+    const before = await api(t, 'GET', `${path}?to=${readings.at(-1)!.ts - 1}`, { token: f.owner.accessToken });
+    expect(before.body.readings).toEqual([]);
+
+    const guardian = await addMember(t, f.owner, f.familyId, 'guardian');
+    expect((await api(t, 'GET', path, { token: guardian.accessToken })).status).toBe(200);
+    const viewer = await addMember(t, f.owner, f.familyId, 'viewer');
+    expect((await api(t, 'GET', path, { token: viewer.accessToken })).status).toBe(403);
+    const other = await tcpFamily();
+    expect((await api(t, 'GET', path, { token: other.owner.accessToken })).status).toBe(403);
+    // Another family's watch under this family's path: not this family's watch.
+    const foreign = await api(t, 'GET', `/v1/families/${f.familyId}/devices/${other.watch.deviceId}/health`, {
+      token: f.owner.accessToken,
+    });
+    expect(foreign.status).toBe(404);
+    for (const q of ['from=10&to=5', 'cursor=bm9wZQ', 'limit=0', 'limit=1001', 'extra=1']) {
+      expect((await api(t, 'GET', `${path}?${q}`, { token: f.owner.accessToken })).status, q).toBe(400);
+    }
+
+    // Every read that returned readings, the guardian's included, is in the family's audit.
+    const audit = await api(t, 'GET', `/v1/families/${f.familyId}/audit`, { token: f.owner.accessToken });
+    const reads = (audit.body.entries as { action: string; actor: { id: string }; details: { returned: number } }[]).filter(
+      (e) => e.action === 'health.history',
+    );
+    expect(reads.map((e) => e.details.returned).sort()).toEqual([0, 1, 3, 4, 4]);
+    expect(reads.some((e) => e.actor.id === guardian.id)).toBe(true);
+  });
+
   it('a v1 permissions PUT without health leaves it as it is; consent history records it', async () => {
     const { watch, familyId, owner } = await tcpFamily();
     const path = `/v1/families/${familyId}/devices/${watch.deviceId}/permissions`;
