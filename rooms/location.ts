@@ -11,11 +11,11 @@ export function locationRoom({ location }: RoomDeps): RoomModule {
       },
       'location:latest': {
         rule: RULES['location.latest'],
-        handle: (req, socket) => location.service.latestOf(socket.data.principal, req),
+        handle: (req, socket) => location.reads.latestOf(socket.data.principal, req),
       },
       'location:history': {
         rule: RULES['location.history'],
-        handle: (req, socket) => location.service.history(socket.data.principal, req),
+        handle: (req, socket) => location.reads.history(socket.data.principal, req),
       },
     },
   };

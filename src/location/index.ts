@@ -17,6 +17,7 @@ import { GeofenceEvents } from './geofence-events.js';
 import { GeofenceService } from './geofence-service.js';
 import { LatestPositions } from './latest.js';
 import { WatchLiveness } from './liveness.js';
+import { LocationReads } from './reads.js';
 import { LocationService } from './service.js';
 
 export interface LocationServices {
@@ -29,6 +30,8 @@ export interface LocationServices {
   alerts: AlertService;
   area: AreaService;
   service: LocationService;
+  /** The family's reads: newest positions and history (audited). */
+  reads: LocationReads;
   /** At shutdown: lets late positions land, commits waiting fixes, writes learned access points. */
   close(): Promise<void>;
 }
@@ -115,10 +118,11 @@ export function createLocationServices(o: {
       geofenceLateMs: loc.geofenceLateMs,
     },
   );
+  const reads = new LocationReads({ store, guard: o.guard, latest, clock });
   const close = async () => {
     await service.idle();
     await writer.flush();
     await positioning.accessPoints.flush();
   };
-  return { writer, positioning, latest, geofences, geofenceEvents, liveness, alerts, area, service, close };
+  return { writer, positioning, latest, geofences, geofenceEvents, liveness, alerts, area, service, reads, close };
 }
