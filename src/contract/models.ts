@@ -233,6 +233,17 @@ export interface DeletedMessageView {
 /** What `chat:sync` returns for each seq: the message, or what is left of a deleted one. */
 export type SyncedMessage = MessageView | DeletedMessageView;
 
+/** One health reading as family members read it (`GET …/devices/:did/health`): only the values the watch sent. */
+export interface HealthReadingView {
+  ts: number;
+  heartRate?: number;
+  systolic?: number;
+  diastolic?: number;
+  bodyTempC?: number;
+  spo2?: number;
+  receivedAt: number;
+}
+
 export interface MessageView {
   id: string;
   conversationId: string;

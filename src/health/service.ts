@@ -4,7 +4,7 @@
 import type { Guard } from '../auth/policy.js';
 import { RULES } from '../auth/rules.js';
 import { E } from '../contract/errors.js';
-import type { Principal } from '../contract/models.js';
+import type { HealthReadingView, Principal } from '../contract/models.js';
 import type { HealthReadingRow } from '../store/health.js';
 import type { Store } from '../store/store.js';
 
@@ -15,11 +15,6 @@ export interface HealthReading {
   diastolic?: number | undefined;
   bodyTempC?: number | undefined;
   spo2?: number | undefined;
-}
-
-/** What a family member reads of a reading (absent values are left out). */
-export interface HealthReadingView extends HealthReading {
-  receivedAt: number;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,10 +1,12 @@
 // The parents' web app's data-rights controls in a real browser (Debian's Chromium through
 // playwright-core) against a real hub started in-process: deleting a chat message (its sender or
 // an owner, seen deleted by the other open apps through chat:deleted) and deleting a watch's
-// location history (owners only), each after a confirmation that says it cannot be undone.
+// location history (owners only), each after a confirmation that says it cannot be undone; and
+// reading a watch's health readings (owners and guardians, each read audited).
 import { rmSync } from 'node:fs';
 import type { Browser, Dialog, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WatchSim } from '../../loadtest/lib/watch-sim.js';
 import {
   ensureWebBuild,
   launchChromium,
@@ -236,5 +238,60 @@ describe('data rights in the parents’ web app', () => {
     await page.getByText('No positions in this period.').waitFor();
 
     for (const p of [g, o]) expect(p.problems).toEqual([]);
+  }, 120_000);
+});
+
+describe('health readings in the parents’ web app', () => {
+  it('shows owners and guardians the readings when asked, audits each look, and shows viewers nothing', async () => {
+    const owner = await registerUser(t, 'Olive');
+    const familyId = await createFamily(t, owner, 'The Carers');
+    const watchId = String(Math.floor(1e9 + Math.random() * 9e9));
+    const watch = await provisionWatch(t, undefined, watchId);
+    await bindWatch(t, owner, familyId, watch);
+    await api(t, 'PUT', `/v1/families/${familyId}/devices/${watch.deviceId}/permissions`, {
+      token: owner.accessToken,
+      body: { location: true, camera: false, microphone: false, contacts: false, health: true },
+    });
+    const sim = new WatchSim({ id: watchId, replyTimeoutMs: 5000 });
+    await sim.connect('127.0.0.1', t.watchPort!);
+    await sim.health({ heartRate: 72, systolic: 118, diastolic: 76 });
+    await sim.health({ spo2: 97 });
+    await sim.heartbeat(80);
+    await sim.close();
+    const guardian = await addMember(t, owner, familyId, 'guardian');
+    const viewer = await addMember(t, owner, familyId, 'viewer');
+
+    const o = await signedIn(owner, 'The Carers', 'Map');
+    await o.page.getByRole('link', { name: 'Settings and commands' }).click();
+    await heading(o.page, "Mia's watch").waitFor();
+    const section = o.page.getByRole('region', { name: 'Health readings' });
+    // Nothing is read before the owner asks.
+    expect(await section.locator('[data-health-reading]').count()).toBe(0);
+    await section.getByRole('button', { name: "Show Mia's readings" }).click();
+    await section.getByText('heart rate 72 bpm, blood pressure 118/76 mmHg').waitFor();
+    await section.getByText('oxygen 97%').waitFor();
+    expect(await section.locator('[data-health-reading]').count()).toBe(2);
+    await screenshot(o.page, 'phone-health-readings');
+
+    const g = await signedIn(guardian, 'The Carers', 'Map');
+    await g.page.getByRole('link', { name: 'Settings and commands' }).click();
+    await heading(g.page, "Mia's watch").waitFor();
+    const gs = g.page.getByRole('region', { name: 'Health readings' });
+    await gs.getByRole('button', { name: "Show Mia's readings" }).click();
+    await gs.getByText('oxygen 97%').waitFor();
+
+    const v = await signedIn(viewer, 'The Carers', 'Map');
+    await v.page.getByRole('link', { name: 'Details' }).click();
+    await heading(v.page, "Mia's watch").waitFor();
+    expect(await v.page.getByRole('region', { name: 'Health readings' }).count()).toBe(0);
+
+    // Both looks are in the family's audit, by whom.
+    const audit = await api(t, 'GET', `/v1/families/${familyId}/audit`, { token: owner.accessToken });
+    const looks = (audit.body.entries as { action: string; actor: { id: string } }[]).filter(
+      (e) => e.action === 'health.history',
+    );
+    expect(looks.map((e) => e.actor.id).sort()).toEqual([owner.id, guardian.id].sort());
+
+    for (const p of [o, g, v]) expect(p.problems).toEqual([]);
   }, 120_000);
 });

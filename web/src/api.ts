@@ -6,6 +6,7 @@ import type {
   FamilySummary,
   FamilyView,
   GeofenceView,
+  HealthReadingView,
   Permissions,
   Role,
   UserView,
@@ -66,6 +67,11 @@ export const api = {
   deleteHistory: (fid: string, did: string, range: { from?: number; to?: number } = {}) =>
     call<{ deleted: number }>(`${fam(fid)}/devices/${enc(did)}/history`, { method: 'DELETE', body: range }),
   alerts: (fid: string) => call<{ alerts: AlertView[] }>(`${fam(fid)}/alerts`),
+  /** Owners and guardians; the last 7 days, newest first; every call is audited. */
+  health: (fid: string, did: string, cursor?: string) =>
+    call<{ readings: HealthReadingView[]; nextCursor: string | null }>(
+      `${fam(fid)}/devices/${enc(did)}/health${cursor ? `?cursor=${enc(cursor)}` : ''}`,
+    ),
   deleteMe: (password: string) => call<void>('/v1/me', { method: 'DELETE', body: { password } }),
   /** A download as bytes (the export routes stream JSON with a file name). */
   download: async (path: string): Promise<Blob> => {

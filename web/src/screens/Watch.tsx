@@ -1,5 +1,6 @@
-// One watch: its state, a call, its permissions (consent: each off until an owner turns it on,
-// explained in plain words), commands and their status, the child's data export, and unbinding.
+// One watch: its state, a call, its health readings, its permissions (consent: each off until an
+// owner turns it on, explained in plain words), commands and their status, the child's data
+// export, and unbinding.
 import { useEffect, useState } from 'preact/hooks';
 import {
   WATCH_PERMISSION_NAMES,
@@ -21,6 +22,7 @@ import { go, paths } from '../router.js';
 import { request } from '../socket.js';
 import { useStore } from '../store.js';
 import type { FamilyTabProps } from './Family.js';
+import { HealthReadings } from './HealthReadings.js';
 
 const PERMISSION_TEXT: Record<WatchPermission, { label: string; explain: string }> = {
   location: {
@@ -382,6 +384,14 @@ export function Watch({ fid, view, did }: FamilyTabProps & { did: string }) {
           ) : (
             <p class="muted">Calls need the microphone permission{owner ? ' (below)' : ''}.</p>
           )}
+        </Section>
+      )}
+      {actor && (
+        <Section title="Health readings">
+          {dev.permissions.health ? null : (
+            <p class="muted">The watch sends none while the health permission is off{owner ? ' (below)' : ''}.</p>
+          )}
+          <HealthReadings fid={fid} did={did} name={name} />
         </Section>
       )}
       <Section title="Permissions">
