@@ -3,6 +3,7 @@
 // TK with AMR-NB; on connecting, those it missed while away). Each frame written is remembered
 // with its answer key, so the watch's echo marks the oldest delivered command of that type done,
 // or the message read (see echoes.ts).
+import { HubError } from '../../contract/errors.js';
 import type { MessageView } from '../../contract/models.js';
 import type { WatchRelayMessage } from '../../contract/events.js';
 import type { Downlink } from '../codec/index.js';
@@ -80,10 +81,13 @@ export function deliverMessage(conn: WatchConnection, m: MessageView): void {
 export function replayUnread(conn: WatchConnection): void {
   conn.enqueue(async () => {
     if (conn.isClosed || !conn.familyId) return;
-    const missed = await conn.ctx.services.chat.unreadForWatch(conn.principal, conn.familyId, {
-      maxAgeMs: REPLAY_MAX_AGE_MS,
-      limit: REPLAY_LIMIT,
-    });
+    const missed = await conn.ctx.services.chat
+      .unreadForWatch(conn.principal, conn.familyId, { maxAgeMs: REPLAY_MAX_AGE_MS, limit: REPLAY_LIMIT })
+      .catch((err: unknown) => {
+        // Unbound (or its family gone) since it connected: nothing of the family is its any more.
+        if (err instanceof HubError) return [];
+        throw err;
+      });
     for (const m of missed) await sendMessage(conn, m);
   });
 }
