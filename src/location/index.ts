@@ -82,7 +82,7 @@ export function createLocationServices(o: {
   const silenceMs = loc.intervalS * loc.offlineAfterIntervals * 1000;
   const liveness = new WatchLiveness(
     { store, devices: o.devices, latest, alerts, clock, onError: o.onBackgroundError },
-    { silenceMs, writeEveryMs: Math.min(silenceMs / 4, 5_000) },
+    { silenceMs, writeEveryMs: Math.min(silenceMs / 4, 5_000), flushMs: Math.min(silenceMs / 20, 1_000) },
   );
   const area = new AreaService(latest, roomControl, o.guard, {
     minCount: loc.areaMinCount,
@@ -99,7 +99,7 @@ export function createLocationServices(o: {
       geofences,
       geofenceEvents,
       notifyOffline: o.notifyOffline,
-      heard: (deviceId, familyId, at) => liveness.heard(deviceId, familyId, at),
+      liveness,
       alerts,
       area,
       roomControl,
@@ -122,6 +122,7 @@ export function createLocationServices(o: {
   const close = async () => {
     await service.idle();
     await writer.flush();
+    await liveness.flush();
     await positioning.accessPoints.flush();
   };
   return { writer, positioning, latest, geofences, geofenceEvents, liveness, alerts, area, service, reads, close };

@@ -3,7 +3,9 @@
 // most once per `writeEveryMs` per watch and node, and a sweep on every node raises one `offline`
 // alert per silence, claimed in the store. So a watch that went silent while the hub was down, or
 // across a restart, is still reported, and a watch with location off is reported too, without a
-// position.
+// position. The writes of the watches heard within `flushMs` go to the store together, in one
+// statement: written one by one, every watch's write (an fsync each on SQLite) held up the event
+// loop every few seconds, longer than the node's fixes took.
 import type { DeviceDirectory } from '../store/device-directory.js';
 import type { Store } from '../store/store.js';
 import type { AlertService } from './alerts.js';
@@ -12,9 +14,16 @@ import type { LatestPositions } from './latest.js';
 const SWEEP_BATCH = 500;
 /** Watches whose last write this node remembers; beyond it the oldest are forgotten (and written again). */
 const MAX_REMEMBERED = 100_000;
+/** Written at once when this many watches wait, without waiting for `flushMs`. */
+const FLUSH_ROWS = 1_000;
 
 export class WatchLiveness {
   private readonly written = new Map<string, number>();
+  /** Heard and not written yet: the newest hearing of each watch. */
+  private readonly pending = new Map<string, { familyId: string; at: number }>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** The last write started; writes run one after another, so they land in the order heard. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -25,7 +34,7 @@ export class WatchLiveness {
       clock: () => number;
       onError: (err: unknown, what: string) => void;
     },
-    private readonly opts: { silenceMs: number; writeEveryMs: number },
+    private readonly opts: { silenceMs: number; writeEveryMs: number; flushMs: number },
   ) {}
 
   /** The watch was heard at `at`; written unless this node wrote it very recently. Never throws. */
@@ -35,14 +44,35 @@ export class WatchLiveness {
     this.written.delete(deviceId);
     this.written.set(deviceId, at);
     if (this.written.size > MAX_REMEMBERED) this.written.delete(this.written.keys().next().value!);
-    this.deps.store.liveness.heard(deviceId, familyId, at).catch((err: unknown) => {
-      this.written.delete(deviceId);
-      this.deps.onError(err, 'recording a watch heard');
-    });
+    this.pending.set(deviceId, { familyId, at });
+    if (this.pending.size >= FLUSH_ROWS) void this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flush(), this.opts.flushMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Writes what was heard and not written yet; resolves once it (and every earlier write) is done. Never throws. */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.size === 0) return this.writing;
+    const batch = [...this.pending].map(([deviceId, e]) => ({ deviceId, ...e }));
+    this.pending.clear();
+    this.writing = this.writing.then(() =>
+      this.deps.store.liveness.heardMany(batch).catch((err: unknown) => {
+        // Written again when next heard.
+        for (const e of batch) if (this.written.get(e.deviceId) === e.at) this.written.delete(e.deviceId);
+        this.deps.onError(err, 'recording watches heard');
+      }),
+    );
+    return this.writing;
   }
 
   /** Raises `offline` for each watch silent for the silence window, once per silence; returns how many. */
   async sweep(): Promise<number> {
+    // A watch heard a moment ago and not written yet would look silent.
+    await this.flush();
     const now = this.deps.clock();
     let raised = 0;
     for (const row of await this.deps.store.liveness.silentSince(now - this.opts.silenceMs, SWEEP_BATCH)) {
@@ -69,9 +99,17 @@ export class WatchLiveness {
     return raised;
   }
 
+  /** The watch left its family (told on every node): what this node has not written of it is dropped. */
+  drop(deviceId: string): void {
+    this.written.delete(deviceId);
+    this.pending.delete(deviceId);
+  }
+
   /** The watch left its family: nothing to watch for any more. */
   async forget(deviceId: string): Promise<void> {
-    this.written.delete(deviceId);
+    this.drop(deviceId);
+    // A write that holds the watch lands first, then the row goes.
+    await this.writing;
     await this.deps.store.liveness.forget(deviceId);
   }
 }

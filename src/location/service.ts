@@ -26,6 +26,7 @@ import type { GeofenceEvents } from './geofence-events.js';
 import type { GeofenceService } from './geofence-service.js';
 import { KeyedSerial } from './keyed-serial.js';
 import type { LatestPositions } from './latest.js';
+import type { WatchLiveness } from './liveness.js';
 import { checkFixes } from './validate.js';
 import type { LearnedAccessPoints } from '../positioning/learned-access-points.js';
 import { hasObservations, serialiseObservations } from '../positioning/observations.js';
@@ -69,8 +70,8 @@ export class LocationService {
       geofenceEvents: GeofenceEvents;
       /** Pushes a crossing to the family's members with no connection. */
       notifyOffline: FamilyNotifier;
-      /** The watch was heard (any report): offline detection from the store. */
-      heard: (deviceId: string, familyId: string, at: number) => void;
+      /** Offline detection from the store: told of every report (the watch was heard) and of the watch leaving. */
+      liveness: Pick<WatchLiveness, 'heard' | 'drop' | 'forget'>;
       alerts: AlertService;
       area: AreaService;
       roomControl: RoomControl;
@@ -115,12 +116,12 @@ export class LocationService {
     } catch (err) {
       // Refused (location off): still a sign the watch is there, for offline detection.
       const d = await this.deps.devices.get(principal.id).catch(() => undefined);
-      if (d?.familyId) this.deps.heard(d.id, d.familyId, this.deps.clock());
+      if (d?.familyId) this.deps.liveness.heard(d.id, d.familyId, this.deps.clock());
       throw err;
     }
     const info = device!;
     const now = this.deps.clock();
-    this.deps.heard(info.id, info.familyId!, now);
+    this.deps.liveness.heard(info.id, info.familyId!, now);
     const raw = Array.isArray(payload.fixes) ? payload.fixes : [payload];
     const limits = {
       maxFutureMs: this.opts.maxFutureMs,
@@ -410,12 +411,13 @@ export class LocationService {
     await this.deps.publishWatchLeft(deviceId);
     await this.deps.latest.forget(deviceId);
     await this.deps.geofences.forgetWatch(deviceId);
-    await this.deps.store.liveness.forget(deviceId);
+    await this.deps.liveness.forget(deviceId);
   }
 
   /** This node's part of forgetWatch (also what a peer's `watch-left` runs here). */
   watchLeftHere(deviceId: string): Promise<void> {
     this.deps.devices.invalidate(deviceId, true);
+    this.deps.liveness.drop(deviceId);
     return this.perWatch.run(deviceId, async () => this.dropCaches(deviceId));
   }
 

@@ -194,25 +194,43 @@ export class GeofenceEventRepository {
   }
 }
 
+/** Rows per statement of `heardMany` (4 parameters each, well under either database's limit). */
+const HEARD_CHUNK = 500;
+/** The row heard is newer than the one kept, or from another family (a watch bound elsewhere since). */
+const NEWER = sql`watch_liveness.family_id <> excluded.family_id OR watch_liveness.heard_at < excluded.heard_at`;
+
 export class WatchLivenessRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Records that the watch was heard at `at` in its family (never moves heard_at backwards). */
-  async heard(deviceId: string, familyId: string, at: number): Promise<void> {
-    await this.db
-      .insertInto('watch_liveness')
-      .values({ device_id: deviceId, family_id: familyId, heard_at: at, offline_for: null })
-      .onConflict((oc) =>
-        oc.column('device_id').doUpdateSet({
-          family_id: familyId,
-          heard_at: sql<number>`CASE WHEN watch_liveness.family_id <> ${familyId} OR watch_liveness.heard_at < ${at} THEN ${at} ELSE watch_liveness.heard_at END`,
-          // Heard later than the silence alerted: a new silence may begin.
-          offline_for: sql<
-            number | null
-          >`CASE WHEN watch_liveness.family_id <> ${familyId} OR watch_liveness.heard_at < ${at} THEN NULL ELSE watch_liveness.offline_for END`,
-        }),
-      )
-      .execute();
+  heard(deviceId: string, familyId: string, at: number): Promise<void> {
+    return this.heardMany([{ deviceId, familyId, at }]);
+  }
+
+  /**
+   * `heard` for many watches (each at most once) in as few statements as possible: a node hears
+   * each of its watches every few seconds, and one write (one fsync on SQLite) per watch would
+   * cost more than the fixes themselves.
+   */
+  async heardMany(entries: readonly { deviceId: string; familyId: string; at: number }[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += HEARD_CHUNK) {
+      await this.db
+        .insertInto('watch_liveness')
+        .values(
+          entries
+            .slice(i, i + HEARD_CHUNK)
+            .map((e) => ({ device_id: e.deviceId, family_id: e.familyId, heard_at: e.at, offline_for: null })),
+        )
+        .onConflict((oc) =>
+          oc.column('device_id').doUpdateSet({
+            family_id: sql<string>`excluded.family_id`,
+            heard_at: sql<number>`CASE WHEN ${NEWER} THEN excluded.heard_at ELSE watch_liveness.heard_at END`,
+            // Heard later than the silence alerted: a new silence may begin.
+            offline_for: sql<number | null>`CASE WHEN ${NEWER} THEN NULL ELSE watch_liveness.offline_for END`,
+          }),
+        )
+        .execute();
+    }
   }
 
   /** Watches last heard before `before` whose silence has not been alerted yet. */

@@ -185,3 +185,47 @@ describe('offline that is not missed', () => {
     }
   }, 30_000);
 });
+
+// The watches heard are written to the store together, a moment later (src/location/liveness.ts):
+// nothing may read that moment as a silence, nor write a watch that has left meanwhile.
+describe.each(STORE_KINDS)('watches heard, written together (%s)', (kind) => {
+  const env = { HUB_LOCATION_INTERVAL_S: '5', HUB_OFFLINE_AFTER_INTERVALS: '2' };
+  let db: FreshDatabase;
+  let t: TestHub;
+  beforeAll(async () => {
+    db = await freshDatabaseUrl(kind);
+    t = await startHub({ databaseUrl: db.url, env });
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+  const liveness = () => t.hub.services.location.liveness;
+  const heardAt = async (deviceId: string) =>
+    (await t.store.liveness.silentSince(Number.MAX_SAFE_INTEGER, 1000)).find((r) => r.device_id === deviceId)?.heard_at;
+
+  it('does not take a watch heard a moment before a sweep, not written yet, for silent', async () => {
+    const a = await sharingFamily(t);
+    const first = t.clock.now();
+    await request(a.watchSocket, 'location:report', fix({ ts: first, ...HOME }));
+    await liveness().flush();
+    expect(await heardAt(a.deviceId)).toBeGreaterThanOrEqual(first);
+    // Heard again just inside the silence of 10 s, then the sweep comes past it.
+    t.clock.advance(9_000);
+    const again = t.clock.now();
+    await request(a.watchSocket, 'location:report', fix({ ts: again, ...HOME }));
+    t.clock.advance(2_000);
+    expect(await liveness().sweep()).toBe(0);
+    expect(await heardAt(a.deviceId)).toBeGreaterThanOrEqual(again);
+    expect(received(a.parentSocket, 'alert').filter((x) => x.type === 'offline')).toEqual([]);
+  });
+
+  it('writes nothing of a watch unbound before its hearing was written', async () => {
+    const a = await sharingFamily(t);
+    await request(a.watchSocket, 'location:report', fix({ ts: t.clock.now(), ...HOME }));
+    const unbound = await api(t, 'DELETE', `/v1/families/${a.familyId}/devices/${a.deviceId}`, { token: a.owner.accessToken });
+    expect(unbound.status).toBe(204);
+    await liveness().flush();
+    expect(await heardAt(a.deviceId)).toBeUndefined();
+  });
+});

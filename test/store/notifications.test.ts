@@ -81,6 +81,32 @@ describe.each(STORE_KINDS)('notifications store (%s)', (kind) => {
     expect(await silent()).toEqual([]);
   });
 
+  it('records many watches heard in one call, each as heard would', async () => {
+    const [a, b, c] = [await device(), await device(), await device()];
+    await store.liveness.heard(a.deviceId, a.familyId, T0 + 5000);
+    await store.liveness.heard(b.deviceId, b.familyId, T0 + 5000);
+    expect(await store.liveness.claimOffline(b.deviceId, T0 + 5000)).toBe(true);
+    const other = randomUUID();
+    await store.liveness.heardMany([
+      // Older than what is kept: kept as it was.
+      { deviceId: a.deviceId, familyId: a.familyId, at: T0 + 1000 },
+      // Newer than an alerted silence: heard again, a new silence may begin.
+      { deviceId: b.deviceId, familyId: b.familyId, at: T0 + 7000 },
+      // New.
+      { deviceId: c.deviceId, familyId: c.familyId, at: T0 + 2000 },
+    ]);
+    // Bound elsewhere since, even if earlier: the new family's hearing.
+    await store.liveness.heardMany([{ deviceId: a.deviceId, familyId: other, at: T0 + 3000 }]);
+    const mine = new Set([a.deviceId, b.deviceId, c.deviceId]);
+    const silent = (await store.liveness.silentSince(T0 + 60_000, 100)).filter((r) => mine.has(r.device_id));
+    expect(silent).toEqual([
+      { device_id: c.deviceId, family_id: c.familyId, heard_at: T0 + 2000 },
+      { device_id: a.deviceId, family_id: other, heard_at: T0 + 3000 },
+      { device_id: b.deviceId, family_id: b.familyId, heard_at: T0 + 7000 },
+    ]);
+    await store.liveness.heardMany([]);
+  });
+
   it('unties installations by session and by user, and purges signed-out ones', async () => {
     const uid = await user();
     const reg = (id: string, session: string | null, userId: string | null = uid) =>
