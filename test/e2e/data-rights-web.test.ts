@@ -193,13 +193,16 @@ describe('data rights in the parents’ web app', () => {
   it('lets an owner delete the period shown, saying how many fixes went, and shows others no delete buttons', async () => {
     const { owner, familyId, watch, socket } = await familyWithWatch('The Forgetters');
     const guardian = await addMember(t, owner, familyId, 'guardian');
-    let ts = Date.now();
+    // None stamped ahead of the hub's clock: a deletion ends at its own time at the latest, so a
+    // fix stamped later than the click would rightly be kept.
+    let ts = 0;
     for (const [lat, lng] of [
       [48.8566, 2.3522],
       [48.857, 2.353],
       [48.8575, 2.3535],
     ] as const) {
-      ts = Math.max(ts + 1000, Date.now());
+      while (Date.now() <= ts) await new Promise((resolve) => setTimeout(resolve, 2));
+      ts = Date.now();
       const r = await request(socket, 'location:report', { ts, lat, lng, acc: 10, battery: 80, source: 'gps' });
       expect(r).toMatchObject({ ok: true, accepted: 1 });
     }
