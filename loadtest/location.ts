@@ -1,4 +1,4 @@
-// npm run bench:location -- [--rate R|max] [--watches N] [--duration S] [--db sqlite|postgres|both] [--baseline mqtt] [--clients K] [--pin] …
+// npm run bench:location -- [--rate R|max] [--watches N] [--duration S] [--db sqlite|postgres|both] [--baseline mqtt,sio-relay] [--clients K] [--pin] …
 //
 // The real hub (node dist/src/main.js) and a bare `ws` relay, each in a child process, under the
 // same client load in the same run: N watches in families of one watch and G guardians, each
@@ -67,10 +67,16 @@ const OPTIONS = [
 ];
 
 /** Run order: the baselines first, then the hub(s). */
-const ORDER: ServerKind[] = ['relay', 'mqtt', 'hub', 'hub-pg'];
+const ORDER: ServerKind[] = ['relay', 'sio-relay', 'mqtt', 'hub', 'hub-pg'];
 
 /** How a server's phases are named ("relay saturation", "mosquitto half load", "hub-pg at 200/s"). */
-const PREFIX: Record<ServerKind, string> = { relay: 'relay', mqtt: 'mosquitto', hub: 'hub', 'hub-pg': 'hub-pg' };
+const PREFIX: Record<ServerKind, string> = {
+  relay: 'relay',
+  'sio-relay': 'sio-relay',
+  mqtt: 'mosquitto',
+  hub: 'hub',
+  'hub-pg': 'hub-pg',
+};
 
 interface Config {
   rate: number | 'max';
@@ -79,7 +85,7 @@ interface Config {
   durationS: number;
   warmupS: number;
   db: 'sqlite' | 'postgres' | 'both';
-  /** As given: both, hub, relay, or a list such as relay,hub,mqtt. */
+  /** As given: both, hub, relay, or a list such as relay,sio-relay,hub,mqtt. */
   servers: string;
   /** The servers measured, in run order. */
   kinds: ServerKind[];
@@ -117,10 +123,12 @@ function config(args: Args): Config {
   const servers = args.get('servers') ?? 'both';
   const listed = servers === 'both' ? ['relay', 'hub'] : servers.split(',').map((s) => s.trim());
   const baseline = (args.get('baseline') ?? '').split(',').filter(Boolean);
-  for (const b of baseline) if (b !== 'mqtt' && b !== 'relay') throw new Error(`--baseline takes mqtt (or relay), got "${b}"`);
+  for (const b of baseline)
+    if (!['mqtt', 'relay', 'sio-relay'].includes(b)) throw new Error(`--baseline takes mqtt, sio-relay or relay, got "${b}"`);
   const wanted = new Set<string>([...listed, ...baseline]);
   for (const s of wanted)
-    if (!['relay', 'hub', 'mqtt'].includes(s)) throw new Error(`--servers takes both, or a list of relay, hub, mqtt; got "${s}"`);
+    if (!['relay', 'sio-relay', 'hub', 'mqtt'].includes(s))
+      throw new Error(`--servers takes both, or a list of relay, sio-relay, hub, mqtt; got "${s}"`);
   if (db === 'both' && wanted.has('hub')) wanted.add('hub-pg');
   if (db === 'both' && !wanted.has('hub')) throw new Error('--db both compares two hubs: --servers must include hub');
   return {
@@ -189,6 +197,10 @@ const RATIO_LABELS: Record<string, string> = {
   mqttSaturationThroughput: 'hub / mosquitto saturation updates/s',
   mqttHalfLoadP99: 'hub / mosquitto e2e p99 at half the relay’s saturation rate',
   mqttCpuPerUpdate: 'hub / mosquitto server CPU per update',
+  sioRelaySaturationThroughput: 'Socket.IO relay / bare relay saturation updates/s',
+  sioRelayCpuPerUpdate: 'Socket.IO relay / bare relay server CPU per update',
+  hubVsSioRelaySaturationThroughput: 'hub / Socket.IO relay saturation updates/s',
+  hubVsSioRelayCpuPerUpdate: 'hub / Socket.IO relay server CPU per update',
   pgVsSqliteThroughput: 'hub on PostgreSQL / hub on SQLite updates/s',
   pgSaturationThroughput: 'hub on PostgreSQL / relay saturation updates/s',
   pgHalfLoadP99: 'hub on PostgreSQL / relay e2e p99 at half load',
@@ -287,12 +299,13 @@ async function main(): Promise<void> {
   let hub: HubServer | undefined;
   let hubPg: HubServer | undefined;
   let relay: Server | undefined;
+  let sioRelay: Server | undefined;
   let broker: Broker | undefined;
   let pool: ClientPool | undefined;
   const dropPg = () => pg?.drop().catch((err: unknown) => log(`could not drop ${pg?.name}: ${String(err)}`));
   const cleanup = async () => {
     await pool?.exit();
-    await Promise.allSettled([hub?.stop(), hubPg?.stop(), relay?.stop(), broker?.stop()]);
+    await Promise.allSettled([hub?.stop(), hubPg?.stop(), relay?.stop(), sioRelay?.stop(), broker?.stop()]);
     await dropPg();
   };
   process.once('SIGINT', () => {
@@ -356,6 +369,10 @@ async function main(): Promise<void> {
       relay = await startRelay(work, { prefix: serverPrefix });
       log(`relay pid ${relay.pid} at ${relay.url}`);
     }
+    if (cfg.kinds.includes('sio-relay')) {
+      sioRelay = await startRelay(work, { prefix: serverPrefix }, true);
+      log(`Socket.IO relay pid ${sioRelay.pid} at ${sioRelay.url}`);
+    }
 
     pool = await ClientPool.start(cfg.clients, { cpus: plan.clients });
     extra.clientProcesses = pool.describe().map(({ pid, affinity }) => ({ pid, affinity }));
@@ -393,6 +410,15 @@ async function main(): Promise<void> {
         protocol: sioProtocol,
         url: relay.url,
         pid: relay.pid,
+        families: familyConns(families),
+      };
+    if (sioRelay)
+      targets['sio-relay'] = {
+        kind: 'sio-relay',
+        label: 'Socket.IO relay',
+        protocol: sioProtocol,
+        url: sioRelay.url,
+        pid: sioRelay.pid,
         families: familyConns(families),
       };
     if (broker)
@@ -495,6 +521,7 @@ async function main(): Promise<void> {
   } finally {
     await pool?.exit();
     relay && (await relay.stop());
+    sioRelay && (await sioRelay.stop());
     await broker?.stop();
     if (hub) {
       hubExit = await hub.stop();
@@ -510,7 +537,7 @@ async function main(): Promise<void> {
   }
   // Ours: this process, the clients, the servers (the broker too: it is measured, in its phases).
   const ours = new Set([process.pid, ...(extra.clientProcesses ?? []).map((c) => c.pid)]);
-  for (const s of [hub, hubPg, relay]) if (s) ours.add(s.pid);
+  for (const s of [hub, hubPg, relay, sioRelay]) if (s) ours.add(s.pid);
   if (broker?.pid) ours.add(broker.pid);
   others.stop();
   extra.others = others.top(ours);
@@ -623,6 +650,7 @@ function analyze(
     const rs = by('relay saturation');
     const ms = by('mosquitto saturation');
     const gs = by('hub-pg saturation');
+    const ss = by('sio-relay saturation');
     const hh = by('hub half load');
     const rh = by('relay half load');
     const mh = by('mosquitto half load');
@@ -641,6 +669,13 @@ function analyze(
       ratios.mqttHalfLoadP99 = ratio(hh?.latencyMs.p99, mh?.latencyMs.p99);
       ratios.mqttCpuPerUpdate = ratio(hs?.serverProc.cpuUsPerUpdate, ms.serverProc.cpuUsPerUpdate);
       atLeast('hub saturation updates/s ≥ 0.7 × Mosquitto (same topology, QoS 1)', ratios.mqttSaturationThroughput, 0.7);
+    }
+    if (ss) {
+      // What Socket.IO itself costs over the bare relay, and what the hub adds over Socket.IO.
+      ratios.sioRelaySaturationThroughput = ratio(ss.updatesPerS, rs?.updatesPerS);
+      ratios.sioRelayCpuPerUpdate = ratio(ss.serverProc.cpuUsPerUpdate, rs?.serverProc.cpuUsPerUpdate);
+      ratios.hubVsSioRelaySaturationThroughput = ratio(hs?.updatesPerS, ss.updatesPerS);
+      ratios.hubVsSioRelayCpuPerUpdate = ratio(hs?.serverProc.cpuUsPerUpdate, ss.serverProc.cpuUsPerUpdate);
     }
     if (gs) {
       ratios.pgVsSqliteThroughput = ratio(gs.updatesPerS, hs?.updatesPerS);
@@ -800,7 +835,7 @@ function markdown(
       : 'one process';
   const othersMean = phases.length ? phases.reduce((n, p) => n + p.machine.otherProcessesPct, 0) / phases.length : NaN;
   return [
-    `# Location benchmark: hub vs bare relay${cfg.kinds?.includes('mqtt') ? ' and Mosquitto' : ''}${cfg.rate === 'max' ? ' (max throughput)' : ''}`,
+    `# Location benchmark: hub vs bare relay${cfg.kinds?.includes('sio-relay') ? ', a Socket.IO relay' : ''}${cfg.kinds?.includes('mqtt') ? ' and Mosquitto' : ''}${cfg.rate === 'max' ? ' (max throughput)' : ''}`,
     '',
     runInfoMarkdown(info),
     '',

@@ -12,6 +12,7 @@ export const PROVISIONING_KEY = 'bench-provisioning-key-0123456789';
 const HUB_MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const RELAY_MAIN = fileURLToPath(new URL('../relay.js', import.meta.url));
 const PLAIN_IO_MAIN = fileURLToPath(new URL('../plain-io.js', import.meta.url));
+const SIO_RELAY_MAIN = fileURLToPath(new URL('../sio-relay.js', import.meta.url));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -183,12 +184,14 @@ export async function startHub(opts: HubOptions = {}): Promise<HubServer> {
   };
 }
 
-export async function startRelay(logDir: string, opts: LaunchOptions = {}): Promise<Server> {
+/** The bare relay (loadtest/relay.ts), or with `socketIo` the same relay on Socket.IO (loadtest/sio-relay.ts). */
+export async function startRelay(logDir: string, opts: LaunchOptions = {}, socketIo = false): Promise<Server> {
+  const name = socketIo ? 'sio-relay' : 'relay';
   const { child, port, stop } = launch(
-    'relay',
-    [RELAY_MAIN],
+    socketIo ? 'Socket.IO relay' : 'relay',
+    [socketIo ? SIO_RELAY_MAIN : RELAY_MAIN],
     {},
-    join(logDir, 'relay.log'),
+    join(logDir, `${name}.log`),
     (line) => {
       const m = /^\{"port":(\d+)\}$/.exec(line);
       return m ? Number(m[1]) : undefined;
@@ -197,7 +200,7 @@ export async function startRelay(logDir: string, opts: LaunchOptions = {}): Prom
     opts,
   );
   const p = await port;
-  return { name: 'relay', pid: child.pid!, url: `http://127.0.0.1:${p}`, stop };
+  return { name, pid: child.pid!, url: `http://127.0.0.1:${p}`, stop };
 }
 
 export interface PlainIoServer extends Server {

@@ -27,7 +27,7 @@ import { round } from './stats.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./client-worker.js', import.meta.url));
 
-export type ServerKind = 'relay' | 'hub' | 'hub-pg' | 'mqtt';
+export type ServerKind = 'relay' | 'sio-relay' | 'hub' | 'hub-pg' | 'mqtt';
 
 export interface PoolTarget {
   kind: ServerKind;
