@@ -87,9 +87,21 @@ export class Dispatcher {
     return h;
   }
 
-  /** Resolves once no event is being handled (used by the SIGTERM drain). */
+  /** Resolves once no event is being handled, nor tracked work (used by the SIGTERM drain). */
   idle(): Promise<void> {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Work outside an event (a closed socket's cleanup) that `idle()` waits for too. */
+  track(work: Promise<unknown>): void {
+    this.inFlight++;
+    const done = () => this.settle();
+    work.then(done, done);
+  }
+
+  private settle(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async dispatch(socket: HubSocket, event: string, args: unknown[]): Promise<void> {
@@ -109,8 +121,7 @@ export class Dispatcher {
     } catch (err) {
       response = { ok: false, error: this.toErrorBody(socket, err, label) };
     } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.settle();
     }
     this.count(label, response.ok ? 'ok' : response.error.code);
     this.timer(label).observe((performance.now() - started) / 1000);

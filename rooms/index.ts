@@ -40,11 +40,14 @@ export function mountRooms(io: HubServer, deps: RoomDeps, opts: DispatcherOption
     });
     socket.on('disconnect', () => {
       deps.metrics.connections.dec({ kind });
-      void joined
-        .then(async () => {
-          for (const m of modules) await m.onDisconnect?.(socket);
-        })
-        .catch((err: unknown) => dispatcher.loggerOf(socket).error({ err }, 'socket cleanup failed'));
+      // Tracked, so that a node shutting down tells the families before its backplane closes.
+      dispatcher.track(
+        joined
+          .then(async () => {
+            for (const m of modules) await m.onDisconnect?.(socket);
+          })
+          .catch((err: unknown) => dispatcher.loggerOf(socket).error({ err }, 'socket cleanup failed')),
+      );
     });
   });
   return dispatcher;

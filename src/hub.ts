@@ -44,6 +44,8 @@ export interface Hub {
 
 const RECONNECT_AFTER_MS = 1000;
 const DRAIN_POLL_MS = 50;
+/** How long the drain waits for the cleanups of the connections it closed. */
+const DRAIN_CLEANUP_MS = 2000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function createHub(services: Services, config: Config): Promise<Hub> {
@@ -160,6 +162,8 @@ export async function createHub(services: Services, config: Config): Promise<Hub
       while (io.of('/').sockets.size > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
       await Promise.race([dispatcher.idle(), sleep(Math.max(0, deadline - Date.now()))]);
       io.local.disconnectSockets(true);
+      // Their cleanups (presence told to the families) run while the backplane is open.
+      await Promise.race([dispatcher.idle(), sleep(DRAIN_CLEANUP_MS)]);
       await watchesGone;
     })());
 
@@ -170,6 +174,9 @@ export async function createHub(services: Services, config: Config): Promise<Hub
     services.calls.closeAll();
     await services.location.close();
     await services.notifications.close();
+    // The families are told of the connections closed above while the backplane is still open
+    // (bounded: with Redis unreachable the notices wait on it).
+    await Promise.race([services.presence.settled(), sleep(DRAIN_CLEANUP_MS)]);
     io.engine.close();
   });
 

@@ -12,6 +12,9 @@ import type { Store } from '../store/store.js';
 const key = (p: Principal) => `${p.kind}:${p.id}`;
 
 export class PresenceService {
+  /** Comings and goings being told: a node that shuts down tells them before its backplane closes. */
+  private readonly telling = new Set<Promise<unknown>>();
+
   constructor(
     private readonly deps: {
       store: Store;
@@ -36,7 +39,11 @@ export class PresenceService {
    * A connection that is in no room opened (a TCP watch): counted like a socket, and when it is
    * the principal's first anywhere, its families are told it is online.
    */
-  async arrived(p: Principal): Promise<boolean> {
+  arrived(p: Principal): Promise<boolean> {
+    return this.track(this.tellArrived(p));
+  }
+
+  private async tellArrived(p: Principal): Promise<boolean> {
     const now = this.deps.clock();
     if (!(await this.deps.presence.connected(p, now))) return false;
     for (const fid of await this.familiesOf(p)) {
@@ -46,7 +53,11 @@ export class PresenceService {
   }
 
   /** A connection closed; when it was the principal's last anywhere, its families are told. Returns that. */
-  async disconnected(p: Principal): Promise<boolean> {
+  disconnected(p: Principal): Promise<boolean> {
+    return this.track(this.tellDisconnected(p));
+  }
+
+  private async tellDisconnected(p: Principal): Promise<boolean> {
     const now = this.deps.clock();
     if (!(await this.deps.presence.disconnected(p, now))) return false;
     await this.tellOffline(p, now);
@@ -54,11 +65,31 @@ export class PresenceService {
   }
 
   /** Principals whose node died: offline for their families. Returns who. */
-  async sweep(): Promise<Principal[]> {
-    const now = this.deps.clock();
-    const gone = await this.deps.presence.sweep(now);
-    for (const p of gone) await this.tellOffline(p, now);
-    return gone;
+  sweep(): Promise<Principal[]> {
+    return this.track(
+      (async () => {
+        const now = this.deps.clock();
+        const gone = await this.deps.presence.sweep(now);
+        for (const p of gone) await this.tellOffline(p, now);
+        return gone;
+      })(),
+    );
+  }
+
+  /**
+   * Resolves once what connections that came and went (and sweeps) started telling is told: for
+   * shutdown, after the connections are closed and before the backplane is (a notice published on
+   * a closed client is an unhandled rejection inside the Socket.IO adapter).
+   */
+  async settled(): Promise<void> {
+    while (this.telling.size > 0) await Promise.allSettled([...this.telling]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.telling.add(work);
+    const done = () => this.telling.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   /** Who else is online in these families, for a new connection. */

@@ -2,7 +2,7 @@
 // on this file's own database, one PostgreSQL database), its family on the other: positions and
 // presence reach the family across nodes; commands and family messages sent on the other node
 // reach the watch; its echoes finish the commands; a newer connection on the other node replaces
-// the older one; drain closes the watch's connection.
+// the older one; drain closes the watch's connection and tells the family before it resolves.
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WatchSim } from '../../loadtest/lib/watch-sim.js';
@@ -93,11 +93,17 @@ describe('TCP watches in a cluster', () => {
     await second.close();
   });
 
-  it('drain closes the TCP watches of the draining node', async () => {
-    const { sim } = await family();
+  it('drain closes the TCP watches of the draining node, and has them offline by the time it resolves', async () => {
+    const { sim, parent, familyId, watch } = await family();
     await sim.heartbeat(70);
+    const isOnline = async () =>
+      (await request(parent, 'presence:list', { familyId })).presence.find((p: { id: string }) => p.id === watch.deviceId)
+        ?.online;
+    expect(await isOnline()).toBe(true);
     const closed = expect(sim.waitForFrame('NEVER', () => true, 10_000)).rejects.toThrow(/closed/);
     await a.hub.drain();
+    // Told while the node's backplane is still open, not left to run after it closed.
+    expect(await isOnline()).toBe(false);
     await closed;
   });
 });

@@ -165,8 +165,12 @@ export function createWatchGateway(services: Services, config: Config): WatchGat
         for (const s of servers) s.close();
         const open = [...all];
         // What they sent is handled (briefly), then they are let go: their next connection goes to another node.
-        await Promise.race([Promise.all(open.map((c) => c.idle())), new Promise((r) => setTimeout(r, 2000).unref())]);
+        const handled = () =>
+          Promise.race([Promise.all(open.map((c) => c.idle())), new Promise((r) => setTimeout(r, 2000).unref())]);
+        await handled();
         for (const c of open) c.close('draining');
+        // Closing queues each watch's going offline behind its frames: told before the node goes on closing.
+        await handled();
       })()),
     async close() {
       await this.drain();
