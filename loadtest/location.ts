@@ -403,24 +403,21 @@ async function main(): Promise<void> {
         helperPids: () => pidsByName(['postgres']),
         helperName: 'postgres',
       };
-    if (relay)
-      targets.relay = {
-        kind: 'relay',
-        label: 'relay',
-        protocol: sioProtocol,
-        url: relay.url,
-        pid: relay.pid,
-        families: familyConns(families),
-      };
-    if (sioRelay)
-      targets['sio-relay'] = {
-        kind: 'sio-relay',
-        label: 'Socket.IO relay',
-        protocol: sioProtocol,
-        url: sioRelay.url,
-        pid: sioRelay.pid,
-        families: familyConns(families),
-      };
+    // The relays: the synthetic families (or the hub's), routed by the ids in the query string.
+    const relayTarget = (
+      kind: 'relay' | 'sio-relay',
+      label: string,
+      server: Server,
+    ): PoolTarget & { families: FamilyConn[] } => ({
+      kind,
+      label,
+      protocol: sioProtocol,
+      url: server.url,
+      pid: server.pid,
+      families: familyConns(families),
+    });
+    if (relay) targets.relay = relayTarget('relay', 'relay', relay);
+    if (sioRelay) targets['sio-relay'] = relayTarget('sio-relay', 'Socket.IO relay', sioRelay);
     if (broker)
       targets.mqtt = {
         kind: 'mqtt',

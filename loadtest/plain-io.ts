@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { familyRoomsOf, rooms } from '../src/contract/rooms.js';
 import type { Principal } from '../src/contract/models.js';
+import { serveOnLoopback } from './lib/relay-common.js';
 
 const http = createServer();
 const io = new Server(http, { serveClient: false });
@@ -26,14 +27,4 @@ globalThis.__benchStats = () => ({
   rooms: io.of('/').adapter.rooms.size,
 });
 
-http.listen(0, '127.0.0.1', () => {
-  const a = http.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof a === 'object' && a ? a.port : 0 })}\n`);
-});
-
-const stop = () => {
-  void io.close();
-  setTimeout(() => process.exit(0), 1000).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveOnLoopback(http, io);

@@ -6,9 +6,8 @@
 // connection's query string (role, family, device), trusted as sent.
 import { randomBytes } from 'node:crypto';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { type RelayedFix, locationEvent } from './lib/relay-common.js';
 
-/** The hub's H3 cells are 15 characters; the relay sends a fixed one of the same size. */
-const CELL = '891fb466257ffff';
 const PING_INTERVAL_MS = 25_000;
 const OPEN = JSON.stringify({ upgrades: [], pingInterval: PING_INTERVAL_MS, pingTimeout: 20_000, maxPayload: 1_000_000 });
 const ACK_OK = '[{"ok":true,"accepted":1,"rejected":[]}]';
@@ -83,19 +82,8 @@ function onPacket(peer: Peer, packet: string): void {
       peer.ws.send(`43${ackId}[{"ok":false,"error":{"code":"BAD_REQUEST","message":"relay only relays location:report"}}]`);
     return;
   }
-  const f = args[1] as { ts: number; lat: number; lng: number; acc: number; battery?: number; source: string };
   // The hub's `location` event, field for field.
-  const event = {
-    deviceId: peer.device,
-    familyId: peer.family,
-    ts: f.ts,
-    lat: f.lat,
-    lng: f.lng,
-    acc: f.acc,
-    battery: f.battery ?? null,
-    source: f.source,
-    cell: CELL,
-  };
+  const event = locationEvent(peer.device, peer.family, args[1] as RelayedFix);
   const out = `42["location",${JSON.stringify(event)}]`;
   const guardians = guardiansByFamily.get(peer.family);
   if (guardians) for (const g of guardians) g.ws.send(out);

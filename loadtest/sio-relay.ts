@@ -7,19 +7,9 @@
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { rooms } from '../src/contract/rooms.js';
+import { type RelayedFix, locationEvent, serveOnLoopback } from './lib/relay-common.js';
 
-/** The hub's H3 cells are 15 characters; the relay sends a fixed one of the same size. */
-const CELL = '891fb466257ffff';
 const ACK_OK = { ok: true, accepted: 1, rejected: [] };
-
-interface Fix {
-  ts: number;
-  lat: number;
-  lng: number;
-  acc: number;
-  battery?: number;
-  source: string;
-}
 
 const http = createServer();
 const io = new Server(http, { serveClient: false, perMessageDeflate: false, maxHttpBufferSize: 1_000_000 });
@@ -33,30 +23,10 @@ io.on('connection', (socket) => {
     void socket.join(rooms.guardians(family));
     return;
   }
-  socket.on('location:report', (f: Fix, ack?: (r: unknown) => void) => {
-    io.to(rooms.guardians(family)).emit('location', {
-      deviceId: device,
-      familyId: family,
-      ts: f.ts,
-      lat: f.lat,
-      lng: f.lng,
-      acc: f.acc,
-      battery: f.battery ?? null,
-      source: f.source,
-      cell: CELL,
-    });
+  socket.on('location:report', (f: RelayedFix, ack?: (r: unknown) => void) => {
+    io.to(rooms.guardians(family)).emit('location', locationEvent(device, family, f));
     if (typeof ack === 'function') ack(ACK_OK);
   });
 });
 
-http.listen(0, '127.0.0.1', () => {
-  const a = http.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof a === 'object' && a ? a.port : 0 })}\n`);
-});
-
-const stop = () => {
-  void io.close();
-  setTimeout(() => process.exit(0), 1000).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveOnLoopback(http, io);
