@@ -27,6 +27,7 @@ import type { GeofenceService } from './geofence-service.js';
 import { KeyedSerial } from './keyed-serial.js';
 import type { LatestPositions } from './latest.js';
 import type { WatchLiveness } from './liveness.js';
+import { type Position, batteryLow, fixRow } from './fix-row.js';
 import { checkFixes } from './validate.js';
 import type { LearnedAccessPoints } from '../positioning/learned-access-points.js';
 import { hasObservations, serialiseObservations } from '../positioning/observations.js';
@@ -41,14 +42,10 @@ export interface LocationOptions {
   geofenceLateMs: number;
 }
 
-/** Battery must climb this far above the threshold before another low_battery alert. */
-const BATTERY_HYSTERESIS = 5;
-
 /** The same binding, with location shared: what a report was accepted under still holds. */
 const stillSharing = (was: DeviceInfo, now: DeviceInfo | undefined) =>
   now !== undefined && now.familyId === was.familyId && now.sharingSince === was.sharingSince && now.permissions.location;
 
-type Position = Pick<ResolvedPosition, 'lat' | 'lng' | 'acc'> & { source: Fix['source'] };
 /** A GPS fix that heard access points: what the learner is taught. */
 type Learnable = { row: PositionedFixRow; wifi: NonNullable<Fix['wifi']> };
 
@@ -137,7 +134,7 @@ export class LocationService {
     const learnFrom: Learnable[] = [];
     const unplaced: { row: FixRow; fix: Fix }[] = [];
     for (const f of accepted) {
-      const row = this.row(info.id, f, await this.position(info.familyId!, f), now);
+      const row = fixRow(info.id, f, await this.position(info.familyId!, f), now, this.opts.h3Resolution);
       rows.push(row);
       if (hasObservations(f)) observations.push({ device_id: info.id, ts: f.ts, ...serialiseObservations(f) });
       // Only the watch's own GPS teaches the learner: a position it worked out itself from
@@ -247,24 +244,6 @@ export class LocationService {
     return this.deps.resolver.resolveLocal(familyId, f);
   }
 
-  private row(deviceId: string, f: Fix, p: Position | undefined, now: number): FixRow {
-    return {
-      device_id: deviceId,
-      ts: f.ts,
-      // A sign of life has no position at all: never 0,0.
-      lat: p?.lat ?? null,
-      lng: p?.lng ?? null,
-      acc: p?.acc ?? null,
-      alt: f.alt ?? null,
-      speed: f.speed ?? null,
-      heading: f.heading ?? null,
-      battery: f.battery ?? null,
-      source: p?.source ?? f.source,
-      cell: p ? cellOf(p.lat, p.lng, this.opts.h3Resolution) : null,
-      received_at: now,
-    };
-  }
-
   private track(p: Promise<void>): void {
     this.later.add(p);
     void p.finally(() => this.later.delete(p));
@@ -336,7 +315,7 @@ export class LocationService {
         cell: newest.cell,
       };
       const wasLow = previous?.lowBattery === true;
-      const lowBattery = this.batteryLow(wasLow, newest.battery);
+      const lowBattery = batteryLow(wasLow, newest.battery, this.opts.lowBatteryPercent);
       // Kept with the newest position (shared by the nodes in a cluster), so a watch that moves
       // to another node mid-dip is not alerted twice.
       await this.deps.latest.set(deviceId, { event, receivedAt, boundAt, lowBattery });
@@ -391,13 +370,6 @@ export class LocationService {
         this.deps.onBackgroundError(err, 'learning access points');
       }
     }
-  }
-
-  /** Low once at or under the threshold; back to normal only well above it (no flapping). */
-  private batteryLow(wasLow: boolean, battery: number | null): boolean {
-    if (battery === null) return wasLow;
-    if (battery <= this.opts.lowBatteryPercent) return true;
-    return wasLow && battery <= this.opts.lowBatteryPercent + BATTERY_HYSTERESIS;
   }
 
   /**
