@@ -18,10 +18,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The two commands, verbatim from the README (comments removed).
+# The two commands, verbatim from the README (comments removed). Every pipeline here reads its input
+# to the end: a reader that stops early (grep -m1, head) kills the writer with SIGPIPE on a long
+# enough input, and under pipefail that ends this script with 141, as it did once the README grew.
 block=$(awk '/^## Two commands/{f=1} f&&/^```sh/{g=1;next} g&&/^```/{exit} g' "$repo/README.md")
-start_cmd=$(printf '%s\n' "$block" | sed 's/\s*#.*$//' | grep -m1 'npm start')
-test_cmd=$(printf '%s\n' "$block" | sed 's/\s*#.*$//' | grep -m1 'npm test')
+start_cmd=$(printf '%s\n' "$block" | sed 's/\s*#.*$//' | awk '/npm start/ && !n++')
+test_cmd=$(printf '%s\n' "$block" | sed 's/\s*#.*$//' | awk '/npm test/ && !n++')
 [ -n "$start_cmd" ] && [ -n "$test_cmd" ] || { echo "README: no start/test command in '## Two commands'" >&2; exit 1; }
 echo "README start command: $start_cmd"
 echo "README test command:  $test_cmd"
@@ -53,7 +55,7 @@ start_hub() { # <command> <log file> <what, for messages>
 stop_hub() { # <what, for messages>
   local npm_pid
   npm_pid=$(pgrep -P "$pid" -f '^npm start' || true)
-  if [ -z "$npm_pid" ] && ps -o args= -p "$pid" | grep -q '^npm start'; then npm_pid=$pid; fi
+  if [ -z "$npm_pid" ] && ps -o args= -p "$pid" | grep '^npm start' >/dev/null; then npm_pid=$pid; fi
   [ -n "$npm_pid" ] || { echo "cannot find the npm start process ($1)" >&2; exit 1; }
   kill "$npm_pid"
   for _ in $(seq 1 150); do
@@ -70,7 +72,8 @@ stop_hub() { # <what, for messages>
 # mediasoup cannot install: its prebuilt download goes nowhere, its build fallback has no Python.
 export MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL=http://127.0.0.1:9/unreachable PYTHON=/bin/false
 # The tour's provisioning key, so the tour can run against this hub.
-tour_key=$(awk '/^## A 30-second tour/{f=1} f' "$repo/README.md" | grep -m1 -o 'HUB_PROVISIONING_KEY=[^ ]*' | cut -d= -f2)
+tour_key=$(awk '/^## A 30-second tour/{f=1}
+  f && !n && match($0, /HUB_PROVISIONING_KEY=[^ ]*/) { n = 1; print substr($0, RSTART + 21, RLENGTH - 21) }' "$repo/README.md")
 export PORT=$port HOST=127.0.0.1 HUB_PROVISIONING_KEY=$tour_key
 start_hub "$start_cmd" "$work/out.log" "the start command"
 if [ -d node_modules/mediasoup ]; then echo "mediasoup installed although it should not have" >&2; exit 1; fi

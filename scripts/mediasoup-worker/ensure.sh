@@ -26,8 +26,8 @@ need_meson() { ! command -v meson >/dev/null || dpkg --compare-versions "$(meson
 if ! dpkg -s $libs >/dev/null 2>&1 || need_meson; then
   # meson >= 1.1 is in bookworm-backports; use the machine's own Debian mirror for it.
   if need_meson && ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    uri=$(grep -hE '^\s*URIs:\s*\S+/debian/?\s*$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}')
-    [ -n "$uri" ] || uri=$(grep -hE '^deb\s+\S+/debian/?\s' /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}')
+    uri=$(grep -hE '^\s*URIs:\s*\S+/debian/?\s*$' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'NR == 1 {print $2}' || true)
+    [ -n "$uri" ] || uri=$(grep -hE '^deb\s+\S+/debian/?\s' /etc/apt/sources.list 2>/dev/null | awk 'NR == 1 {print $2}' || true)
     [ -n "$uri" ] || { echo "cannot find the Debian mirror in apt's sources" >&2; exit 1; }
     printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" \
       > /etc/apt/sources.list.d/bookworm-backports.sources

@@ -142,6 +142,28 @@ describe('the README is what CI runs', () => {
     expect(check).toMatch(/start_hub "\$start_cmd"/);
   });
 
+  // Under pipefail a reader that stops early (grep -q, grep -m1, head) can kill its writer with
+  // SIGPIPE, and the script then ends with 141 on some runs and not others: CI once failed so
+  // after 4 s, when the README grew past a pipe's buffer. Such pipelines read to the end instead.
+  it('the CI scripts never pipe into a reader that stops early', () => {
+    const scripts = [
+      '.ci/run',
+      'scripts/readme-check.sh',
+      'scripts/mediasoup-worker/ensure.sh',
+      'scripts/mediasoup-worker/build.sh',
+    ];
+    const earlyStop = /\|\s*(?:grep\s+(?:-\w*[qm]|--quiet|--max-count)|head\b)/;
+    for (const file of scripts) {
+      const text = read(file);
+      expect(text, file).toMatch(/set -euo pipefail/);
+      const lines = text.split('\n').filter((line) => !line.trimStart().startsWith('#'));
+      expect(
+        lines.filter((line) => earlyStop.test(line)),
+        file,
+      ).toEqual([]);
+    }
+  });
+
   it('sends nobody outside the repository', () => {
     for (const file of DOC_FILES) expect(read(file), file).not.toMatch(/\.\.\/shared\//);
   });
