@@ -1,8 +1,8 @@
 // The call lifecycle and signaling: start → ring → accept/decline → active → hangup, with missed
 // after the ring timeout, a maximum length, a grace period for participants who drop, and late
-// joiners getting the producers already there. Media is in CallSession; this file is who may do
-// what, and who is told. A call lives on the node that created it (registry keeps its node id);
-// the cluster issue forwards other nodes' requests to it.
+// joiners getting the producers already there. Media is in CallSession, its negotiation in
+// negotiation.ts; this file is who may do what, and who is told. A call lives on the node that
+// created it (registry keeps its node id); other nodes forward their parties' requests to it.
 import { randomUUID } from 'node:crypto';
 import type { Guard } from '../auth/policy.js';
 import { RULES } from '../auth/rules.js';
@@ -12,29 +12,13 @@ import type { Principal } from '../contract/models.js';
 import { rooms } from '../contract/rooms.js';
 import type { EventPayload } from '../contract/schemas.js';
 import { KeyedSerial } from '../location/keyed-serial.js';
-import { CallSession, type TransportInfo } from '../media/call-session.js';
+import { CallSession } from '../media/call-session.js';
 import type { Media } from '../media/workers.js';
 import type { RoomControl } from '../realtime/room-control.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import type { Store } from '../store/store.js';
-
-export type CallEndReason = 'hangup' | 'declined' | 'missed' | 'busy' | 'timeout' | 'disconnected' | 'media_failure' | 'removed';
-
-interface Call {
-  id: string;
-  familyId: string;
-  nodeId: string;
-  caller: Principal;
-  video: boolean;
-  state: 'ringing' | 'active' | 'ended';
-  /** Invited and not yet answered. */
-  ringing: Map<string, Principal>;
-  /** In the call (the caller from the start). */
-  participants: Map<string, Principal>;
-  session: CallSession;
-  timers: NodeJS.Timeout[];
-  grace: Map<string, NodeJS.Timeout>;
-}
+import { type Call, type CallEndReason, partyKey, principalOf } from './call.js';
+import { CallNegotiation } from './negotiation.js';
 
 export interface CallOptions {
   nodeId: string;
@@ -45,14 +29,14 @@ export interface CallOptions {
   graceMs: number;
 }
 
-const key = (p: Principal) => `${p.kind}:${p.id}`;
-
 export class CallService {
   private readonly calls = new Map<string, Call>();
   /** Principal → the call they are in or being rung for: "busy". */
   private readonly busy = new Map<string, string>();
   /** One start at a time per caller: two at once must not both pass the "busy" check. */
   private readonly starting = new KeyedSerial();
+  /** Transports, producers and consumers: the SFU side of each party's signaling. */
+  private readonly negotiation: CallNegotiation;
 
   constructor(
     private readonly deps: {
@@ -68,7 +52,9 @@ export class CallService {
       clock: () => number;
     },
     private readonly opts: CallOptions,
-  ) {}
+  ) {
+    this.negotiation = new CallNegotiation(deps);
+  }
 
   get available(): boolean {
     return this.deps.media.available;
@@ -80,7 +66,7 @@ export class CallService {
   }
 
   /** The signaling requests a participant on any node may send, by name (for forwarding). */
-  handle(method: CallMethod, p: Principal, req: { callId: string } & Record<string, unknown>): Promise<object> {
+  async handle(method: CallMethod, p: Principal, req: { callId: string } & Record<string, unknown>): Promise<object> {
     switch (method) {
       case 'call:accept':
         return this.accept(p, req.callId);
@@ -88,18 +74,21 @@ export class CallService {
         return this.decline(p, req.callId);
       case 'call:hangup':
         return this.hangup(p, req.callId);
+    }
+    const call = this.callFor(p, req.callId, 'participant');
+    switch (method) {
       case 'call:transport:create':
-        return this.createTransport(p, req as never);
+        return this.negotiation.createTransport(call, p, req as never);
       case 'call:transport:connect':
-        return this.connectTransport(p, req as never);
+        return this.negotiation.connectTransport(call, p, req as never);
       case 'call:produce':
-        return this.produce(p, req as never);
+        return this.negotiation.produce(call, p, req as never);
       case 'call:consume':
-        return this.consume(p, req as never);
+        return this.negotiation.consume(call, p, req as never);
       case 'call:consumer:resume':
-        return this.resumeConsumer(p, req as never);
+        return this.negotiation.resumeConsumer(call, p, req as never);
       case 'call:ice:restart':
-        return this.restartIce(p, req as never);
+        return this.negotiation.restartIce(call, p, req as never);
     }
   }
 
@@ -115,21 +104,21 @@ export class CallService {
   }
 
   start(caller: Principal, req: EventPayload<'call:start'>) {
-    return this.starting.run(key(caller), () => this.startOnce(caller, req));
+    return this.starting.run(partyKey(caller), () => this.startOnce(caller, req));
   }
 
   private async startOnce(caller: Principal, req: EventPayload<'call:start'>) {
     const { media } = this.deps;
     if (!media.available) throw E.callsUnavailable(media.reason);
     await this.deps.guard.check(RULES['call.start'], caller, req);
-    if (this.busy.has(key(caller))) throw E.inCall();
+    if (this.busy.has(partyKey(caller))) throw E.inCall();
     const going = [...this.calls.values()].filter((c) => c.familyId === req.familyId).length;
     if (going >= this.opts.maxCallsPerFamily) throw E.familyCallsFull(this.opts.maxCallsPerFamily);
     const invitees = new Map<string, Principal>();
     for (const p of req.invitees) {
-      if (key(p) === key(caller)) continue;
+      if (partyKey(p) === partyKey(caller)) continue;
       await this.requireInvitee(p, req.familyId, req.video);
-      if (!this.busy.has(key(p))) invitees.set(key(p), p);
+      if (!this.busy.has(partyKey(p))) invitees.set(partyKey(p), p);
     }
     if (invitees.size === 0) throw E.everyoneBusy();
     const call: Call = {
@@ -140,13 +129,13 @@ export class CallService {
       video: req.video,
       state: 'ringing',
       ringing: invitees,
-      participants: new Map([[key(caller), caller]]),
+      participants: new Map([[partyKey(caller), caller]]),
       session: await CallSession.open(media),
       timers: [],
       grace: new Map(),
     };
     this.calls.set(call.id, call);
-    for (const k of [key(caller), ...invitees.keys()]) this.busy.set(k, call.id);
+    for (const k of [partyKey(caller), ...invitees.keys()]) this.busy.set(k, call.id);
     call.session.router.on('workerclose', () => this.end(call, 'media_failure'));
     call.timers.push(setTimeout(() => this.ringTimeout(call), this.opts.ringTimeoutMs).unref());
     call.timers.push(setTimeout(() => this.end(call, 'timeout'), this.opts.maxDurationMs).unref());
@@ -165,8 +154,8 @@ export class CallService {
 
   async accept(p: Principal, callId: string) {
     const call = this.callFor(p, callId, 'invited');
-    call.ringing.delete(key(p));
-    call.participants.set(key(p), p);
+    call.ringing.delete(partyKey(p));
+    call.participants.set(partyKey(p), p);
     this.deps.roomControl.join(p, rooms.call(call.id));
     if (call.state === 'ringing') {
       call.state = 'active';
@@ -175,7 +164,7 @@ export class CallService {
       this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'active' });
     }
     // A late joiner learns what is already being sent.
-    for (const existing of call.session.producersExcept(key(p))) {
+    for (const existing of call.session.producersExcept(partyKey(p))) {
       this.deps.roomControl.emit(rooms.of(p), 'call:producer', {
         callId: call.id,
         producerId: existing.producerId,
@@ -188,8 +177,8 @@ export class CallService {
 
   async decline(p: Principal, callId: string) {
     const call = this.callFor(p, callId, 'invited');
-    call.ringing.delete(key(p));
-    this.busy.delete(key(p));
+    call.ringing.delete(partyKey(p));
+    this.busy.delete(partyKey(p));
     this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId, state: 'ended', reason: 'declined' });
     if (call.state === 'ringing' && call.ringing.size === 0) this.end(call, 'declined');
     return { callId };
@@ -197,79 +186,21 @@ export class CallService {
 
   async hangup(p: Principal, callId: string) {
     const call = this.calls.get(callId);
-    if (!call || (!call.participants.has(key(p)) && !call.ringing.has(key(p)))) throw E.noSuchCall('no such call of yours');
-    if (call.ringing.has(key(p))) return this.decline(p, callId);
+    if (!call || (!call.participants.has(partyKey(p)) && !call.ringing.has(partyKey(p))))
+      throw E.noSuchCall('no such call of yours');
+    if (call.ringing.has(partyKey(p))) return this.decline(p, callId);
     this.leave(call, p, 'hangup');
     return { callId };
   }
 
-  async createTransport(p: Principal, req: EventPayload<'call:transport:create'>): Promise<TransportInfo> {
-    const call = this.callFor(p, req.callId, 'participant');
-    // A watch sends only with its microphone on: no send transport to one that may not send.
-    if (req.direction === 'send' && p.kind === 'device' && !(await this.deps.devices.get(p.id))?.permissions.microphone) {
-      throw E.permissionOff('microphone');
-    }
-    return call.session.createTransport(key(p));
-  }
-
-  async connectTransport(p: Principal, req: EventPayload<'call:transport:connect'>) {
-    await this.callFor(p, req.callId, 'participant').session.connectTransport(
-      key(p),
-      req.transportId,
-      req.dtlsParameters as never,
-    );
-    return {};
-  }
-
-  async produce(p: Principal, req: EventPayload<'call:produce'>) {
-    const call = this.callFor(p, req.callId, 'participant');
-    if (req.kind === 'video' && !call.video) throw E.voiceCallNoVideo();
-    if (p.kind === 'device') {
-      const info = await this.deps.devices.get(p.id);
-      const needed = req.kind === 'video' ? 'camera' : 'microphone';
-      if (!info?.permissions[needed]) throw E.permissionOff(needed);
-    }
-    const producer = await call.session.produce(key(p), req.transportId, req.kind, req.rtpParameters as never);
-    for (const other of call.participants.values()) {
-      if (key(other) === key(p)) continue;
-      this.deps.roomControl.emit(rooms.of(other), 'call:producer', {
-        callId: call.id,
-        producerId: producer.id,
-        kind: producer.kind,
-        from: p,
-      });
-    }
-    return { producerId: producer.id };
-  }
-
-  async consume(p: Principal, req: EventPayload<'call:consume'>) {
-    const call = this.callFor(p, req.callId, 'participant');
-    const consumer = await call.session.consume(key(p), req.transportId, req.producerId, req.rtpCapabilities as never);
-    return {
-      consumerId: consumer.id,
-      producerId: consumer.producerId,
-      kind: consumer.kind,
-      rtpParameters: consumer.rtpParameters,
-    };
-  }
-
-  async resumeConsumer(p: Principal, req: EventPayload<'call:consumer:resume'>) {
-    await this.callFor(p, req.callId, 'participant').session.resumeConsumer(key(p), req.consumerId);
-    return {};
-  }
-
-  async restartIce(p: Principal, req: EventPayload<'call:ice:restart'>) {
-    return { iceParameters: await this.callFor(p, req.callId, 'participant').session.restartIce(key(p), req.transportId) };
-  }
-
   /** The principal's last socket closed: leave their calls after the grace period. */
   socketsGone(p: Principal): void {
-    const call = this.calls.get(this.busy.get(key(p)) ?? '');
-    if (!call || !call.participants.has(key(p)) || call.grace.has(key(p))) return;
+    const call = this.calls.get(this.busy.get(partyKey(p)) ?? '');
+    if (!call || !call.participants.has(partyKey(p)) || call.grace.has(partyKey(p))) return;
     call.grace.set(
-      key(p),
+      partyKey(p),
       setTimeout(() => {
-        call.grace.delete(key(p));
+        call.grace.delete(partyKey(p));
         this.leave(call, p, 'disconnected');
       }, this.opts.graceMs).unref(),
     );
@@ -277,11 +208,11 @@ export class CallService {
 
   /** The principal is back: stay in the call. */
   socketsBack(p: Principal): void {
-    const call = this.calls.get(this.busy.get(key(p)) ?? '');
-    const timer = call?.grace.get(key(p));
+    const call = this.calls.get(this.busy.get(partyKey(p)) ?? '');
+    const timer = call?.grace.get(partyKey(p));
     if (!call || !timer) return;
     clearTimeout(timer);
-    call.grace.delete(key(p));
+    call.grace.delete(partyKey(p));
     this.deps.roomControl.join(p, rooms.call(call.id));
   }
 
@@ -293,15 +224,15 @@ export class CallService {
     for (const call of [...this.calls.values()]) {
       if (call.familyId !== familyId) continue;
       if (media) {
-        if (call.participants.has(key(p))) call.session.closeProducers(key(p), media);
+        if (call.participants.has(partyKey(p))) call.session.closeProducers(partyKey(p), media);
         continue;
       }
-      if (call.ringing.has(key(p))) {
-        call.ringing.delete(key(p));
-        this.busy.delete(key(p));
+      if (call.ringing.has(partyKey(p))) {
+        call.ringing.delete(partyKey(p));
+        this.busy.delete(partyKey(p));
         this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason: 'removed' });
         if (call.state === 'ringing' && call.ringing.size === 0) this.end(call, 'removed');
-      } else if (call.participants.has(key(p))) {
+      } else if (call.participants.has(partyKey(p))) {
         this.leave(call, p, 'removed');
       }
     }
@@ -312,9 +243,9 @@ export class CallService {
   }
 
   private leave(call: Call, p: Principal, reason: CallEndReason): void {
-    call.participants.delete(key(p));
-    this.busy.delete(key(p));
-    call.session.leave(key(p));
+    call.participants.delete(partyKey(p));
+    this.busy.delete(partyKey(p));
+    call.session.leave(partyKey(p));
     this.deps.roomControl.leave(p, rooms.call(call.id));
     this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason });
     if (call.participants.size <= 1) this.end(call, reason);
@@ -328,7 +259,7 @@ export class CallService {
     // Active (someone else answered): those who never answered stop ringing, and missed it.
     const unanswered = [...call.ringing.values()];
     for (const p of unanswered) {
-      this.busy.delete(key(p));
+      this.busy.delete(partyKey(p));
       this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason: 'missed' });
     }
     call.ringing.clear();
@@ -365,7 +296,7 @@ export class CallService {
     const unanswered = [...call.ringing.values()];
     const everyone = [...call.participants.values(), ...unanswered];
     for (const p of everyone) {
-      this.busy.delete(key(p));
+      this.busy.delete(partyKey(p));
       this.deps.roomControl.emit(rooms.of(p), 'call:state', { callId: call.id, state: 'ended', reason });
       this.deps.roomControl.leave(p, rooms.call(call.id));
     }
@@ -382,7 +313,7 @@ export class CallService {
 
   private callFor(p: Principal, callId: string, as: 'invited' | 'participant'): Call {
     const call = this.calls.get(callId);
-    const member = as === 'invited' ? call?.ringing.has(key(p)) : call?.participants.has(key(p));
+    const member = as === 'invited' ? call?.ringing.has(partyKey(p)) : call?.participants.has(partyKey(p));
     if (!call || !member)
       throw E.noSuchCall(as === 'invited' ? 'no call is ringing for you with that id' : 'you are not in that call');
     return call;
@@ -399,9 +330,4 @@ export class CallService {
     if (!info.permissions.microphone) throw E.permissionOff('microphone');
     if (video && !info.permissions.camera) throw E.permissionOff('camera');
   }
-}
-
-function principalOf(k: string): Principal {
-  const [kind, ...rest] = k.split(':');
-  return { kind: kind as Principal['kind'], id: rest.join(':') };
 }
