@@ -1,8 +1,9 @@
 // Calls: the lifecycle and the mediasoup signaling of PROTOCOL.md "Calls". A call lives on the
 // node that created it; requests about a call hosted elsewhere are forwarded there by the
-// backplane. A participant whose last socket drops keeps their place for the reconnect grace period.
+// backplane. A participant whose last socket drops keeps their place for the reconnect grace period;
+// an invitee's socket that connects while the call rings for them hears the ring.
 import { RULES } from '../src/auth/rules.js';
-import { CALL_METHODS, type CallMethod } from '../src/contract/events.js';
+import { CALL_METHODS, type CallMethod, type CallPresence } from '../src/contract/events.js';
 import type { Principal } from '../src/contract/models.js';
 import type { EventHandler, EventHandlers, RoomDeps, RoomModule } from './types.js';
 
@@ -21,19 +22,19 @@ export function callRoom({ calls, backplane }: RoomDeps): RoomModule {
   }
 
   /** The principal's call may live on another node: tell them too. */
-  const tellCalls = (p: Principal, online: boolean) => {
-    if (online) calls.socketsBack(p);
-    else calls.socketsGone(p);
-    backplane.callPresence(p, online);
+  const tellCalls = (msg: CallPresence) => {
+    if (msg.online) calls.socketsBack(msg.principal, msg.socketId);
+    else calls.socketsGone(msg.principal);
+    backplane.callPresence(msg);
   };
 
   return {
     async onConnect(socket) {
-      tellCalls(socket.data.principal, true);
+      tellCalls({ principal: socket.data.principal, online: true, socketId: socket.id });
     },
     async onDisconnect(socket) {
-      const p = socket.data.principal;
-      if (!(await backplane.presence.status(p)).online) tellCalls(p, false);
+      const principal = socket.data.principal;
+      if (!(await backplane.presence.status(principal)).online) tellCalls({ principal, online: false });
     },
     handlers,
   };

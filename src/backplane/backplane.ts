@@ -3,7 +3,7 @@
 // where a call lives. src/main.ts chooses the implementation once (memory.ts for one node,
 // redis.ts with REDIS_URL); services use it without asking which it is.
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { CallForward, PeerMessage, WatchRelayMessage } from '../contract/events.js';
+import type { CallForward, CallPresence, PeerMessage, WatchRelayMessage } from '../contract/events.js';
 import type { LocationEvent, Principal } from '../contract/models.js';
 import type { HubServer } from '../contract/server.js';
 
@@ -57,7 +57,8 @@ export interface CallHost {
   hosts(callId: string): boolean;
   handle(method: CallForward['method'], p: Principal, req: CallForward['req']): Promise<object>;
   socketsGone(p: Principal): void;
-  socketsBack(p: Principal): void;
+  /** A socket of the principal connected (on any node). */
+  socketsBack(p: Principal, socketId: string): void;
 }
 
 export interface Backplane {
@@ -73,8 +74,8 @@ export interface Backplane {
   onPeerMessage(handler: (msg: PeerMessage) => Promise<void>): void;
   /** Sends a call request to the node hosting the call; rejects NOT_FOUND when no node does. */
   forwardCall(msg: CallForward): Promise<object>;
-  /** Tells the nodes that may host the principal's call that their sockets came or went. */
-  callPresence(p: Principal, online: boolean): void;
+  /** Tells the nodes that may host the principal's call that a socket of theirs came, or all went. */
+  callPresence(msg: CallPresence): void;
   /** Serves other nodes' requests for the calls this node hosts. */
   serveCalls(host: CallHost): void;
   /**

@@ -125,9 +125,9 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
         );
       });
       io.on(WATCH_RELAY_EVENT, relayHere);
-      io.on(CALL_PRESENCE_EVENT, ({ principal, online }) => {
-        if (online) callHost?.socketsBack(principal);
-        else callHost?.socketsGone(principal);
+      io.on(CALL_PRESENCE_EVENT, (msg) => {
+        if (msg.online) callHost?.socketsBack(msg.principal, msg.socketId);
+        else callHost?.socketsGone(msg.principal);
       });
     },
     publish(msg) {
@@ -154,8 +154,8 @@ export async function openRedisBackplane(s: RedisBackplaneSettings, logger: Logg
         });
       });
     },
-    callPresence(principal, online) {
-      notify(CALL_PRESENCE_EVENT, { principal, online });
+    callPresence(msg) {
+      notify(CALL_PRESENCE_EVENT, msg);
     },
     serveCalls(host) {
       callHost = host;

@@ -141,9 +141,7 @@ export class CallService {
     call.timers.push(setTimeout(() => this.end(call, 'timeout'), this.opts.maxDurationMs).unref());
     this.deps.roomControl.join(caller, rooms.call(call.id));
 
-    const from = caller;
-    for (const p of invitees.values())
-      this.deps.roomControl.emit(rooms.of(p), 'call:ring', { callId: call.id, from, video: call.video });
+    for (const p of invitees.values()) this.deps.roomControl.emit(rooms.of(p), 'call:ring', ringOf(call));
     const offline: string[] = [];
     for (const p of invitees.values()) if (p.kind === 'user' && !(await this.deps.isOnline(p))) offline.push(p.id);
     if (offline.length > 0)
@@ -206,9 +204,14 @@ export class CallService {
     );
   }
 
-  /** The principal is back: stay in the call. */
-  socketsBack(p: Principal): void {
+  /**
+   * A socket of the principal connected: an invitee's new socket hears the call still ringing for
+   * them (an app opened from the ring push knows only the call's id), and a participant in the
+   * grace period stays in the call.
+   */
+  socketsBack(p: Principal, socketId: string): void {
     const call = this.calls.get(this.busy.get(partyKey(p)) ?? '');
+    if (call?.ringing.has(partyKey(p))) this.deps.roomControl.emit(socketId, 'call:ring', ringOf(call));
     const timer = call?.grace.get(partyKey(p));
     if (!call || !timer) return;
     clearTimeout(timer);
@@ -331,3 +334,5 @@ export class CallService {
     if (video && !info.permissions.camera) throw E.permissionOff('camera');
   }
 }
+
+const ringOf = (call: Call) => ({ callId: call.id, from: call.caller, video: call.video });

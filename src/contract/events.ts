@@ -174,6 +174,9 @@ export interface CallForward {
 
 export type CallForwardReply = { handled: false } | { handled: true; result: object } | { handled: true; error: ErrorBody };
 
+/** A principal's sockets came (socketId: the one that connected) or all went. */
+export type CallPresence = { principal: Principal; online: true; socketId: string } | { principal: Principal; online: false };
+
 export const PEER_EVENT = 'hub:peer';
 export const CALL_FORWARD_EVENT = 'hub:call';
 export const CALL_PRESENCE_EVENT = 'hub:call-presence';
@@ -182,6 +185,6 @@ export const WATCH_RELAY_EVENT = 'hub:watch';
 export interface InterServerEvents {
   [PEER_EVENT]: (msg: PeerMessage, ack: (done: true) => void) => void;
   [CALL_FORWARD_EVENT]: (msg: CallForward, ack: (reply: CallForwardReply) => void) => void;
-  [CALL_PRESENCE_EVENT]: (msg: { principal: Principal; online: boolean }) => void;
+  [CALL_PRESENCE_EVENT]: (msg: CallPresence) => void;
   [WATCH_RELAY_EVENT]: (msg: WatchRelayMessage) => void;
 }

@@ -70,4 +70,26 @@ describe('a cluster of two in-process hubs', () => {
     await request(fam.parentSocket, 'call:hangup', { callId: started.callId });
     gs.disconnect();
   });
+
+  it('rings an invitee who connects to another node than the call’s while it rings', async () => {
+    const fam = await sharingFamily(a);
+    const guardian = await addMember(a, fam.owner, fam.familyId, 'guardian');
+    // The call lives on node a; the guardian has no socket yet.
+    const started = await request(fam.parentSocket, 'call:start', {
+      familyId: fam.familyId,
+      invitees: [{ kind: 'user', id: guardian.id }],
+      video: false,
+    });
+    expect(started.ok).toBe(true);
+    const gs = await connect(b, guardian.accessToken);
+    expect(await waitFor(gs, 'call:ring', () => true, { past: true })).toEqual({
+      callId: started.callId,
+      from: { kind: 'user', id: fam.owner.id },
+      video: false,
+    });
+    // Answered from node b: the request goes to node a, which hosts the call.
+    expect((await request(gs, 'call:accept', { callId: started.callId })).ok).toBe(true);
+    await request(fam.parentSocket, 'call:hangup', { callId: started.callId });
+    gs.disconnect();
+  });
 });

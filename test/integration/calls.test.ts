@@ -7,6 +7,7 @@ import {
   addMember,
   api,
   connect,
+  received,
   request,
   requestRaw,
   startHub,
@@ -195,6 +196,37 @@ describe('calls', () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/hub_calls\{what="calls"\} 0/);
     expect(metrics).toMatch(/hub_calls\{what="transports"\} 0/);
+  });
+
+  it('rings again each socket of an invitee that connects while the call still rings for them', async () => {
+    const a = await callableFamily(t);
+    const guardian = await addMember(t, a.owner, a.familyId, 'guardian');
+    const other = await addMember(t, a.owner, a.familyId, 'guardian');
+    // The guardian has no socket when the call starts (a ring push), then opens the app.
+    const c = await request(a.parentSocket, 'call:start', {
+      familyId: a.familyId,
+      invitees: [{ kind: 'user', id: guardian.id }],
+      video: false,
+    });
+    expect(c.ok).toBe(true);
+    const ring = { callId: c.callId, from: { kind: 'user', id: a.owner.id }, video: false };
+    const first = await connect(t, guardian.accessToken);
+    expect(await waitFor(first, 'call:ring', () => true, { past: true })).toEqual(ring);
+    // A second phone rings too, without ringing the first one again; a member not invited hears nothing.
+    const uninvited = await connect(t, other.accessToken);
+    const second = await connect(t, guardian.accessToken);
+    expect(await waitFor(second, 'call:ring', () => true, { past: true })).toEqual(ring);
+    await request(uninvited, 'presence:list', { familyId: a.familyId });
+    await request(first, 'presence:list', { familyId: a.familyId });
+    expect(received(uninvited, 'call:ring')).toEqual([]);
+    expect(received(first, 'call:ring')).toEqual([ring]);
+    // Answered: a socket connecting now is in the call, not rung.
+    expect((await request(second, 'call:accept', { callId: c.callId })).ok).toBe(true);
+    const third = await connect(t, guardian.accessToken);
+    await request(third, 'presence:list', { familyId: a.familyId });
+    expect(received(third, 'call:ring')).toEqual([]);
+    await request(a.parentSocket, 'call:hangup', { callId: c.callId });
+    for (const s of [first, second, third, uninvited]) s.disconnect();
   });
 
   it('ends the calls of a worker that dies, and serves new calls on its replacement', async () => {
